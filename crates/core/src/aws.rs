@@ -1,0 +1,124 @@
+//! The AWS connection model: what a `CREATE CONNECTION ... TO AWS` means once planned,
+//! plus the pure functions every layer shares — IAM ARN and option syntax checks, the
+//! external ID and the example trust policy.
+//!
+//! The model holds secret *ids*, never secret values: only the secret store decrypts.
+
+mod arn;
+mod policy;
+mod syntax;
+
+pub use arn::{ArnError, IamArn, IamArnKind};
+pub use policy::{example_trust_policy, external_id};
+pub use syntax::{check_endpoint, check_region, check_session_name};
+
+use crate::SecretId;
+
+/// A value given either inline (`ACCESS KEY ID = 'AKIA…'`) or by reference to a secret
+/// (`ACCESS KEY ID = SECRET key_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StringOrSecret {
+    Inline(String),
+    Secret(SecretId),
+}
+
+impl StringOrSecret {
+    pub fn secret_id(&self) -> Option<SecretId> {
+        match self {
+            StringOrSecret::Inline(_) => None,
+            StringOrSecret::Secret(id) => Some(*id),
+        }
+    }
+
+    pub fn inline(&self) -> Option<&str> {
+        match self {
+            StringOrSecret::Inline(s) => Some(s),
+            StringOrSecret::Secret(_) => None,
+        }
+    }
+}
+
+/// A planned AWS connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsConnection {
+    /// `ENDPOINT`: an http(s) URL that replaces AWS's own endpoints, e.g. an emulator.
+    pub endpoint: Option<String>,
+    /// `REGION`.
+    pub region: Option<String>,
+    pub auth: AwsAuth,
+}
+
+/// How the connection authenticates: the two shapes are exclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsAuth {
+    Credentials(AwsCredentials),
+    AssumeRole(AwsAssumeRole),
+}
+
+/// Static credentials: `ACCESS KEY ID`, `SECRET ACCESS KEY`, optional `SESSION TOKEN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCredentials {
+    pub access_key_id: StringOrSecret,
+    /// Always a secret: a secret access key is never accepted inline.
+    pub secret_access_key: SecretId,
+    pub session_token: Option<StringOrSecret>,
+}
+
+/// `ASSUME ROLE ARN` with optional `ASSUME ROLE SESSION NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsAssumeRole {
+    /// A role ARN that passed [`IamArn::parse_role`].
+    pub arn: String,
+    pub session_name: Option<String>,
+}
+
+impl AwsConnection {
+    /// The secrets this connection depends on, in option order, without repeats.
+    pub fn referenced_secrets(&self) -> Vec<SecretId> {
+        let mut ids = Vec::new();
+        if let AwsAuth::Credentials(c) = &self.auth {
+            ids.extend(c.access_key_id.secret_id());
+            ids.push(c.secret_access_key);
+            ids.extend(c.session_token.as_ref().and_then(StringOrSecret::secret_id));
+        }
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        ids
+    }
+
+    pub fn assume_role(&self) -> Option<&AwsAssumeRole> {
+        match &self.auth {
+            AwsAuth::AssumeRole(a) => Some(a),
+            AwsAuth::Credentials(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referenced_secrets_are_deduplicated() {
+        let conn = AwsConnection {
+            endpoint: None,
+            region: None,
+            auth: AwsAuth::Credentials(AwsCredentials {
+                access_key_id: StringOrSecret::Secret(SecretId(1)),
+                secret_access_key: SecretId(2),
+                session_token: Some(StringOrSecret::Secret(SecretId(1))),
+            }),
+        };
+        assert_eq!(conn.referenced_secrets(), vec![SecretId(1), SecretId(2)]);
+        let role = AwsConnection {
+            endpoint: None,
+            region: None,
+            auth: AwsAuth::AssumeRole(AwsAssumeRole {
+                arn: "arn:aws:iam::001234567890:role/Reader".into(),
+                session_name: None,
+            }),
+        };
+        assert!(role.referenced_secrets().is_empty());
+        assert!(role.assume_role().is_some());
+    }
+}

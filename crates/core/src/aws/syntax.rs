@@ -1,0 +1,115 @@
+//! Syntax checks for the free-form AWS options, each failing with what was expected.
+
+/// `ASSUME ROLE SESSION NAME`: AWS requires 2 to 64 characters of `[\w+=,.@-]`.
+pub fn check_session_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    let chars_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if (2..=64).contains(&len) && chars_ok {
+        Ok(())
+    } else {
+        Err("expected 2 to 64 characters of letters, digits and +=,.@_-".to_owned())
+    }
+}
+
+/// `REGION`: lower-case words and digits joined by hyphens, starting with a letter and
+/// ending with a digit (`us-east-1`, `us-gov-west-1`, `cn-north-1`). No list is
+/// hard-coded, so new regions need no release.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let segments: Vec<&str> = region.split('-').collect();
+    let ok = segments.len() >= 2
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && segments[0].bytes().all(|b| b.is_ascii_lowercase())
+        && segments
+            .last()
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err("expected a region name such as us-east-1".to_owned())
+    }
+}
+
+/// `ENDPOINT`: an absolute `http` or `https` URL with a host, and without user
+/// information (credentials in a URL would end up in the catalog and in logs).
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let expected =
+        "expected an http:// or https:// URL such as https://sts.us-east-1.amazonaws.com";
+    let url = url::Url::parse(endpoint).map_err(|e| format!("{expected} ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(expected.to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("an endpoint URL must not contain a user name or password".to_owned());
+    }
+    if url.fragment().is_some() || url.query().is_some() {
+        return Err(format!("{expected}, without a query or fragment"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names() {
+        assert!(check_session_name("airlock").is_ok());
+        assert!(check_session_name("a=b,c.d@e_f-g+h").is_ok());
+        assert!(check_session_name("a").is_err());
+        assert!(check_session_name(&"a".repeat(65)).is_err());
+        assert!(check_session_name("has space").is_err());
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eu-isoe-west-1",
+            "ap-southeast-2",
+        ] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "US-EAST-1",
+            "us-east",
+            "us_east_1",
+            "useast1",
+            "-us-1",
+            "us--1",
+            "1-us-1",
+        ] {
+            assert!(check_region(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn endpoints() {
+        for ok in [
+            "http://127.0.0.1:4566",
+            "https://sts.us-east-1.amazonaws.com",
+            "http://[::1]:80/",
+        ] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "sts.amazonaws.com",
+            "ftp://example.com",
+            "file:///etc/passwd",
+            "http://user:pw@example.com",
+            "http://example.com/?a=b",
+            "unix:/tmp/sock",
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad:?}");
+        }
+    }
+}
