@@ -8,10 +8,12 @@
 pub mod aws;
 pub mod error;
 pub mod ids;
+pub mod relation;
 pub mod secret;
 pub mod sqlstate;
 
 pub use error::{Diagnostic, Position, Severity, SqlError};
 pub use ids::{ConnectionId, ObjectId, SecretId};
+pub use relation::{Column, ColumnType, Row, Rows};
 pub use secret::SecretString;
 pub use sqlstate::SqlState;
