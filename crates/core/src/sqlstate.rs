@@ -42,8 +42,12 @@ pub enum SqlState {
     WrongObjectType,
     /// `54000`
     ProgramLimitExceeded,
+    /// `54001`
+    StatementTooComplex,
     /// `55000`
     ObjectNotInPrerequisiteState,
+    /// `55P02`
+    CantChangeRuntimeParam,
     /// `55P03`
     LockNotAvailable,
     /// `57014`
@@ -80,7 +84,9 @@ impl SqlState {
             SqlState::UndefinedColumn => "42703",
             SqlState::WrongObjectType => "42809",
             SqlState::ProgramLimitExceeded => "54000",
+            SqlState::StatementTooComplex => "54001",
             SqlState::ObjectNotInPrerequisiteState => "55000",
+            SqlState::CantChangeRuntimeParam => "55P02",
             SqlState::LockNotAvailable => "55P03",
             SqlState::QueryCanceled => "57014",
             SqlState::SystemError => "58000",

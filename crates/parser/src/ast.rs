@@ -1,0 +1,381 @@
+//! Airlock's extension AST.
+//!
+//! One enum, [`Statement`]: a variant per statement Airlock owns, plus
+//! [`Statement::Sql`] carrying any other statement exactly as `sqlparser` parsed it.
+//! Names are stored folded the PostgreSQL way ([`Ident`]), option names are closed enums
+//! with one spelling each, and values keep the order the user gave (so the planner, not
+//! the parser, decides what a repeated option means).
+//!
+//! Printing lives in [`crate::display`]: every node prints back to SQL that parses to the
+//! same tree, in full or redacted form.
+
+use std::fmt;
+
+pub use sqlparser::ast::Statement as SqlStatement;
+
+/// An identifier after PostgreSQL's folding: unquoted words are lower-cased, quoted
+/// identifiers keep their case. `Display` quotes it again wherever that is needed to
+/// read back the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ident(String);
+
+impl Ident {
+    /// An identifier exactly as given (already folded).
+    pub fn new(name: impl Into<String>) -> Self {
+        Ident(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for Ident {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_ident(f, &self.0)
+    }
+}
+
+/// The kinds of object the catalog holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectType {
+    Secret,
+    Connection,
+}
+
+impl ObjectType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Secret => "SECRET",
+            ObjectType::Connection => "CONNECTION",
+        }
+    }
+}
+
+/// `CASCADE` or `RESTRICT` after `DROP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropBehavior {
+    Cascade,
+    Restrict,
+}
+
+/// A statement of Airlock's dialect, or any other statement passed through.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    CreateSecret(CreateSecret),
+    AlterSecret(AlterSecret),
+    CreateConnection(CreateConnection),
+    AlterConnection(AlterConnection),
+    /// `DROP SECRET ...` and `DROP CONNECTION ...`.
+    DropObjects(DropObjects),
+    /// `ALTER {SECRET | CONNECTION} ... RENAME TO ...`.
+    RenameObject(RenameObject),
+    ValidateConnection(ValidateConnection),
+    /// `SHOW CONNECTIONS` and `SHOW SECRETS`.
+    ShowObjects(ShowObjects),
+    ShowCreateConnection(ShowCreateConnection),
+    /// `SHOW aws_principal` and `SHOW aws_external_id_prefix`.
+    ShowVariable(ShowVariable),
+    AlterSystem(AlterSystem),
+    /// Everything else, untouched: the host decides what to do with it.
+    Sql(Box<SqlStatement>),
+}
+
+/// ```text
+/// CREATE SECRET [IF NOT EXISTS] name AS 'value'
+/// CREATE SECRET [IF NOT EXISTS] name = 'value'     -- the design document's form
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSecret {
+    pub if_not_exists: bool,
+    pub name: Ident,
+    pub value: SecretValue,
+}
+
+/// ```text
+/// ALTER SECRET [IF EXISTS] name AS 'value'
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterSecret {
+    pub if_exists: bool,
+    pub name: Ident,
+    pub value: SecretValue,
+}
+
+/// The value of a secret as written in SQL. Its `Debug` redacts, so an AST can be logged;
+/// the full printer ([`Statement`]'s `Display`) is the one place that writes it out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretValue(value.into())
+    }
+
+    /// The value itself, for the secret store.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_secret_string(self) -> airlock_core::SecretString {
+        airlock_core::SecretString::new(self.0)
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue(<redacted>)")
+    }
+}
+
+/// ```text
+/// CREATE CONNECTION [IF NOT EXISTS] name TO AWS ( aws_option [, ...] )
+///     [WITH ( VALIDATE [[=] true | false] )]
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateConnection {
+    pub if_not_exists: bool,
+    pub name: Ident,
+    /// In the order given; repeats are kept for the planner to reject.
+    pub options: Vec<AwsOption>,
+    /// `WITH (VALIDATE ...)`; `None` when the clause is absent.
+    pub validate: Option<bool>,
+}
+
+/// ```text
+/// ALTER CONNECTION [IF EXISTS] name
+///     { SET ( aws_option ) | RESET ( option_name ) | DROP ( option_name ) } [, ...]
+///     [WITH ( VALIDATE [[=] true | false] )]
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterConnection {
+    pub if_exists: bool,
+    pub name: Ident,
+    pub actions: Vec<AlterConnectionAction>,
+    pub validate: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterConnectionAction {
+    Set(AwsOption),
+    /// `RESET (name)`.
+    Reset(AwsOptionName),
+    /// `DROP (name)`: the same as `RESET`, kept apart so the statement prints as written.
+    Drop(AwsOptionName),
+}
+
+impl AlterConnectionAction {
+    pub fn option_name(&self) -> AwsOptionName {
+        match self {
+            AlterConnectionAction::Set(o) => o.name,
+            AlterConnectionAction::Reset(n) | AlterConnectionAction::Drop(n) => *n,
+        }
+    }
+}
+
+/// One `name [=] value` inside `TO AWS ( ... )`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsOption {
+    pub name: AwsOptionName,
+    pub value: OptionValue,
+}
+
+/// The options of an AWS connection. One variant each, one spelling each
+/// ([`AwsOptionName::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AwsOptionName {
+    AccessKeyId,
+    SecretAccessKey,
+    SessionToken,
+    AssumeRoleArn,
+    AssumeRoleSessionName,
+    Endpoint,
+    Region,
+}
+
+impl AwsOptionName {
+    /// Every option, in the order the documentation lists them.
+    pub const ALL: [AwsOptionName; 7] = [
+        AwsOptionName::AccessKeyId,
+        AwsOptionName::SecretAccessKey,
+        AwsOptionName::SessionToken,
+        AwsOptionName::AssumeRoleArn,
+        AwsOptionName::AssumeRoleSessionName,
+        AwsOptionName::Endpoint,
+        AwsOptionName::Region,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AwsOptionName::AccessKeyId => "ACCESS KEY ID",
+            AwsOptionName::SecretAccessKey => "SECRET ACCESS KEY",
+            AwsOptionName::SessionToken => "SESSION TOKEN",
+            AwsOptionName::AssumeRoleArn => "ASSUME ROLE ARN",
+            AwsOptionName::AssumeRoleSessionName => "ASSUME ROLE SESSION NAME",
+            AwsOptionName::Endpoint => "ENDPOINT",
+            AwsOptionName::Region => "REGION",
+        }
+    }
+
+    /// The words of the name, for matching against input.
+    pub fn words(self) -> impl Iterator<Item = &'static str> {
+        self.as_str().split(' ')
+    }
+
+    /// Whether a literal value of this option is a credential, which the redacted
+    /// printer hides.
+    pub const fn is_sensitive(self) -> bool {
+        matches!(
+            self,
+            AwsOptionName::SecretAccessKey | AwsOptionName::SessionToken
+        )
+    }
+}
+
+impl fmt::Display for AwsOptionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An option's value: a string literal or a reference to a secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum OptionValue {
+    String(String),
+    Secret(Ident),
+}
+
+impl fmt::Debug for OptionValue {
+    // Literal values may be credentials given where they should not be (a literal
+    // SECRET ACCESS KEY is rejected by the planner, but it is in the tree until then).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionValue::String(_) => f.write_str("String(<redacted>)"),
+            OptionValue::Secret(name) => f.debug_tuple("Secret").field(name).finish(),
+        }
+    }
+}
+
+/// ```text
+/// DROP {SECRET | CONNECTION} [IF EXISTS] name [, ...] [CASCADE | RESTRICT]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropObjects {
+    pub object_type: ObjectType,
+    pub if_exists: bool,
+    pub names: Vec<Ident>,
+    /// `None` when neither word was given (which means `RESTRICT`).
+    pub behavior: Option<DropBehavior>,
+}
+
+/// ```text
+/// ALTER {SECRET | CONNECTION} [IF EXISTS] name RENAME TO new_name
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameObject {
+    pub object_type: ObjectType,
+    pub if_exists: bool,
+    pub name: Ident,
+    pub new_name: Ident,
+}
+
+/// ```text
+/// VALIDATE CONNECTION name
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidateConnection {
+    pub name: Ident,
+}
+
+/// ```text
+/// SHOW {CONNECTIONS | SECRETS} [LIKE 'pattern']
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowObjects {
+    pub object_type: ObjectType,
+    pub like: Option<String>,
+}
+
+/// ```text
+/// SHOW [REDACTED] CREATE CONNECTION name
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowCreateConnection {
+    pub redacted: bool,
+    pub name: Ident,
+}
+
+/// The settings Airlock owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemVariable {
+    /// The IAM principal Airlock acts as; changeable.
+    AwsPrincipal,
+    /// The UUID in every external ID; fixed when the catalog is created.
+    AwsExternalIdPrefix,
+}
+
+impl SystemVariable {
+    pub const ALL: [SystemVariable; 2] = [
+        SystemVariable::AwsPrincipal,
+        SystemVariable::AwsExternalIdPrefix,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SystemVariable::AwsPrincipal => "aws_principal",
+            SystemVariable::AwsExternalIdPrefix => "aws_external_id_prefix",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SystemVariable> {
+        Self::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+}
+
+impl fmt::Display for SystemVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// ```text
+/// SHOW aws_principal | aws_external_id_prefix
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowVariable {
+    pub variable: SystemVariable,
+}
+
+/// ```text
+/// ALTER SYSTEM SET name {= | TO} {'value' | DEFAULT}
+/// ALTER SYSTEM RESET name
+/// ```
+///
+/// The name is kept as written (folded): an unknown parameter is the planner's
+/// `unrecognized configuration parameter`, as in PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterSystem {
+    pub name: Ident,
+    /// `None` for `RESET` and `SET ... = DEFAULT`.
+    pub value: Option<String>,
+    /// Which form was written, so the statement prints back as given.
+    pub form: AlterSystemForm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlterSystemForm {
+    /// `ALTER SYSTEM SET name = value`; also accepts `TO`.
+    Set,
+    /// `ALTER SYSTEM RESET name`.
+    Reset,
+}

@@ -1,0 +1,350 @@
+//! The two printers: full (round trip: `parse(print(ast)) == ast`) and redacted (secret
+//! values become `'<REDACTED>'`; the result still parses).
+//!
+//! Both are one function, [`write_statement`], with a [`Mode`]: a printer that is written
+//! twice drifts.
+
+use std::fmt;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Value, ValueWithSpan, VisitMut, VisitorMut};
+
+use crate::ast::*;
+
+/// What the redacted printer writes in place of a secret value.
+pub const REDACTED: &str = "<REDACTED>";
+
+/// Which printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything, secret values included: the round-trip form.
+    Full,
+    /// Secret values (and, in statements Airlock does not own, every string literal
+    /// outside queries) replaced by `'<REDACTED>'`: for logs, history and catalog text.
+    Redacted,
+}
+
+/// A statement printed in a given mode, for `format!`.
+#[derive(Debug, Clone, Copy)]
+pub struct Printed<'a> {
+    statement: &'a Statement,
+    mode: Mode,
+}
+
+impl Statement {
+    /// The redacted form: safe for logs, errors, history and `SHOW REDACTED CREATE`.
+    pub fn to_redacted_string(&self) -> String {
+        self.printed(Mode::Redacted).to_string()
+    }
+
+    pub fn printed(&self, mode: Mode) -> Printed<'_> {
+        Printed {
+            statement: self,
+            mode,
+        }
+    }
+}
+
+impl fmt::Display for Printed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_statement(f, self.statement, self.mode)
+    }
+}
+
+/// The full form. Contains secret values: never log it.
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_statement(f, self, Mode::Full)
+    }
+}
+
+/// PostgreSQL's reserved keywords (Appendix C of its manual, "reserved" column, plus
+/// the reserved-but-usable-as-function-or-type names). `quote_ident` quotes these.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// Writes a name, quoted where it would not read back as the same identifier unquoted
+/// (PostgreSQL's `quote_ident` rule: anything but lower-case letters, digits, `_` and
+/// `$`, a leading digit, or a reserved keyword).
+pub(crate) fn write_ident(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    let mut chars = name.chars();
+    let plain = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !RESERVED.contains(&name)
+        // Words the parser reads as part of the statement where a name could stand.
+        && !matches!(name, "if" | "exists" | "secret");
+    if plain {
+        f.write_str(name)
+    } else {
+        f.write_str("\"")?;
+        f.write_str(&name.replace('"', "\"\""))?;
+        f.write_str("\"")
+    }
+}
+
+/// Writes a standard string literal (`'it''s'`).
+pub(crate) fn write_string(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
+    f.write_str("'")?;
+    f.write_str(&value.replace('\'', "''"))?;
+    f.write_str("'")
+}
+
+fn write_if(f: &mut fmt::Formatter<'_>, cond: bool, words: &str) -> fmt::Result {
+    if cond { f.write_str(words) } else { Ok(()) }
+}
+
+fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> fmt::Result {
+    write!(f, "{} = ", option.name)?;
+    match &option.value {
+        OptionValue::String(_) if mode == Mode::Redacted && option.name.is_sensitive() => {
+            write_string(f, REDACTED)
+        }
+        OptionValue::String(s) => write_string(f, s),
+        OptionValue::Secret(name) => write!(f, "SECRET {name}"),
+    }
+}
+
+fn write_validate(f: &mut fmt::Formatter<'_>, validate: Option<bool>) -> fmt::Result {
+    match validate {
+        Some(v) => write!(f, " WITH (VALIDATE = {v})"),
+        None => Ok(()),
+    }
+}
+
+fn write_secret_value(f: &mut fmt::Formatter<'_>, value: &SecretValue, mode: Mode) -> fmt::Result {
+    match mode {
+        Mode::Full => write_string(f, value.expose_secret()),
+        Mode::Redacted => write_string(f, REDACTED),
+    }
+}
+
+fn write_list<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    mut each: impl FnMut(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        each(f, item)?;
+    }
+    Ok(())
+}
+
+/// The one printer behind both modes.
+pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode) -> fmt::Result {
+    match stmt {
+        Statement::CreateSecret(s) => {
+            f.write_str("CREATE SECRET ")?;
+            write_if(f, s.if_not_exists, "IF NOT EXISTS ")?;
+            write!(f, "{} AS ", s.name)?;
+            write_secret_value(f, &s.value, mode)
+        }
+        Statement::AlterSecret(s) => {
+            f.write_str("ALTER SECRET ")?;
+            write_if(f, s.if_exists, "IF EXISTS ")?;
+            write!(f, "{} AS ", s.name)?;
+            write_secret_value(f, &s.value, mode)
+        }
+        Statement::CreateConnection(c) => {
+            f.write_str("CREATE CONNECTION ")?;
+            write_if(f, c.if_not_exists, "IF NOT EXISTS ")?;
+            write!(f, "{} TO AWS (", c.name)?;
+            write_list(f, &c.options, |f, o| write_option(f, o, mode))?;
+            f.write_str(")")?;
+            write_validate(f, c.validate)
+        }
+        Statement::AlterConnection(a) => {
+            f.write_str("ALTER CONNECTION ")?;
+            write_if(f, a.if_exists, "IF EXISTS ")?;
+            write!(f, "{} ", a.name)?;
+            write_list(f, &a.actions, |f, action| match action {
+                AlterConnectionAction::Set(o) => {
+                    f.write_str("SET (")?;
+                    write_option(f, o, mode)?;
+                    f.write_str(")")
+                }
+                AlterConnectionAction::Reset(n) => write!(f, "RESET ({n})"),
+                AlterConnectionAction::Drop(n) => write!(f, "DROP ({n})"),
+            })?;
+            write_validate(f, a.validate)
+        }
+        Statement::DropObjects(d) => {
+            write!(f, "DROP {} ", d.object_type.as_str())?;
+            write_if(f, d.if_exists, "IF EXISTS ")?;
+            write_list(f, &d.names, |f, n| write!(f, "{n}"))?;
+            match d.behavior {
+                Some(DropBehavior::Cascade) => f.write_str(" CASCADE"),
+                Some(DropBehavior::Restrict) => f.write_str(" RESTRICT"),
+                None => Ok(()),
+            }
+        }
+        Statement::RenameObject(r) => {
+            write!(f, "ALTER {} ", r.object_type.as_str())?;
+            write_if(f, r.if_exists, "IF EXISTS ")?;
+            write!(f, "{} RENAME TO {}", r.name, r.new_name)
+        }
+        Statement::ValidateConnection(v) => write!(f, "VALIDATE CONNECTION {}", v.name),
+        Statement::ShowObjects(s) => {
+            let what = match s.object_type {
+                ObjectType::Secret => "SECRETS",
+                ObjectType::Connection => "CONNECTIONS",
+            };
+            write!(f, "SHOW {what}")?;
+            if let Some(pattern) = &s.like {
+                f.write_str(" LIKE ")?;
+                write_string(f, pattern)?;
+            }
+            Ok(())
+        }
+        Statement::ShowCreateConnection(s) => {
+            f.write_str("SHOW ")?;
+            write_if(f, s.redacted, "REDACTED ")?;
+            write!(f, "CREATE CONNECTION {}", s.name)
+        }
+        Statement::ShowVariable(s) => write!(f, "SHOW {}", s.variable),
+        Statement::AlterSystem(a) => match (a.form, &a.value) {
+            (AlterSystemForm::Reset, _) => write!(f, "ALTER SYSTEM RESET {}", a.name),
+            (AlterSystemForm::Set, None) => write!(f, "ALTER SYSTEM SET {} = DEFAULT", a.name),
+            (AlterSystemForm::Set, Some(v)) => {
+                write!(f, "ALTER SYSTEM SET {} = ", a.name)?;
+                write_string(f, v)
+            }
+        },
+        Statement::Sql(s) => match mode {
+            Mode::Full => write!(f, "{s}"),
+            Mode::Redacted => write!(f, "{}", redact_foreign(s)),
+        },
+    }
+}
+
+/// A statement Airlock does not own may carry credentials anywhere (`CREATE USER ...
+/// PASSWORD '...'`), so its redacted form hides every string literal — except in plain
+/// queries, which cannot store anything and whose literals users want in their history.
+fn redact_foreign(stmt: &SqlStatement) -> SqlStatement {
+    struct Redactor;
+    impl VisitorMut for Redactor {
+        type Break = ();
+        fn pre_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<()> {
+            // Every kind of literal but numbers, booleans, NULL and placeholders is text
+            // that might be a credential.
+            let is_text = !matches!(
+                value.value,
+                Value::Number(..) | Value::Boolean(_) | Value::Null | Value::Placeholder(_)
+            );
+            if is_text {
+                value.value = Value::SingleQuotedString(REDACTED.to_owned());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut copy = stmt.clone();
+    if !matches!(copy, SqlStatement::Query(_)) {
+        let _ = copy.visit(&mut Redactor);
+    }
+    copy
+}

@@ -1,0 +1,650 @@
+//! The parser: `sqlparser`'s `Parser`, wrapped.
+//!
+//! [`AirlockParser`] peeks at the leading words of each statement. The statements Airlock
+//! owns it parses itself; everything else goes to `sqlparser`'s `parse_statement`
+//! untouched. `CREATE SECRET` and `DROP SECRET` are Airlock's even though `sqlparser`
+//! has a DuckDB-flavoured grammar for them: ours is checked first.
+
+use airlock_core::Position;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
+
+use crate::ast::*;
+use crate::error::ParseError;
+
+/// The dialect for everything Airlock passes through: its users come from PostgreSQL
+/// and Materialize.
+pub(crate) const DIALECT: PostgreSqlDialect = PostgreSqlDialect {};
+
+/// How deep expressions may nest before the parser refuses (instead of overflowing the
+/// stack). sqlparser's default is 50.
+const RECURSION_LIMIT: usize = 50;
+
+/// Parses a script of `;`-separated statements.
+pub fn parse_statements(sql: &str) -> Result<Vec<Statement>, ParseError> {
+    AirlockParser::new(sql)?.parse_statements()
+}
+
+/// Parses exactly one statement (a trailing `;` is allowed).
+pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
+    let mut statements = parse_statements(sql)?;
+    match statements.len() {
+        1 => Ok(statements.remove(0)),
+        0 => Err(ParseError::new(
+            "Expected: a statement, found: EOF",
+            Some(end_position(sql)),
+        )),
+        n => Err(ParseError::new(
+            format!("expected one statement, found {n}"),
+            None,
+        )),
+    }
+}
+
+/// The position just past the last character of `sql`, where "found: EOF" points.
+pub(crate) fn end_position(sql: &str) -> Position {
+    let line = sql.split('\n').count() as u64;
+    let last = sql.rsplit('\n').next().unwrap_or("");
+    Position {
+        line,
+        column: last.chars().count() as u64 + 1,
+    }
+}
+
+/// sqlparser's parser with Airlock's statements in front of it.
+pub struct AirlockParser<'a> {
+    parser: Parser<'a>,
+    end: Position,
+}
+
+impl std::fmt::Debug for AirlockParser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AirlockParser")
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+type PResult<T> = Result<T, ParserError>;
+
+impl<'a> AirlockParser<'a> {
+    pub fn new(sql: &'a str) -> Result<Self, ParseError> {
+        let end = end_position(sql);
+        let parser = Parser::new(&DIALECT)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .try_with_sql(sql)
+            .map_err(|e| ParseError::from_sqlparser(e, end))?;
+        Ok(AirlockParser { parser, end })
+    }
+
+    fn err(&self, e: ParserError) -> ParseError {
+        ParseError::from_sqlparser(e, self.end)
+    }
+
+    /// Parses statements until the end of input, `;` between them.
+    pub fn parse_statements(&mut self) -> Result<Vec<Statement>, ParseError> {
+        let mut statements = Vec::new();
+        let mut expecting_delimiter = false;
+        loop {
+            while self.parser.consume_token(&Token::SemiColon) {
+                expecting_delimiter = false;
+            }
+            if self.parser.peek_token_ref().token == Token::EOF {
+                return Ok(statements);
+            }
+            if expecting_delimiter {
+                let found = self.parser.peek_token();
+                return Err(self.err(expected_err("end of statement", &found)));
+            }
+            statements.push(self.parse_statement()?);
+            expecting_delimiter = true;
+        }
+    }
+
+    /// Parses one statement, Airlock's or `sqlparser`'s.
+    pub fn parse_statement(&mut self) -> Result<Statement, ParseError> {
+        match self.parse_airlock_statement() {
+            Ok(Some(statement)) => Ok(statement),
+            Ok(None) => self
+                .parser
+                .parse_statement()
+                .map(|s| Statement::Sql(Box::new(s)))
+                .map_err(|e| self.err(e)),
+            Err(Failure::Syntax(e)) => Err(self.err(e)),
+            Err(Failure::Rich(e)) => Err(e),
+        }
+    }
+
+    /// `Ok(None)` when the statement is not one of Airlock's; nothing is consumed then.
+    fn parse_airlock_statement(&mut self) -> Result<Option<Statement>, Failure> {
+        let statement = if self.peek_word_at(0, "CREATE") && self.peek_word_at(1, "SECRET") {
+            self.advance(2);
+            self.parse_create_secret()?
+        } else if self.peek_word_at(0, "CREATE") && self.peek_word_at(1, "CONNECTION") {
+            self.advance(2);
+            self.parse_create_connection()?
+        } else if self.peek_word_at(0, "ALTER") && self.peek_word_at(1, "SECRET") {
+            self.advance(2);
+            self.parse_alter_secret()?
+        } else if self.peek_word_at(0, "ALTER") && self.peek_word_at(1, "CONNECTION") {
+            self.advance(2);
+            self.parse_alter_connection()?
+        } else if self.peek_word_at(0, "ALTER") && self.peek_word_at(1, "SYSTEM") {
+            self.advance(2);
+            self.parse_alter_system()?
+        } else if self.peek_word_at(0, "DROP") && self.peek_word_at(1, "SECRET") {
+            self.advance(2);
+            self.parse_drop(ObjectType::Secret)?
+        } else if self.peek_word_at(0, "DROP") && self.peek_word_at(1, "CONNECTION") {
+            self.advance(2);
+            self.parse_drop(ObjectType::Connection)?
+        } else if self.peek_word_at(0, "VALIDATE") {
+            self.advance(1);
+            self.expect_word("CONNECTION")?;
+            Statement::ValidateConnection(ValidateConnection {
+                name: self.parse_name()?,
+            })
+        } else if self.peek_word_at(0, "SHOW") {
+            match self.parse_show()? {
+                Some(statement) => statement,
+                None => return Ok(None),
+            }
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(statement))
+    }
+
+    // ---- statements -------------------------------------------------------------------
+
+    fn parse_create_secret(&mut self) -> PResult<Statement> {
+        let if_not_exists = self.parse_words(&["IF", "NOT", "EXISTS"]);
+        let name = self.parse_name()?;
+        if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
+            return self.expected_next("AS or =");
+        }
+        let value = SecretValue::new(self.parse_string()?);
+        Ok(Statement::CreateSecret(CreateSecret {
+            if_not_exists,
+            name,
+            value,
+        }))
+    }
+
+    fn parse_alter_secret(&mut self) -> PResult<Statement> {
+        let if_exists = self.parse_words(&["IF", "EXISTS"]);
+        let name = self.parse_name()?;
+        if self.parse_word("RENAME") {
+            self.expect_word("TO")?;
+            return Ok(Statement::RenameObject(RenameObject {
+                object_type: ObjectType::Secret,
+                if_exists,
+                name,
+                new_name: self.parse_name()?,
+            }));
+        }
+        if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
+            return self.expected_next("AS or RENAME TO");
+        }
+        let value = SecretValue::new(self.parse_string()?);
+        Ok(Statement::AlterSecret(AlterSecret {
+            if_exists,
+            name,
+            value,
+        }))
+    }
+
+    fn parse_create_connection(&mut self) -> Result<Statement, Failure> {
+        let if_not_exists = self.parse_words(&["IF", "NOT", "EXISTS"]);
+        let name = self.parse_name()?;
+        self.expect_word("TO")?;
+        if !self.parse_word("AWS") {
+            let found = self.parser.peek_token();
+            let position = self.position_of(&found);
+            return Err(Failure::Rich(
+                ParseError::new(format!("Expected: AWS, found: {found}"), Some(position))
+                    .with_hint("Airlock manages AWS connections only: CREATE CONNECTION name TO AWS (...)."),
+            ));
+        }
+        self.parser.expect_token(&Token::LParen)?;
+        let mut options = Vec::new();
+        if !self.parser.consume_token(&Token::RParen) {
+            loop {
+                options.push(self.parse_aws_option()?);
+                if self.parser.consume_token(&Token::RParen) {
+                    break;
+                }
+                if !self.parser.consume_token(&Token::Comma) {
+                    return Err(self.expected_here("a comma or )").into());
+                }
+            }
+        }
+        let validate = self.parse_with_validate()?;
+        Ok(Statement::CreateConnection(CreateConnection {
+            if_not_exists,
+            name,
+            options,
+            validate,
+        }))
+    }
+
+    fn parse_alter_connection(&mut self) -> Result<Statement, Failure> {
+        let if_exists = self.parse_words(&["IF", "EXISTS"]);
+        let name = self.parse_name()?;
+        if self.parse_word("RENAME") {
+            self.expect_word("TO")?;
+            return Ok(Statement::RenameObject(RenameObject {
+                object_type: ObjectType::Connection,
+                if_exists,
+                name,
+                new_name: self.parse_name()?,
+            }));
+        }
+        let mut actions = Vec::new();
+        loop {
+            let action = if self.parse_word("SET") {
+                self.parser.expect_token(&Token::LParen)?;
+                let option = self.parse_aws_option()?;
+                self.parser.expect_token(&Token::RParen)?;
+                AlterConnectionAction::Set(option)
+            } else if self.parse_word("RESET") {
+                AlterConnectionAction::Reset(self.parse_parenthesized_option_name()?)
+            } else if self.parse_word("DROP") {
+                AlterConnectionAction::Drop(self.parse_parenthesized_option_name()?)
+            } else if actions.is_empty() {
+                return Err(self.expected_here("SET, RESET, DROP or RENAME TO").into());
+            } else {
+                return Err(self.expected_here("SET, RESET or DROP").into());
+            };
+            actions.push(action);
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        let validate = self.parse_with_validate()?;
+        Ok(Statement::AlterConnection(AlterConnection {
+            if_exists,
+            name,
+            actions,
+            validate,
+        }))
+    }
+
+    fn parse_alter_system(&mut self) -> PResult<Statement> {
+        if self.parse_word("RESET") {
+            return Ok(Statement::AlterSystem(AlterSystem {
+                name: self.parse_name()?,
+                value: None,
+                form: AlterSystemForm::Reset,
+            }));
+        }
+        if !self.parse_word("SET") {
+            return self.expected_next("SET or RESET");
+        }
+        let name = self.parse_name()?;
+        if !self.parse_word("TO") && !self.parser.consume_token(&Token::Eq) {
+            return self.expected_next("= or TO");
+        }
+        let value = if self.parse_word("DEFAULT") {
+            None
+        } else {
+            Some(self.parse_string()?)
+        };
+        Ok(Statement::AlterSystem(AlterSystem {
+            name,
+            value,
+            form: AlterSystemForm::Set,
+        }))
+    }
+
+    fn parse_drop(&mut self, object_type: ObjectType) -> PResult<Statement> {
+        let if_exists = self.parse_words(&["IF", "EXISTS"]);
+        let mut names = vec![self.parse_name()?];
+        while self.parser.consume_token(&Token::Comma) {
+            names.push(self.parse_name()?);
+        }
+        let behavior = if self.parse_word("CASCADE") {
+            Some(DropBehavior::Cascade)
+        } else if self.parse_word("RESTRICT") {
+            Some(DropBehavior::Restrict)
+        } else {
+            None
+        };
+        Ok(Statement::DropObjects(DropObjects {
+            object_type,
+            if_exists,
+            names,
+            behavior,
+        }))
+    }
+
+    /// `SHOW` forms Airlock owns; `None` (nothing consumed) for the rest.
+    fn parse_show(&mut self) -> PResult<Option<Statement>> {
+        let object_type = if self.peek_word_at(1, "CONNECTIONS") {
+            Some(ObjectType::Connection)
+        } else if self.peek_word_at(1, "SECRETS") {
+            Some(ObjectType::Secret)
+        } else {
+            None
+        };
+        if let Some(object_type) = object_type {
+            self.advance(2);
+            let like = if self.parse_word("LIKE") {
+                Some(self.parse_string()?)
+            } else {
+                None
+            };
+            return Ok(Some(Statement::ShowObjects(ShowObjects {
+                object_type,
+                like,
+            })));
+        }
+        let redacted = self.peek_word_at(1, "REDACTED");
+        let create_at = if redacted { 2 } else { 1 };
+        if self.peek_word_at(create_at, "CREATE") && self.peek_word_at(create_at + 1, "CONNECTION")
+        {
+            self.advance(create_at + 2);
+            return Ok(Some(Statement::ShowCreateConnection(
+                ShowCreateConnection {
+                    redacted,
+                    name: self.parse_name()?,
+                },
+            )));
+        }
+        if redacted {
+            self.advance(2);
+            return self.expected_next("CREATE CONNECTION");
+        }
+        let variable = match &self.parser.peek_nth_token_ref(1).token {
+            Token::Word(w) => {
+                let name = fold(w);
+                SystemVariable::from_name(&name)
+            }
+            _ => None,
+        };
+        match variable {
+            Some(variable) => {
+                self.advance(2);
+                Ok(Some(Statement::ShowVariable(ShowVariable { variable })))
+            }
+            None => Ok(None),
+        }
+    }
+
+    // ---- pieces -----------------------------------------------------------------------
+
+    /// One `name [=] value` of an AWS connection.
+    fn parse_aws_option(&mut self) -> Result<AwsOption, Failure> {
+        let name = self.parse_aws_option_name()?;
+        let _ = self.parser.consume_token(&Token::Eq);
+        let value = if self.parse_word("SECRET") {
+            OptionValue::Secret(self.parse_name()?)
+        } else if is_string_token(&self.parser.peek_token_ref().token) {
+            OptionValue::String(self.parse_string()?)
+        } else {
+            return Err(self.expected_here("a string literal or SECRET name").into());
+        };
+        Ok(AwsOption { name, value })
+    }
+
+    fn parse_parenthesized_option_name(&mut self) -> Result<AwsOptionName, Failure> {
+        self.parser.expect_token(&Token::LParen)?;
+        let name = self.parse_aws_option_name()?;
+        self.parser.expect_token(&Token::RParen)?;
+        Ok(name)
+    }
+
+    /// Matches the words ahead against every option name. On a miss, the error names the
+    /// words that were found and lists every valid option, with the closest as a hint.
+    fn parse_aws_option_name(&mut self) -> Result<AwsOptionName, Failure> {
+        for option in AwsOptionName::ALL {
+            let words: Vec<&str> = option.words().collect();
+            let matches = words
+                .iter()
+                .enumerate()
+                .all(|(i, w)| self.peek_word_at(i, w));
+            // `ASSUME ROLE ARN` is a prefix of no other option, but guard against a future
+            // one that is: a longer name must not be cut short by a shorter one.
+            if matches {
+                self.advance(words.len());
+                return Ok(option);
+            }
+        }
+        let start = self.parser.peek_token();
+        let position = self.position_of(&start);
+        let mut found = Vec::new();
+        for i in 0..6 {
+            match &self.parser.peek_nth_token_ref(i).token {
+                Token::Word(w) if w.quote_style.is_none() => {
+                    found.push(w.value.to_ascii_uppercase())
+                }
+                _ => break,
+            }
+        }
+        let valid = AwsOptionName::ALL.map(AwsOptionName::as_str).join(", ");
+        if found.is_empty() {
+            return Err(Failure::Rich(ParseError::new(
+                format!("Expected: an AWS connection option ({valid}), found: {start}"),
+                Some(position),
+            )));
+        }
+        let found_text = found.join(" ");
+        let mut err = ParseError::new(
+            format!("{found_text} is not an AWS connection option; expected one of: {valid}"),
+            Some(position),
+        );
+        if let Some(closest) = closest_option(&found_text) {
+            err = err.with_hint(format!("Did you mean {closest}?"));
+        }
+        Err(Failure::Rich(err))
+    }
+
+    /// `WITH (VALIDATE [[=] true | false])`, if present.
+    fn parse_with_validate(&mut self) -> PResult<Option<bool>> {
+        if !self.parser.parse_keyword(Keyword::WITH) {
+            return Ok(None);
+        }
+        self.parser.expect_token(&Token::LParen)?;
+        self.expect_word("VALIDATE")?;
+        let _ = self.parser.consume_token(&Token::Eq);
+        let value = if self.parse_word("TRUE") {
+            true
+        } else if self.parse_word("FALSE") {
+            false
+        } else if self.parser.peek_token_ref().token == Token::RParen {
+            true
+        } else {
+            return self.expected_next("TRUE, FALSE or )");
+        };
+        self.parser.expect_token(&Token::RParen)?;
+        Ok(Some(value))
+    }
+
+    /// A single-part object name, folded the PostgreSQL way.
+    fn parse_name(&mut self) -> PResult<Ident> {
+        let token = self.parser.next_token();
+        match &token.token {
+            Token::Word(w) if w.quote_style == Some('"') && w.value.is_empty() => {
+                Err(ParserError::ParserError(format!(
+                    "zero-length delimited identifier{}",
+                    token.span.start
+                )))
+            }
+            Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('"') => {
+                let name = Ident::new(fold(w));
+                if self.parser.peek_token_ref().token == Token::Period {
+                    let found = self.parser.peek_token();
+                    return Err(expected_err(
+                        "end of name (qualified names are not supported)",
+                        &found,
+                    ));
+                }
+                Ok(name)
+            }
+            _ => Err(expected_err("a name", &token)),
+        }
+    }
+
+    /// A string literal: `'...'`, `E'...'` or a dollar-quoted string.
+    fn parse_string(&mut self) -> PResult<String> {
+        let token = self.parser.next_token();
+        match token.token {
+            Token::SingleQuotedString(s) | Token::EscapedStringLiteral(s) => Ok(s),
+            Token::DollarQuotedString(s) => Ok(s.value),
+            _ => Err(expected_err("a string literal", &token)),
+        }
+    }
+
+    // ---- words ------------------------------------------------------------------------
+
+    /// Whether the `n`th token ahead is the unquoted word `word` (any case).
+    fn peek_word_at(&self, n: usize, word: &str) -> bool {
+        is_word(&self.parser.peek_nth_token_ref(n).token, word)
+    }
+
+    fn parse_word(&mut self, word: &str) -> bool {
+        let hit = self.peek_word_at(0, word);
+        if hit {
+            self.parser.advance_token();
+        }
+        hit
+    }
+
+    /// Consumes all of `words` or none of them.
+    fn parse_words(&mut self, words: &[&str]) -> bool {
+        let hit = words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| self.peek_word_at(i, w));
+        if hit {
+            self.advance(words.len());
+        }
+        hit
+    }
+
+    fn expect_word(&mut self, word: &str) -> PResult<()> {
+        if self.parse_word(word) {
+            Ok(())
+        } else {
+            self.expected_next(word)
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            self.parser.advance_token();
+        }
+    }
+
+    fn expected_next<T>(&self, what: &str) -> PResult<T> {
+        Err(self.expected_here(what))
+    }
+
+    fn expected_here(&self, what: &str) -> ParserError {
+        expected_err(what, self.parser.peek_token_ref())
+    }
+
+    fn position_of(&self, token: &TokenWithSpan) -> Position {
+        if token.token == Token::EOF || token.span.start.line == 0 {
+            self.end
+        } else {
+            Position {
+                line: token.span.start.line,
+                column: token.span.start.column,
+            }
+        }
+    }
+}
+
+/// Errors from the statement parsers: plain sqlparser errors, or ours with a hint.
+enum Failure {
+    Syntax(ParserError),
+    Rich(ParseError),
+}
+
+impl From<ParserError> for Failure {
+    fn from(e: ParserError) -> Self {
+        Failure::Syntax(e)
+    }
+}
+
+/// sqlparser's `Expected: X, found: Y at Line: l, Column: c`.
+fn expected_err(what: &str, found: &TokenWithSpan) -> ParserError {
+    ParserError::ParserError(format!(
+        "Expected: {what}, found: {found}{}",
+        found.span.start
+    ))
+}
+
+fn is_string_token(token: &Token) -> bool {
+    matches!(
+        token,
+        Token::SingleQuotedString(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::DollarQuotedString(_)
+    )
+}
+
+fn is_word(token: &Token, word: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+}
+
+/// PostgreSQL's identifier folding: unquoted names are lower-cased (ASCII only, as for
+/// UTF-8 databases), quoted names are kept as written.
+fn fold(word: &Word) -> String {
+    match word.quote_style {
+        None => word.value.to_ascii_lowercase(),
+        Some(_) => word.value.clone(),
+    }
+}
+
+/// The option name closest to what was typed, if it is close enough to be a typo.
+fn closest_option(found: &str) -> Option<&'static str> {
+    AwsOptionName::ALL
+        .iter()
+        .map(|o| (edit_distance(found, o.as_str()), o.as_str()))
+        .min()
+        .filter(|(d, name)| *d <= name.len() / 3)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance over bytes; both inputs are short.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("ASSUME ROLE ARM", "ASSUME ROLE ARN"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(closest_option("ASSUME ROLE ARM"), Some("ASSUME ROLE ARN"));
+        assert_eq!(closest_option("FOO"), None);
+    }
+
+    #[test]
+    fn end_position_counts_characters() {
+        assert_eq!(end_position(""), Position { line: 1, column: 1 });
+        assert_eq!(end_position("ab\ncdé"), Position { line: 2, column: 4 });
+    }
+}

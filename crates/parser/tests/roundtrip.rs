@@ -1,0 +1,295 @@
+//! Printing is a contract: every statement prints to SQL that parses back to the same
+//! tree, in full and redacted form (sqlparser's `verified_stmt` discipline).
+
+use airlock_parser::ast::*;
+use airlock_parser::{Mode, Statement, parse_statement, parse_statements};
+
+/// Parses `sql`, checks that it prints back as `canonical`, that the printed text parses
+/// to the same tree, and that the redacted form parses and is stable.
+fn check(sql: &str, canonical: &str) -> Statement {
+    let stmt =
+        parse_statement(sql).unwrap_or_else(|e| panic!("{sql:?} failed: {e} at {:?}", e.position));
+    let printed = stmt.to_string();
+    assert_eq!(printed, canonical, "printing {sql:?}");
+    let reparsed = parse_statement(&printed).unwrap_or_else(|e| panic!("{printed:?} failed: {e}"));
+    assert_eq!(reparsed, stmt, "round trip of {sql:?}");
+
+    let redacted = stmt.to_redacted_string();
+    let redacted_stmt =
+        parse_statement(&redacted).unwrap_or_else(|e| panic!("redacted {redacted:?} failed: {e}"));
+    assert_eq!(
+        redacted_stmt.to_redacted_string(),
+        redacted,
+        "redacted form is stable"
+    );
+    assert_eq!(redacted_stmt.printed(Mode::Redacted).to_string(), redacted);
+    stmt
+}
+
+/// A statement already in canonical form.
+fn verified(sql: &str) -> Statement {
+    check(sql, sql)
+}
+
+fn redacted(sql: &str) -> String {
+    parse_statement(sql).unwrap().to_redacted_string()
+}
+
+#[test]
+fn create_secret() {
+    let s = verified("CREATE SECRET aws_secret AS 'wJalrXUtnFEMI/K7MDENG'");
+    let Statement::CreateSecret(c) = &s else {
+        panic!()
+    };
+    assert_eq!(c.name.as_str(), "aws_secret");
+    assert_eq!(c.value.expose_secret(), "wJalrXUtnFEMI/K7MDENG");
+    assert!(!c.if_not_exists);
+    verified("CREATE SECRET IF NOT EXISTS aws_secret AS 'x'");
+    // The design document's form, any case, and quoting.
+    check(
+        "create secret Aws_Secret = 'secret';",
+        "CREATE SECRET aws_secret AS 'secret'",
+    );
+    check(
+        "CREATE SECRET \"Mixed\" AS 'it''s'",
+        "CREATE SECRET \"Mixed\" AS 'it''s'",
+    );
+    check("CREATE SECRET s AS E'a\\nb'", "CREATE SECRET s AS 'a\nb'");
+    check(
+        "CREATE SECRET s AS $$dollar'd$$",
+        "CREATE SECRET s AS 'dollar''d'",
+    );
+    assert_eq!(
+        redacted("CREATE SECRET s AS 'hunter2'"),
+        "CREATE SECRET s AS '<REDACTED>'"
+    );
+    assert_eq!(
+        redacted("CREATE SECRET IF NOT EXISTS s = 'hunter2'"),
+        "CREATE SECRET IF NOT EXISTS s AS '<REDACTED>'"
+    );
+}
+
+#[test]
+fn alter_secret() {
+    verified("ALTER SECRET s AS 'new'");
+    verified("ALTER SECRET IF EXISTS s AS 'new'");
+    verified("ALTER SECRET s RENAME TO t");
+    verified("ALTER SECRET IF EXISTS s RENAME TO \"T\"");
+    assert_eq!(
+        redacted("ALTER SECRET s AS 'hunter2'"),
+        "ALTER SECRET s AS '<REDACTED>'"
+    );
+    let Statement::RenameObject(r) = verified("ALTER SECRET s RENAME TO t") else {
+        panic!()
+    };
+    assert_eq!(r.object_type, ObjectType::Secret);
+}
+
+#[test]
+fn drop_objects() {
+    for kind in ["SECRET", "CONNECTION"] {
+        verified(&format!("DROP {kind} a"));
+        verified(&format!("DROP {kind} IF EXISTS a, b, c"));
+        verified(&format!("DROP {kind} a CASCADE"));
+        verified(&format!("DROP {kind} a, b RESTRICT"));
+    }
+    let Statement::DropObjects(d) = verified("DROP SECRET IF EXISTS a, b CASCADE") else {
+        panic!()
+    };
+    assert_eq!(d.names.len(), 2);
+    assert_eq!(d.behavior, Some(DropBehavior::Cascade));
+}
+
+#[test]
+fn create_connection_every_option() {
+    let sql = "CREATE CONNECTION aws_conn TO AWS (\
+        ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', \
+        SECRET ACCESS KEY = SECRET aws_secret, \
+        SESSION TOKEN = SECRET tok, \
+        ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/Reader', \
+        ASSUME ROLE SESSION NAME = 'airlock', \
+        ENDPOINT = 'http://127.0.0.1:4566', \
+        REGION = 'us-east-1')";
+    let Statement::CreateConnection(c) = verified(sql) else {
+        panic!()
+    };
+    let names: Vec<_> = c.options.iter().map(|o| o.name).collect();
+    assert_eq!(names, AwsOptionName::ALL);
+    assert_eq!(
+        c.options[1].value,
+        OptionValue::Secret(Ident::new("aws_secret"))
+    );
+
+    // `=` is optional, keywords are case-insensitive, order is kept.
+    check(
+        "create connection C to aws (region 'us-west-2', assume role arn 'arn:aws:iam::001234567890:role/R')",
+        "CREATE CONNECTION c TO AWS (REGION = 'us-west-2', ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R')",
+    );
+    check(
+        "CREATE CONNECTION c TO AWS (ACCESS KEY ID SECRET kid, SECRET ACCESS KEY SECRET sk, SESSION TOKEN 'tok')",
+        "CREATE CONNECTION c TO AWS (ACCESS KEY ID = SECRET kid, SECRET ACCESS KEY = SECRET sk, SESSION TOKEN = 'tok')",
+    );
+    verified("CREATE CONNECTION IF NOT EXISTS c TO AWS (ASSUME ROLE ARN = 'a')");
+    // Repeats and an empty list are the planner's to reject, so they print back as given.
+    verified("CREATE CONNECTION c TO AWS (REGION = 'a', REGION = 'b')");
+    verified("CREATE CONNECTION c TO AWS ()");
+    // A literal secret access key parses (the planner rejects it with a hint) but is
+    // redacted.
+    assert_eq!(
+        redacted(
+            "CREATE CONNECTION c TO AWS (ACCESS KEY ID = 'AKIA', SECRET ACCESS KEY = 'oops', SESSION TOKEN = 'tok')"
+        ),
+        "CREATE CONNECTION c TO AWS (ACCESS KEY ID = 'AKIA', SECRET ACCESS KEY = '<REDACTED>', SESSION TOKEN = '<REDACTED>')"
+    );
+}
+
+#[test]
+fn create_connection_with_validate() {
+    let Statement::CreateConnection(c) =
+        verified("CREATE CONNECTION c TO AWS (REGION = 'r') WITH (VALIDATE = true)")
+    else {
+        panic!()
+    };
+    assert_eq!(c.validate, Some(true));
+    verified("CREATE CONNECTION c TO AWS (REGION = 'r') WITH (VALIDATE = false)");
+    check(
+        "CREATE CONNECTION c TO AWS (REGION = 'r') WITH (VALIDATE)",
+        "CREATE CONNECTION c TO AWS (REGION = 'r') WITH (VALIDATE = true)",
+    );
+    check(
+        "CREATE CONNECTION c TO AWS (REGION = 'r') WITH (validate false)",
+        "CREATE CONNECTION c TO AWS (REGION = 'r') WITH (VALIDATE = false)",
+    );
+}
+
+#[test]
+fn alter_connection() {
+    let Statement::AlterConnection(a) = verified(
+        "ALTER CONNECTION c SET (REGION = 'us-east-1'), RESET (ENDPOINT), DROP (ASSUME ROLE SESSION NAME)",
+    ) else {
+        panic!()
+    };
+    assert_eq!(a.actions.len(), 3);
+    assert_eq!(a.actions[1].option_name(), AwsOptionName::Endpoint);
+    verified(
+        "ALTER CONNECTION IF EXISTS c SET (SECRET ACCESS KEY = SECRET s2) WITH (VALIDATE = true)",
+    );
+    for option in AwsOptionName::ALL {
+        verified(&format!("ALTER CONNECTION c RESET ({option})"));
+        verified(&format!("ALTER CONNECTION c DROP ({option})"));
+        verified(&format!("ALTER CONNECTION c SET ({option} = 'v')"));
+        verified(&format!("ALTER CONNECTION c SET ({option} = SECRET s)"));
+    }
+    verified("ALTER CONNECTION c RENAME TO d");
+    verified("ALTER CONNECTION IF EXISTS c RENAME TO d");
+    assert_eq!(
+        redacted("ALTER CONNECTION c SET (SESSION TOKEN = 'tok')"),
+        "ALTER CONNECTION c SET (SESSION TOKEN = '<REDACTED>')"
+    );
+}
+
+#[test]
+fn validate_and_show() {
+    verified("VALIDATE CONNECTION aws_conn");
+    verified("SHOW CONNECTIONS");
+    verified("SHOW SECRETS");
+    verified("SHOW CONNECTIONS LIKE 'aws%'");
+    verified("SHOW SECRETS LIKE '%'");
+    verified("SHOW CREATE CONNECTION c");
+    let Statement::ShowCreateConnection(s) = verified("SHOW REDACTED CREATE CONNECTION c") else {
+        panic!()
+    };
+    assert!(s.redacted);
+    verified("SHOW aws_principal");
+    check("SHOW AWS_EXTERNAL_ID_PREFIX", "SHOW aws_external_id_prefix");
+}
+
+#[test]
+fn alter_system() {
+    verified("ALTER SYSTEM SET aws_principal = 'arn:aws:iam::123456789012:role/AirlockConnection'");
+    check(
+        "alter system set aws_principal to 'arn:aws:iam::123456789012:role/X'",
+        "ALTER SYSTEM SET aws_principal = 'arn:aws:iam::123456789012:role/X'",
+    );
+    verified("ALTER SYSTEM SET aws_principal = DEFAULT");
+    verified("ALTER SYSTEM RESET aws_principal");
+    // Unknown parameters are the planner's to reject, as in PostgreSQL.
+    let Statement::AlterSystem(a) = verified("ALTER SYSTEM SET work_mem = '1'") else {
+        panic!()
+    };
+    assert_eq!(a.name.as_str(), "work_mem");
+}
+
+#[test]
+fn names_fold_and_quote_like_postgres() {
+    check("DROP SECRET FOO", "DROP SECRET foo");
+    verified("DROP SECRET \"FOO\"");
+    verified("DROP SECRET \"has space\"");
+    verified("DROP SECRET \"quo\"\"te\"");
+    // Keywords and other words that would not read back unquoted are quoted.
+    check("DROP SECRET \"select\"", "DROP SECRET \"select\"");
+    verified("DROP SECRET \"if\"");
+    verified("DROP SECRET \"1abc\"");
+    verified("DROP SECRET \"é\"");
+    verified("DROP SECRET a_b$1");
+}
+
+#[test]
+fn other_statements_pass_through() {
+    for sql in [
+        "SELECT principal, external_id FROM mz_aws_connections AS aws JOIN mz_connections AS c ON aws.id = c.id WHERE c.name = 'aws_conn'",
+        "CREATE TABLE t (a INT)",
+        "SHOW search_path",
+        "SHOW CREATE TABLE t",
+        "ALTER TABLE t ADD COLUMN b INT",
+        "DROP TABLE t",
+        "CREATE INDEX i ON t(a)",
+    ] {
+        let stmt = verified(sql);
+        assert!(
+            matches!(stmt, Statement::Sql(_)),
+            "{sql} should pass through"
+        );
+    }
+}
+
+#[test]
+fn pass_through_redaction_hides_literals_outside_queries() {
+    assert_eq!(
+        redacted("CREATE ROLE r WITH PASSWORD 'hunter2'"),
+        "CREATE ROLE r PASSWORD '<REDACTED>'"
+    );
+    assert_eq!(
+        redacted("INSERT INTO t VALUES ('hunter2', 1)"),
+        "INSERT INTO t VALUES ('<REDACTED>', 1)"
+    );
+    // Queries store nothing; their literals stay, so history recall stays useful.
+    assert_eq!(redacted("SELECT 'x' FROM t"), "SELECT 'x' FROM t");
+}
+
+#[test]
+fn scripts_hold_many_statements() {
+    let stmts = parse_statements(
+        "CREATE SECRET s AS 'v';\n\
+         -- a comment\n\
+         CREATE CONNECTION c TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R');;\n\
+         /* block */ SELECT 1;",
+    )
+    .unwrap();
+    assert_eq!(stmts.len(), 3);
+    assert!(parse_statements("").unwrap().is_empty());
+    assert!(parse_statements(" ; ;  -- nothing\n").unwrap().is_empty());
+}
+
+#[test]
+fn debug_output_never_holds_values() {
+    let stmts = parse_statements(
+        "CREATE SECRET s AS 'canary-1'; ALTER SECRET s AS 'canary-2';
+         CREATE CONNECTION c TO AWS (SECRET ACCESS KEY = 'canary-3', SESSION TOKEN = 'canary-4')",
+    )
+    .unwrap();
+    let debug = format!("{stmts:?}");
+    assert!(!debug.contains("canary"), "{debug}");
+    let redacted: String = stmts.iter().map(Statement::to_redacted_string).collect();
+    assert!(!redacted.contains("canary"), "{redacted}");
+}
