@@ -1,0 +1,592 @@
+//! Parity with the real psql: starts a throwaway PostgreSQL server, builds each result
+//! set below in it with the same column types, runs `psql -c` in every output mode and
+//! compares psql's standard output with `format_rows`, byte for byte. Error rendering
+//! is compared the same way, on statements the server rejects with a position.
+//!
+//! Needs Debian's `postgresql` package (`scripts/install-test-deps.sh`); without it the
+//! test fails rather than skips, so a green run always means parity was checked.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use airlock_cli::diagnostic::render_diagnostic;
+use airlock_cli::format::{OutputFormat, PrintOptions, format_rows};
+use airlock_core::{Column, ColumnType, Diagnostic, Position, Rows, SqlState};
+
+/// The user the server runs as when the test runs as root (postgres refuses root).
+const SERVER_USER: &str = "postgres";
+/// Only names the socket file: the server listens on a Unix socket in its own
+/// directory, no TCP port, so parallel runs cannot collide.
+const PORT: &str = "5432";
+
+// ---------------------------------------------------------------------------------
+// The server.
+
+/// A PostgreSQL cluster in a temporary directory, stopped when dropped (also when the
+/// test panics).
+struct Server {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    as_root: bool,
+}
+
+impl Server {
+    fn start() -> Server {
+        let bin = find_bin_dir().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found under \
+                 /usr/lib/postgresql/*/bin or via pg_config: the psql parity test needs a \
+                 real server. Install Debian's `postgresql` package, e.g. by running \
+                 scripts/install-test-deps.sh"
+            )
+        });
+        let as_root = is_root();
+        // The server user must reach the directory, so keep it out of a private $TMPDIR.
+        let dir = tempfile::Builder::new()
+            .prefix("airlock-psql-parity-")
+            .tempdir_in(if as_root {
+                PathBuf::from("/tmp")
+            } else {
+                std::env::temp_dir()
+            })
+            .expect("create a temporary directory for PostgreSQL");
+        let server = Server { bin, dir, as_root };
+        if as_root {
+            run(Command::new("chown")
+                .arg(format!("{SERVER_USER}:"))
+                .arg(server.dir.path()));
+        }
+        let data = server.data_dir();
+        run(server
+            .as_server_user("initdb")
+            .args([
+                "--auth=trust",
+                "--no-locale",
+                "--encoding=UTF8",
+                "-U",
+                "postgres",
+                "-D",
+            ])
+            .arg(&data));
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        write!(
+            conf,
+            "\nlisten_addresses = ''\nunix_socket_directories = '{}'\nport = {PORT}\n\
+             fsync = off\nTimeZone = 'UTC'\n",
+            server.dir.path().display()
+        )
+        .unwrap();
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        run(server
+            .as_server_user("pg_ctl")
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(server.dir.path().join("server.log")));
+        server
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A server program, run as the server user when the test runs as root.
+    fn as_server_user(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        if self.as_root {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", SERVER_USER, "--"]).arg(program);
+            cmd
+        } else {
+            Command::new(program)
+        }
+    }
+
+    /// `psql -X -q` against this server, in a fixed environment: UTF-8 client encoding,
+    /// English messages, no psqlrc, no pager (standard output is a pipe).
+    fn psql(&self, flags: &[&str], sql: &str) -> Output {
+        let psql = [self.bin.join("psql"), PathBuf::from("/usr/bin/psql")]
+            .into_iter()
+            .find(|p| p.exists())
+            .expect("psql not found");
+        Command::new(psql)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("LC_ALL", "C.UTF-8")
+            .env("PGCLIENTENCODING", "UTF8")
+            .env("PGTZ", "UTC")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(self.dir.path())
+            .args(["-p", PORT, "-U", "postgres", "-d", "postgres"])
+            .args(flags)
+            .arg("-c")
+            .arg(sql)
+            .output()
+            .expect("run psql")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self
+            .as_server_user("pg_ctl")
+            .args(["stop", "-m", "immediate", "-w", "-D"])
+            .arg(self.data_dir())
+            .output();
+    }
+}
+
+fn find_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .collect();
+    dirs.sort();
+    let found = dirs.into_iter().map(|(_, d)| d).rev();
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found
+        .chain(from_pg_config)
+        .find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())
+}
+
+fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        == Some("0")
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Result sets: each is built in PostgreSQL from the same typed values, so psql prints
+// PostgreSQL's own output of them (a value that is not in PostgreSQL's output form
+// shows up as a mismatch).
+
+struct Case {
+    name: &'static str,
+    rows: Rows,
+    /// The SQL, when the VALUES form cannot express the case (no columns).
+    sql: Option<&'static str>,
+}
+
+fn case(name: &'static str, columns: &[(&str, ColumnType)], rows: &[&[Option<&str>]]) -> Case {
+    Case {
+        name,
+        rows: Rows {
+            columns: columns.iter().map(|(n, t)| Column::new(*n, *t)).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|v| v.map(str::to_owned)).collect())
+                .collect(),
+        },
+        sql: None,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    use ColumnType::*;
+    let long = "x".repeat(300);
+    let long_words = "lorem ipsum dolor sit amet ".repeat(12);
+    let mut cases = vec![
+        case(
+            "basic",
+            &[("id", Int4), ("name", Text), ("active", Bool)],
+            &[
+                &[Some("1"), Some("alpha"), Some("t")],
+                &[Some("2"), Some("b"), Some("f")],
+                &[Some("30"), Some("gamma delta"), None],
+            ],
+        ),
+        case(
+            "numeric types are right-aligned",
+            &[
+                ("i8", Int8),
+                ("i4", Int4),
+                ("oid", Oid),
+                ("num", Numeric),
+                ("f8", Float8),
+            ],
+            &[
+                &[
+                    Some("-9223372036854775808"),
+                    Some("0"),
+                    Some("4294967295"),
+                    Some("3.14159"),
+                    Some("1.5"),
+                ],
+                &[Some("42"), Some("-7"), Some("1"), None, Some("1e+20")],
+                &[
+                    None,
+                    Some("2147483647"),
+                    None,
+                    Some("-1000.000"),
+                    Some("NaN"),
+                ],
+                &[Some("7"), None, Some("26"), Some("0"), Some("-Infinity")],
+            ],
+        ),
+        case(
+            "nulls and empty strings",
+            &[("a", Text), ("b", Text), ("n", Int8)],
+            &[
+                &[None, Some(""), None],
+                &[Some(""), None, Some("5")],
+                &[Some(" "), Some("  "), None],
+                &[None, None, None],
+            ],
+        ),
+        case(
+            "multi-line values",
+            &[("id", Int4), ("body", Text), ("tail", Text)],
+            &[
+                &[Some("1"), Some("one\ntwo\nthree"), Some("x")],
+                &[Some("2"), Some("trailing\n"), Some("a\nb")],
+                &[Some("3"), Some("\nleading"), Some("")],
+                &[Some("4"), Some("\n\n"), None],
+                &[Some("5"), Some("short"), Some("l1\nlonger line 2\n3")],
+            ],
+        ),
+        case(
+            "wide characters",
+            &[("名前", Text), ("n", Int4), ("mixed", Text)],
+            &[
+                &[Some("日本語"), Some("1"), Some("aé日b")],
+                &[Some("ｶﾀｶﾅ"), Some("22"), Some("e\u{301}t\u{301}e\u{301}")],
+                &[Some("한국어 텍스트"), Some("333"), Some("🎉 party")],
+                &[Some("x"), None, Some("中\n文字")],
+            ],
+        ),
+        case("zero rows", &[("a", Text), ("bb", Int8), ("c", Bool)], &[]),
+        case("one row one column", &[("only", Text)], &[&[Some("value")]]),
+        case("one null", &[("n", Int4)], &[&[None]]),
+        case(
+            "separators and quotes",
+            &[("a,b", Text), ("q\"uote", Text), ("p|ipe", Text)],
+            &[
+                &[Some("x|y"), Some("1,2"), Some("say \"hi\"")],
+                &[Some("it's"), Some(" lead"), Some("trail ")],
+                &[Some("\\."), Some("back\\slash"), Some("semi;colon")],
+                &[Some("\"\""), Some(","), Some("|")],
+                &[Some("tab\there"), Some("cr\r\nlf"), Some("\u{1}ctl\u{7f}")],
+            ],
+        ),
+        case(
+            "very long values",
+            &[("id", Int4), ("long", Text), ("words", Text)],
+            &[
+                &[Some("1"), Some(long.as_str()), Some(long_words.as_str())],
+                &[Some("2"), Some("short"), None],
+            ],
+        ),
+        case(
+            "jsonb timestamptz boolean",
+            &[("doc", Jsonb), ("at", TimestampTz), ("ok", Bool)],
+            &[
+                &[
+                    Some(r#"{"a": 1, "b": [true, null, "x"]}"#),
+                    Some("2024-01-02 03:04:05+00"),
+                    Some("t"),
+                ],
+                &[Some("[]"), Some("1999-12-31 23:59:59.123456+00"), Some("f")],
+                &[Some(r#""text""#), None, None],
+            ],
+        ),
+        case(
+            "multi-line and wide headers",
+            &[("two\nlines", Text), ("n", Int4), ("wide 名前", Text)],
+            &[
+                &[Some("a"), Some("1"), Some("b")],
+                &[Some("cc\ndd"), Some("10"), Some("")],
+            ],
+        ),
+        case(
+            "header wider than values",
+            &[("a_long_column_name", Text), ("even", Int4), ("odd", Text)],
+            &[&[Some("x"), Some("1"), Some("yy")]],
+        ),
+        case(
+            "empty strings only",
+            &[("e", Text), ("f", Text)],
+            &[&[Some(""), Some("")], &[Some(""), None]],
+        ),
+    ];
+    let many: Vec<Vec<Option<String>>> = (1..=12)
+        .map(|n| vec![Some(n.to_string()), Some(format!("v{n}"))])
+        .collect();
+    let many: Vec<Vec<Option<&str>>> = many
+        .iter()
+        .map(|r| r.iter().map(|v| v.as_deref()).collect())
+        .collect();
+    let many: Vec<&[Option<&str>]> = many.iter().map(Vec::as_slice).collect();
+    cases.push(case("twelve rows", &[("n", Int4), ("v", Text)], &many));
+    cases.push(Case {
+        name: "no columns",
+        rows: Rows {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+        },
+        sql: Some("SELECT FROM generate_series(1, 2)"),
+    });
+    cases.push(Case {
+        name: "no columns no rows",
+        rows: Rows::default(),
+        sql: Some("SELECT WHERE false"),
+    });
+    cases
+}
+
+/// `SELECT "a", "b" FROM (VALUES (0, 'x'::text, …), …) AS t(ord, "a", "b") ORDER BY ord`.
+fn values_sql(rows: &Rows) -> String {
+    let ident = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let literal = |value: &Option<String>, ty: ColumnType| match value {
+        Some(v) => format!("'{}'::{}", v.replace('\'', "''"), ty.name()),
+        None => format!("NULL::{}", ty.name()),
+    };
+    let names: Vec<String> = rows.columns.iter().map(|c| ident(&c.name)).collect();
+    // A zero-row result still needs one typed row to give VALUES its column types.
+    let placeholder = vec![None; rows.columns.len()];
+    let data: Vec<&Vec<Option<String>>> = if rows.rows.is_empty() {
+        vec![&placeholder]
+    } else {
+        rows.rows.iter().collect()
+    };
+    let tuples: Vec<String> = data
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let values: Vec<String> = row
+                .iter()
+                .zip(&rows.columns)
+                .map(|(v, c)| literal(v, c.ty))
+                .collect();
+            format!("({i}, {})", values.join(", "))
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM (VALUES {}) AS t(ord, {}) {}ORDER BY ord",
+        names.join(", "),
+        tuples.join(", "),
+        names.join(", "),
+        if rows.rows.is_empty() {
+            "WHERE false "
+        } else {
+            ""
+        }
+    )
+}
+
+/// psql flags and the options that should print the same.
+fn modes() -> Vec<(Vec<&'static str>, PrintOptions)> {
+    let opts = |format, expanded, tuples_only, field_sep: &str| PrintOptions {
+        format,
+        expanded,
+        tuples_only,
+        field_sep: field_sep.to_owned(),
+        ..PrintOptions::default()
+    };
+    use OutputFormat::*;
+    vec![
+        (vec![], opts(Aligned, false, false, "|")),
+        (vec!["-t"], opts(Aligned, false, true, "|")),
+        (vec!["-x"], opts(Aligned, true, false, "|")),
+        (vec!["-x", "-t"], opts(Aligned, true, true, "|")),
+        (vec!["-A"], opts(Unaligned, false, false, "|")),
+        (vec!["-A", "-t"], opts(Unaligned, false, true, "|")),
+        (vec!["-A", "-F", ","], opts(Unaligned, false, false, ",")),
+        (
+            vec!["-A", "-t", "-F", " :: "],
+            opts(Unaligned, false, true, " :: "),
+        ),
+        (vec!["-A", "-F", ""], opts(Unaligned, false, false, "")),
+        (vec!["-A", "-x"], opts(Unaligned, true, false, "|")),
+        (
+            vec!["-A", "-x", "-t", "-F", "="],
+            opts(Unaligned, true, true, "="),
+        ),
+        (vec!["--csv"], opts(Csv, false, false, "|")),
+        (vec!["--csv", "-t"], opts(Csv, false, true, "|")),
+        // -F does not change the CSV separator.
+        (vec!["--csv", "-F", ";"], opts(Csv, false, false, ";")),
+        (vec!["--csv", "-x"], opts(Csv, true, false, "|")),
+        (vec!["--csv", "-x", "-t"], opts(Csv, true, true, "|")),
+    ]
+}
+
+// ---------------------------------------------------------------------------------
+// Errors: statements the server rejects with a position. The message, detail and hint
+// are given here; the position comes from psql's terse output ("at character N"), and
+// the caret display we draw must equal psql's.
+
+struct ErrorCase {
+    sql: String,
+    message: &'static str,
+    detail: Option<&'static str>,
+    hint: Option<&'static str>,
+}
+
+fn error_cases() -> Vec<ErrorCase> {
+    let err = |sql: String, message| ErrorCase {
+        sql,
+        message,
+        detail: None,
+        hint: None,
+    };
+    vec![
+        err(
+            "SELECT 1 +* FROM".into(),
+            "syntax error at or near \"FROM\"",
+        ),
+        err(
+            "SELECT 1,\n  2 +\n  FORM t".into(),
+            "column \"form\" does not exist",
+        ),
+        err(
+            "SELECT 1,\n\n  2 + ) x".into(),
+            "syntax error at or near \")\"",
+        ),
+        err("SELECT 1 +".into(), "syntax error at end of input"),
+        err(
+            "SELECT 1,\r\n 2 ++ ;".into(),
+            "syntax error at or near \";\"",
+        ),
+        err(
+            "SELECT\t'日本語',\t1 FROM FROM".into(),
+            "syntax error at or near \"FROM\"",
+        ),
+        err(
+            format!("SELECT {}1 FORM t", "1, ".repeat(30)),
+            "syntax error at or near \"t\"",
+        ),
+        err(
+            format!("SELECT {}1 FORM t, {}", "1, ".repeat(10), "x, ".repeat(30)),
+            "syntax error at or near \"t\"",
+        ),
+        err(
+            format!("SELECT {}1 FORM t", "'日本', ".repeat(20)),
+            "syntax error at or near \"t\"",
+        ),
+        ErrorCase {
+            sql: "SELECT 1\n  FROM pg_class\n WHERE nosuchcolumn = 1".into(),
+            message: "column \"nosuchcolumn\" does not exist",
+            detail: None,
+            hint: None,
+        },
+        ErrorCase {
+            sql: "SELECT lower(1, 2)".into(),
+            message: "function lower(integer, integer) does not exist",
+            detail: None,
+            hint: Some(
+                "No function matches the given name and argument types. You might need to add explicit type casts.",
+            ),
+        },
+        ErrorCase {
+            sql: "SELECT '{\"a\":}'::jsonb".into(),
+            message: "invalid input syntax for type json",
+            detail: Some("Expected JSON value, but found \"}\"."),
+            hint: None,
+        },
+    ]
+}
+
+/// A 1-based character offset as a 1-based line and column (lines end at `\n`).
+fn position_of(sql: &str, offset: usize) -> Position {
+    let before: Vec<char> = sql.chars().take(offset - 1).collect();
+    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&c| c != '\n').count() + 1;
+    Position {
+        line: line as u64,
+        column: column as u64,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn output_matches_psql_byte_for_byte() {
+    let server = Server::start();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+
+    for case in cases() {
+        let sql = case
+            .sql
+            .map(str::to_owned)
+            .unwrap_or_else(|| values_sql(&case.rows));
+        for (flags, options) in modes() {
+            let out = server.psql(&flags, &sql);
+            assert!(
+                out.status.success(),
+                "psql {flags:?} failed on case {:?}: {}\nSQL: {sql}",
+                case.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
+            let actual = format_rows(&case.rows, &options);
+            checked += 1;
+            if actual != expected {
+                failures.push(format!(
+                    "case {:?}, psql {flags:?}:\n--- psql ---\n{expected}--- ours ---\n{actual}--- psql (debug) ---\n{expected:?}\n--- ours (debug) ---\n{actual:?}\n",
+                    case.name
+                ));
+            }
+        }
+    }
+
+    for case in error_cases() {
+        let terse = server.psql(&["-v", "VERBOSITY=terse"], &case.sql);
+        let terse = String::from_utf8_lossy(&terse.stderr).into_owned();
+        let Some(offset) = terse
+            .trim_end()
+            .rsplit_once(" at character ")
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+        else {
+            failures.push(format!(
+                "no position in psql's error for {:?}: {terse:?}",
+                case.sql
+            ));
+            continue;
+        };
+        let out = server.psql(&["-v", "SHOW_CONTEXT=never"], &case.sql);
+        let expected = String::from_utf8(out.stderr).expect("psql printed UTF-8");
+        let mut diagnostic = Diagnostic::error(SqlState::SyntaxError, case.message);
+        diagnostic.position = Some(position_of(&case.sql, offset));
+        diagnostic.detail = case.detail.map(str::to_owned);
+        diagnostic.hint = case.hint.map(str::to_owned);
+        let actual = render_diagnostic(&diagnostic, Some(&case.sql));
+        checked += 1;
+        if actual != expected {
+            failures.push(format!(
+                "error for {:?} (character {offset}):\n--- psql ---\n{expected}--- ours ---\n{actual}--- psql (debug) ---\n{expected:?}\n--- ours (debug) ---\n{actual:?}\n",
+                case.sql
+            ));
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} outputs differ from psql:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{checked} outputs identical to psql's");
+    drop(server);
+}
