@@ -1,0 +1,313 @@
+//! What a validation found: one entry per check, an overall status, and — when it did not
+//! pass — the error a user sees (message, DETAIL, HINT) and what the history table
+//! records.
+
+use std::fmt;
+
+use airlock_core::{Diagnostic, SqlError, SqlState};
+
+/// The outcome of one check, and of a whole validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// The check proved what it set out to prove.
+    Ok,
+    /// AWS answered, and the answer is wrong (or AWS refused what must work).
+    Failed,
+    /// AWS could not be asked or gave no usable answer (network, timeout, throttling,
+    /// 5xx). Never a pass.
+    Inconclusive,
+}
+
+impl Status {
+    /// The spelling in result rows and in `mz_aws_connection_validations.status`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The checks a validation may run, in the order they are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckName {
+    /// Airlock can act as the configured principal (assume-role connections).
+    Principal,
+    /// Assuming the role with the external ID works, and `GetCallerIdentity` with the
+    /// resulting session names the role.
+    AssumeRoleWithExternalId,
+    /// Assuming the role without an external ID is refused with `AccessDenied`.
+    AssumeRoleWithoutExternalId,
+    /// Assuming the role with a wrong external ID is refused with `AccessDenied`.
+    AssumeRoleWithWrongExternalId,
+    /// `GetCallerIdentity` with the connection's keys (access-key connections).
+    GetCallerIdentity,
+}
+
+impl CheckName {
+    /// The value of the `check` column.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Principal => "principal",
+            CheckName::AssumeRoleWithExternalId => "assume_role_with_external_id",
+            CheckName::AssumeRoleWithoutExternalId => "assume_role_without_external_id",
+            CheckName::AssumeRoleWithWrongExternalId => "assume_role_with_wrong_external_id",
+            CheckName::GetCallerIdentity => "get_caller_identity",
+        }
+    }
+}
+
+impl fmt::Display for CheckName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check's row: `check`, `status`, `detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: CheckName,
+    pub status: Status,
+    /// What was observed, in a sentence a user can act on (no secret values).
+    pub detail: String,
+}
+
+/// The result of `VALIDATE CONNECTION`.
+///
+/// On [`Status::Ok`], `message`, `detail`, `hint` and `error_code` are `None` and the
+/// engine returns [`ValidationReport::rows`]. Otherwise the engine returns
+/// [`ValidationReport::into_error`] and records the run either way (`status`,
+/// `caller_arn`, `error_code`, `message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationReport {
+    pub status: Status,
+    pub checks: Vec<Check>,
+    /// The ARN AWS reported for the connection's credentials (`GetCallerIdentity`), when
+    /// a check got that far.
+    pub caller_arn: Option<String>,
+    /// AWS's error code for the decisive failure (`AccessDenied`,
+    /// `SignatureDoesNotMatch`, …), or Airlock's name for it (`ExternalIdNotRequired`,
+    /// `ExternalIdNotChecked`, `PrincipalNotConfigured`, `PrincipalMismatch`, `Timeout`,
+    /// `ConnectionFailed`, …).
+    pub error_code: Option<String>,
+    /// The primary error message.
+    pub message: Option<String>,
+    /// Facts about the failure, before the list of checks.
+    pub detail: Option<String>,
+    /// What to change.
+    pub hint: Option<String>,
+}
+
+impl ValidationReport {
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+
+    /// `(check, status, detail)` per check, as result rows.
+    pub fn rows(&self) -> Vec<[String; 3]> {
+        self.checks
+            .iter()
+            .map(|c| {
+                [
+                    c.name.as_str().to_owned(),
+                    c.status.as_str().to_owned(),
+                    c.detail.clone(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The check list as DETAIL lines: `check: status (detail)`.
+    pub fn checks_text(&self) -> String {
+        self.checks
+            .iter()
+            .map(|c| format!("{}: {} ({})", c.name, c.status, c.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `Ok(self)` when every check passed, the user-facing error otherwise.
+    pub fn into_result(self) -> Result<ValidationReport, ValidationError> {
+        if self.is_ok() {
+            Ok(self)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// The error for a report that did not pass. A passing report gives an error too
+    /// (message `connection validation passed`), but callers should not ask for one.
+    pub fn into_error(self) -> ValidationError {
+        ValidationError {
+            message: self
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("connection validation {}", self.status)),
+            report: Box::new(self),
+        }
+    }
+
+    pub(crate) fn from_checks(checks: Vec<Check>, caller_arn: Option<String>) -> Self {
+        let status = overall(&checks);
+        ValidationReport {
+            status,
+            checks,
+            caller_arn,
+            error_code: None,
+            message: None,
+            detail: None,
+            hint: None,
+        }
+    }
+
+    pub(crate) fn with_error(
+        mut self,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        detail: Option<String>,
+        hint: Option<String>,
+    ) -> Self {
+        self.error_code = Some(code.into());
+        self.message = Some(message.into());
+        self.detail = detail;
+        self.hint = hint;
+        self
+    }
+}
+
+/// Failed beats inconclusive beats ok: one wrong answer is a definite failure even if
+/// another probe could not be run.
+fn overall(checks: &[Check]) -> Status {
+    if checks.iter().any(|c| c.status == Status::Failed) {
+        Status::Failed
+    } else if checks.is_empty() || checks.iter().any(|c| c.status == Status::Inconclusive) {
+        Status::Inconclusive
+    } else {
+        Status::Ok
+    }
+}
+
+/// A validation that did not pass, as a PostgreSQL-style error (SQLSTATE 58000). Its
+/// DETAIL holds the report's detail followed by every check; its HINT says what to
+/// change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    message: String,
+    // Boxed: the report is large, and errors travel by value through `Result`s.
+    report: Box<ValidationReport>,
+}
+
+impl ValidationError {
+    /// The report this error was made from, e.g. to record it in the history table.
+    pub fn report(&self) -> &ValidationReport {
+        &self.report
+    }
+
+    pub fn into_report(self) -> ValidationReport {
+        *self.report
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+impl SqlError for ValidationError {
+    fn code(&self) -> SqlState {
+        SqlState::SystemError
+    }
+
+    fn detail(&self) -> Option<String> {
+        let checks = self.report.checks_text();
+        match (&self.report.detail, checks.is_empty()) {
+            (Some(detail), false) => Some(format!("{detail}\n{checks}")),
+            (Some(detail), true) => Some(detail.clone()),
+            (None, false) => Some(checks),
+            (None, true) => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.report.hint.clone()
+    }
+}
+
+impl From<ValidationError> for Diagnostic {
+    fn from(err: ValidationError) -> Diagnostic {
+        Diagnostic::from_error(&err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: CheckName, status: Status) -> Check {
+        Check {
+            name,
+            status,
+            detail: "d".into(),
+        }
+    }
+
+    #[test]
+    fn failed_beats_inconclusive_beats_ok() {
+        use CheckName::*;
+        let ok = ValidationReport::from_checks(vec![check(Principal, Status::Ok)], None);
+        assert_eq!(ok.status, Status::Ok);
+        let inc = ValidationReport::from_checks(
+            vec![
+                check(Principal, Status::Ok),
+                check(AssumeRoleWithExternalId, Status::Inconclusive),
+            ],
+            None,
+        );
+        assert_eq!(inc.status, Status::Inconclusive);
+        let failed = ValidationReport::from_checks(
+            vec![
+                check(AssumeRoleWithExternalId, Status::Inconclusive),
+                check(AssumeRoleWithoutExternalId, Status::Failed),
+            ],
+            None,
+        );
+        assert_eq!(failed.status, Status::Failed);
+        assert_eq!(
+            ValidationReport::from_checks(vec![], None).status,
+            Status::Inconclusive,
+            "no checks prove nothing"
+        );
+    }
+
+    #[test]
+    fn error_lists_every_check_after_the_detail() {
+        let report = ValidationReport::from_checks(
+            vec![
+                check(CheckName::AssumeRoleWithExternalId, Status::Ok),
+                check(CheckName::AssumeRoleWithoutExternalId, Status::Failed),
+            ],
+            None,
+        )
+        .with_error("X", "bad", Some("why".into()), Some("fix".into()));
+        let err = report.into_result().unwrap_err();
+        assert_eq!(err.code(), SqlState::SystemError);
+        assert_eq!(
+            Diagnostic::from(err).render(),
+            "ERROR:  bad\n\
+             DETAIL:  why\n\
+             assume_role_with_external_id: ok (d)\n\
+             assume_role_without_external_id: failed (d)\n\
+             HINT:  fix"
+        );
+    }
+}

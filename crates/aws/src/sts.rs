@@ -1,0 +1,292 @@
+//! The STS calls Airlock makes, and what their failures mean.
+//!
+//! Every call ends in one of three ways: an answer, a *refusal* (AWS looked at the request
+//! and said no, e.g. `AccessDenied`), or *no answer* (network, timeout, throttling, 5xx,
+//! an unparseable response). The validator treats the last as inconclusive: a probe that
+//! did not reach a decision proves nothing, in either direction.
+
+use std::error::Error as _;
+use std::fmt;
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+
+use crate::connection::{AssumeRoleTarget, ResolvedConnection};
+
+/// The region STS calls are signed for when neither the connection nor the base
+/// configuration names one: STS's global endpoint lives there.
+const FALLBACK_REGION: &str = "us-east-1";
+
+/// Error codes AWS uses for "slow down"; they are not answers about the role.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "PriorRequestNotComplete",
+];
+
+/// Why an STS call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// AWS answered the request with an error: `code` is AWS's error code
+    /// (`AccessDenied`, `InvalidClientTokenId`, …) and `message` its explanation.
+    Refused { code: String, message: String },
+    /// No decision was reached. `code` names what happened (`Timeout`,
+    /// `ConnectionFailed`, `Throttling`, `ServiceUnavailable`, `InvalidResponse`, …).
+    NoAnswer { code: String, reason: String },
+}
+
+impl CallError {
+    /// AWS's error code, or the name of what kept AWS from answering.
+    pub fn code(&self) -> &str {
+        match self {
+            CallError::Refused { code, .. } | CallError::NoAnswer { code, .. } => code,
+        }
+    }
+
+    /// Whether AWS refused with `AccessDenied`, the only refusal that proves a trust
+    /// policy said no.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, CallError::Refused { code, .. } if code == "AccessDenied")
+    }
+
+    fn no_answer(code: &str, reason: impl Into<String>) -> Self {
+        CallError::NoAnswer {
+            code: code.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Refused { code, message } => write!(f, "{code}: {message}"),
+            CallError::NoAnswer { code, reason } => write!(f, "{code}: {reason}"),
+        }
+    }
+}
+
+/// Classifies a failed SDK call. Error texts come from AWS or the HTTP stack and name
+/// no credential values (the SDK never prints them).
+pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let code = context.err().code();
+            let message = context.err().message().unwrap_or("").to_owned();
+            match code {
+                Some(code) if THROTTLING_CODES.contains(&code) => {
+                    CallError::no_answer("Throttling", format!("{code}: {message}"))
+                }
+                _ if status >= 500 => CallError::no_answer(
+                    "ServiceUnavailable",
+                    format!("HTTP {status}: {}", code.unwrap_or("no error code")),
+                ),
+                Some(code) => CallError::Refused {
+                    code: code.to_owned(),
+                    message,
+                },
+                None => CallError::no_answer(
+                    "InvalidResponse",
+                    format!("HTTP {status} without an AWS error code"),
+                ),
+            }
+        }
+        SdkError::TimeoutError(_) => CallError::no_answer("Timeout", "no answer in time"),
+        SdkError::DispatchFailure(failure) => {
+            let reason = error_chain(err);
+            let code = if failure.is_timeout() {
+                "Timeout"
+            } else if failure.is_io() {
+                "ConnectionFailed"
+            } else {
+                "DispatchFailure"
+            };
+            CallError::no_answer(code, reason)
+        }
+        SdkError::ResponseError(_) => CallError::no_answer("InvalidResponse", error_chain(err)),
+        _ => CallError::no_answer("RequestFailed", error_chain(err)),
+    }
+}
+
+/// The messages of an error and its sources, joined by `: ` — readable where
+/// `DisplayErrorContext` would append a `Debug` dump. Repeated messages are skipped
+/// (wrappers often repeat their source).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Classifies a credentials provider's failure: an `AssumeRoleProvider` wraps the STS
+/// error, which decides; anything else is no answer, except a chain that found no
+/// credentials at all, which is a definite configuration problem.
+pub(crate) fn classify_credentials_error(err: &CredentialsError) -> CallError {
+    if let Some(sdk) = err
+        .source()
+        .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>())
+    {
+        return classify(sdk);
+    }
+    match err {
+        CredentialsError::CredentialsNotLoaded(_) => CallError::Refused {
+            code: "NoCredentials".to_owned(),
+            message: error_chain(err),
+        },
+        CredentialsError::ProviderTimedOut(_) => CallError::no_answer("Timeout", error_chain(err)),
+        _ => CallError::no_answer("CredentialsError", error_chain(err)),
+    }
+}
+
+/// An STS client for one connection's calls: its endpoint and region over the base
+/// configuration (timeouts, retries, HTTP client), signing with `credentials`.
+pub(crate) fn connection_client(
+    base: &SdkConfig,
+    conn: &ResolvedConnection,
+    credentials: SharedCredentialsProvider,
+) -> aws_sdk_sts::Client {
+    let mut builder = aws_sdk_sts::config::Builder::from(base).credentials_provider(credentials);
+    if let Some(endpoint) = &conn.endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder = builder.region(region_for(base, conn.region.as_deref()));
+    aws_sdk_sts::Client::from_conf(builder.build())
+}
+
+/// The connection's region, else the base configuration's, else STS's home region.
+pub(crate) fn region_for(base: &SdkConfig, region: Option<&str>) -> Region {
+    match region {
+        Some(region) => Region::new(region.to_owned()),
+        None => base
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::from_static(FALLBACK_REGION)),
+    }
+}
+
+/// `GetCallerIdentity` with the client's own credentials: the caller's ARN.
+pub(crate) async fn caller_identity(client: &aws_sdk_sts::Client) -> Result<String, CallError> {
+    let out = client
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| classify(&e))?;
+    arn_of(out.arn)
+}
+
+/// `GetCallerIdentity` signed with `credentials` instead of the client's own: the
+/// connection's endpoint and region still apply.
+pub(crate) async fn caller_identity_as(
+    client: &aws_sdk_sts::Client,
+    credentials: Credentials,
+) -> Result<String, CallError> {
+    let out = client
+        .get_caller_identity()
+        .customize()
+        .config_override(
+            aws_sdk_sts::config::Builder::default()
+                .credentials_provider(SharedCredentialsProvider::new(credentials)),
+        )
+        .send()
+        .await
+        .map_err(|e| classify(&e))?;
+    arn_of(out.arn)
+}
+
+fn arn_of(arn: Option<String>) -> Result<String, CallError> {
+    arn.ok_or_else(|| CallError::no_answer("InvalidResponse", "GetCallerIdentity returned no Arn"))
+}
+
+/// `AssumeRole` with the connection's external ID: the credentials a host would use.
+pub(crate) async fn assume_role_with_external_id(
+    client: &aws_sdk_sts::Client,
+    target: &AssumeRoleTarget,
+) -> Result<Credentials, CallError> {
+    assume_role(client, target, Some(&target.external_id)).await
+}
+
+/// `AssumeRole` with an external ID that is not the connection's: a secure trust policy
+/// refuses it. Used only by the validator's third probe.
+pub(crate) async fn assume_role_with_wrong_external_id(
+    client: &aws_sdk_sts::Client,
+    target: &AssumeRoleTarget,
+) -> Result<Credentials, CallError> {
+    // Random, so that no policy can accept it by accident, and recognisable in CloudTrail.
+    let wrong = format!("airlock-probe-{}", uuid::Uuid::new_v4());
+    assume_role(client, target, Some(&wrong)).await
+}
+
+/// `AssumeRole` *without* an external ID: exactly what a confused deputy would do. A
+/// secure trust policy refuses it. Used only by the validator's second probe, whose
+/// whole point is to check that this fails; never use it to obtain credentials.
+pub(crate) async fn dangerously_assume_role_without_external_id(
+    client: &aws_sdk_sts::Client,
+    target: &AssumeRoleTarget,
+) -> Result<Credentials, CallError> {
+    assume_role(client, target, None).await
+}
+
+async fn assume_role(
+    client: &aws_sdk_sts::Client,
+    target: &AssumeRoleTarget,
+    external_id: Option<&str>,
+) -> Result<Credentials, CallError> {
+    let out = client
+        .assume_role()
+        .role_arn(&target.role_arn)
+        .role_session_name(target.session_name())
+        .set_external_id(external_id.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| classify(&e))?;
+    let creds = out.credentials.ok_or_else(|| {
+        CallError::no_answer("InvalidResponse", "AssumeRole returned no credentials")
+    })?;
+    let expiry = std::time::SystemTime::try_from(creds.expiration).ok();
+    Ok(Credentials::new(
+        creds.access_key_id,
+        creds.secret_access_key,
+        Some(creds.session_token),
+        expiry,
+        "airlock-validate",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_access_denied_is_a_trust_refusal() {
+        let denied = CallError::Refused {
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        };
+        assert!(denied.is_access_denied());
+        let other = CallError::Refused {
+            code: "InvalidClientTokenId".into(),
+            message: "no".into(),
+        };
+        assert!(!other.is_access_denied());
+        assert!(!CallError::no_answer("AccessDenied", "spoofed code").is_access_denied());
+    }
+}

@@ -1,0 +1,466 @@
+//! `VALIDATE CONNECTION`: proving that a customer's role can be assumed *with* the
+//! connection's external ID and *only* with it (the confused-deputy check), or that an
+//! access key works.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use airlock_core::aws::{IamArn, example_trust_policy};
+use aws_config::SdkConfig;
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use tokio::sync::OnceCell;
+
+use crate::config::AwsConfig;
+use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
+use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
+use crate::report::{Check, CheckName, Status, ValidationReport};
+use crate::sts::{self, CallError};
+
+/// What to tell a user whose validation got no answer from AWS.
+const NO_ANSWER_HINT: &str = "Check the connection's ENDPOINT and REGION and the network path to AWS STS, then run VALIDATE CONNECTION again.";
+const NO_ANSWER_DETAIL: &str =
+    "A check that gets no answer from AWS proves nothing, so the connection was not validated.";
+
+/// Validates connections. Build one per process (or per [`AwsConfig`]) and share it:
+/// it remembers, per principal, the acting identity and its credentials, so that the
+/// principal hop is paid once rather than per validation.
+#[derive(Debug)]
+pub struct Validator {
+    base: SdkConfig,
+    identities: Mutex<HashMap<String, Arc<OnceCell<Arc<CachedIdentity>>>>>,
+}
+
+impl Validator {
+    pub fn new(config: &AwsConfig) -> Self {
+        Validator {
+            base: config.effective_sdk_config(),
+            identities: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Validates one connection. `principal` is the `aws_principal` setting; it matters
+    /// only for assume-role connections. Never fails: every outcome, including "AWS could
+    /// not be reached", is a [`ValidationReport`].
+    pub async fn validate(
+        &self,
+        conn: &ResolvedConnection,
+        principal: Option<&str>,
+    ) -> ValidationReport {
+        let report = match &conn.auth {
+            ResolvedAuth::AccessKey(key) => validate_access_key(&self.base, conn, key).await,
+            ResolvedAuth::AssumeRole(target) => {
+                self.validate_assume_role(conn, target, principal).await
+            }
+        };
+        tracing::debug!(
+            status = %report.status,
+            error_code = report.error_code.as_deref(),
+            "validated AWS connection"
+        );
+        report
+    }
+
+    /// The acting identity for `principal`, established once and then shared.
+    async fn acting(&self, principal: Option<&str>) -> Result<Arc<CachedIdentity>, IdentityError> {
+        let Some(key) = principal.filter(|p| !p.is_empty()) else {
+            return Err(IdentityError::NotConfigured);
+        };
+        let cell = self
+            .identities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        // A failure is not cached: the next validation tries again, e.g. after the
+        // operator fixed the principal's trust policy.
+        cell.get_or_try_init(|| async {
+            let (identity, credentials) = identity::resolve(&self.base, principal).await?;
+            Ok(Arc::new(CachedIdentity::new(identity, credentials)))
+        })
+        .await
+        .cloned()
+    }
+
+    async fn validate_assume_role(
+        &self,
+        conn: &ResolvedConnection,
+        target: &AssumeRoleTarget,
+        principal: Option<&str>,
+    ) -> ValidationReport {
+        let acting = match self.acting(principal).await {
+            Ok(acting) => acting,
+            Err(err) => return identity_failure(err),
+        };
+        let credentials = match acting.credentials().await {
+            Ok(credentials) => credentials,
+            Err(err) => return identity_failure(err),
+        };
+        let identity = &acting.identity;
+        let principal_check = Check {
+            name: CheckName::Principal,
+            status: Status::Ok,
+            detail: if identity.chained {
+                format!(
+                    "acting as {} (assumed from {})",
+                    identity.principal, identity.own_arn
+                )
+            } else {
+                format!("acting as {}", identity.own_arn)
+            },
+        };
+
+        let client = sts::connection_client(
+            &self.base,
+            conn,
+            SharedCredentialsProvider::new(credentials),
+        );
+        // The three probes are independent, so they run together: a validation costs
+        // about one round trip (plus the `GetCallerIdentity` that follows probe 1).
+        let (with, without, wrong) = tokio::join!(
+            assume_and_identify(&client, target),
+            sts::dangerously_assume_role_without_external_id(&client, target),
+            sts::assume_role_with_wrong_external_id(&client, target),
+        );
+
+        let caller_arn = with.as_ref().ok().cloned();
+        let checks = vec![
+            principal_check,
+            with_check(&with),
+            refusal_check(
+                CheckName::AssumeRoleWithoutExternalId,
+                &without,
+                "without an external ID",
+            ),
+            refusal_check(
+                CheckName::AssumeRoleWithWrongExternalId,
+                &wrong,
+                "with a wrong external ID",
+            ),
+        ];
+        let report = ValidationReport::from_checks(checks, caller_arn);
+        let policy = example_trust_policy(&identity.principal, &target.external_id);
+        let policy_hint = format!(
+            "Replace the trust policy of role {} with: {policy}",
+            target.role_arn
+        );
+
+        // The most serious finding speaks for the report: an insecure policy first, since
+        // it is exploitable today; then a policy that locks Airlock out; then no answer.
+        if without.is_ok() {
+            return report.with_error(
+                "ExternalIdNotRequired",
+                "role trust policy does not require an external ID",
+                Some(format!(
+                    "The trust policy for the connection's role ({}) is insecure and allows any caller of {} to assume the role.",
+                    target.role_arn, identity.principal
+                )),
+                Some(policy_hint),
+            );
+        }
+        if wrong.is_ok() {
+            return report.with_error(
+                "ExternalIdNotChecked",
+                "role trust policy accepts any external ID",
+                Some(format!(
+                    "The trust policy for the connection's role ({}) accepts an external ID that is not the connection's (for example through a StringLike \"*\" condition), so any caller of {} can assume the role.",
+                    target.role_arn, identity.principal
+                )),
+                Some(policy_hint),
+            );
+        }
+        match &with {
+            Err(ProbeError::Call(CallError::Refused { code, message })) => {
+                return report.with_error(
+                    code.clone(),
+                    format!(
+                        "cannot assume the connection's role with its external ID: {code}: {message}"
+                    ),
+                    Some(format!(
+                        "Airlock acted as {} and asked AWS STS to assume {} with external ID {}.",
+                        identity.principal, target.role_arn, target.external_id
+                    )),
+                    Some(format!(
+                        "Check that role {} exists, that {} may call sts:AssumeRole on it, and that its trust policy is: {policy}",
+                        target.role_arn, identity.principal
+                    )),
+                );
+            }
+            Err(ProbeError::UnexpectedCaller(arn)) => {
+                return report.with_error(
+                    "UnexpectedCaller",
+                    "the connection's role was assumed as an unexpected identity",
+                    Some(format!(
+                        "GetCallerIdentity with the assumed credentials returned {arn}, which is not a session of {}.",
+                        target.role_arn
+                    )),
+                    Some(
+                        "Check the connection's ENDPOINT: it must be AWS STS or an emulator of it."
+                            .to_owned(),
+                    ),
+                );
+            }
+            Ok(_) | Err(ProbeError::Call(CallError::NoAnswer { .. })) => {}
+        }
+        if report.status == Status::Ok {
+            return report;
+        }
+        // What is left is a probe without a decision: no answer at all, or a refusal
+        // other than AccessDenied (e.g. RegionDisabledException), which proves nothing
+        // about the trust policy either.
+        let undecided: [Option<&CallError>; 3] = [
+            match &with {
+                Err(ProbeError::Call(err)) => Some(err),
+                _ => None,
+            },
+            without.as_ref().err(),
+            wrong.as_ref().err(),
+        ];
+        let no_answer = undecided
+            .into_iter()
+            .flatten()
+            .find(|err| matches!(err, CallError::NoAnswer { .. }));
+        match no_answer {
+            Some(err) => report.with_error(
+                err.code().to_owned(),
+                format!("connection validation is inconclusive: {err}"),
+                Some(NO_ANSWER_DETAIL.to_owned()),
+                Some(NO_ANSWER_HINT.to_owned()),
+            ),
+            None => {
+                let first = report
+                    .checks
+                    .iter()
+                    .find(|c| c.status != Status::Ok)
+                    .map(|c| format!("{}: {}", c.name, c.detail))
+                    .unwrap_or_default();
+                report.with_error(
+                    "UnexpectedRefusal",
+                    format!("connection validation is inconclusive: {first}"),
+                    Some(
+                        "Only AccessDenied proves that the trust policy refused a probe."
+                            .to_owned(),
+                    ),
+                    Some(NO_ANSWER_HINT.to_owned()),
+                )
+            }
+        }
+    }
+}
+
+/// Why probe 1 did not pass.
+#[derive(Debug)]
+enum ProbeError {
+    Call(CallError),
+    /// The assumed session is not a session of the connection's role.
+    UnexpectedCaller(String),
+}
+
+/// Probe 1: assume with the external ID, then ask who those credentials are.
+async fn assume_and_identify(
+    client: &aws_sdk_sts::Client,
+    target: &AssumeRoleTarget,
+) -> Result<String, ProbeError> {
+    let credentials: Credentials = sts::assume_role_with_external_id(client, target)
+        .await
+        .map_err(ProbeError::Call)?;
+    let arn = sts::caller_identity_as(client, credentials)
+        .await
+        .map_err(ProbeError::Call)?;
+    // A role ARN that passed planning always parses; if it does not, there is nothing
+    // to compare against and the ARN is reported as is.
+    if let Ok(role) = IamArn::parse_role(&target.role_arn)
+        && !is_session_of(&arn, &role)
+    {
+        return Err(ProbeError::UnexpectedCaller(arn));
+    }
+    Ok(arn)
+}
+
+fn with_check(result: &Result<String, ProbeError>) -> Check {
+    let (status, detail) = match result {
+        Ok(arn) => (Status::Ok, format!("assumed the role as {arn}")),
+        Err(ProbeError::UnexpectedCaller(arn)) => (
+            Status::Failed,
+            format!("the assumed credentials belong to {arn}, not to the role"),
+        ),
+        Err(ProbeError::Call(err @ CallError::Refused { .. })) => {
+            (Status::Failed, format!("refused: {err}"))
+        }
+        Err(ProbeError::Call(err @ CallError::NoAnswer { .. })) => {
+            (Status::Inconclusive, format!("no answer: {err}"))
+        }
+    };
+    Check {
+        name: CheckName::AssumeRoleWithExternalId,
+        status,
+        detail,
+    }
+}
+
+/// Probes 2 and 3 pass only on `AccessDenied`.
+fn refusal_check(name: CheckName, result: &Result<Credentials, CallError>, how: &str) -> Check {
+    let (status, detail) = match result {
+        Err(err) if err.is_access_denied() => (
+            Status::Ok,
+            "refused with AccessDenied, as required".to_owned(),
+        ),
+        Ok(_) => (
+            Status::Failed,
+            format!("AWS let Airlock assume the role {how}"),
+        ),
+        Err(err @ CallError::Refused { .. }) => (
+            Status::Inconclusive,
+            format!("AWS answered {err} instead of AccessDenied"),
+        ),
+        Err(err @ CallError::NoAnswer { .. }) => {
+            (Status::Inconclusive, format!("no answer: {err}"))
+        }
+    };
+    Check {
+        name,
+        status,
+        detail,
+    }
+}
+
+/// The report when Airlock cannot act as the principal: the probes never ran.
+pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
+    let status = if err.is_no_answer() {
+        Status::Inconclusive
+    } else {
+        Status::Failed
+    };
+    let set_principal = "Set the principal with ALTER SYSTEM SET aws_principal = 'arn:aws:iam::<account>:role/<name>', then add the trust policy shown in mz_internal.mz_aws_connections to the connection's role.";
+    let (detail, code, message, fact, hint): (String, String, String, Option<String>, String) =
+        match &err {
+            IdentityError::NotConfigured => (
+                "aws_principal is not set".to_owned(),
+                "PrincipalNotConfigured".to_owned(),
+                "cannot validate an assume-role connection: no AWS principal is configured".to_owned(),
+                Some("Airlock assumes a connection's role as the principal named by aws_principal, and the role's trust policy must name that principal.".to_owned()),
+                set_principal.to_owned(),
+            ),
+            IdentityError::InvalidPrincipal { principal, reason } => (
+                format!("aws_principal {principal:?} is not a role or user ARN"),
+                "InvalidPrincipal".to_owned(),
+                format!("invalid aws_principal {principal:?}: {reason}"),
+                None,
+                set_principal.to_owned(),
+            ),
+            IdentityError::OwnIdentity(call) => (
+                format!("Airlock's own identity: {call}"),
+                call.code().to_owned(),
+                format!("cannot determine Airlock's own AWS identity: {call}"),
+                Some("Airlock's credentials come from the AWS default chain (environment, profile, web identity, instance metadata); AWS_ENDPOINT_URL and AWS_REGION apply.".to_owned()),
+                "Give Airlock AWS credentials of the principal, or of an identity that may assume the principal role.".to_owned(),
+            ),
+            IdentityError::NotThePrincipalUser { principal, actual } => (
+                format!("Airlock runs as {actual}, not as {principal}"),
+                "PrincipalMismatch".to_owned(),
+                "Airlock's AWS identity is not the configured principal".to_owned(),
+                Some(format!("aws_principal is the user {principal}, but Airlock's credentials belong to {actual}.")),
+                format!("Run Airlock with credentials of {principal}, or set aws_principal to {actual} or to a role it may assume."),
+            ),
+            IdentityError::AssumePrincipal { principal, actual, error } => (
+                format!("assuming {principal} from {actual}: {error}"),
+                error.code().to_owned(),
+                format!("cannot assume the AWS principal role {principal}: {error}"),
+                Some(format!("Airlock runs as {actual} and assumes the principal role (without an external ID) before it assumes a connection's role.")),
+                format!("Let {actual} assume {principal}: the principal role's trust policy must allow it, and its identity policy must allow sts:AssumeRole."),
+            ),
+        };
+    let mut report = ValidationReport::from_checks(
+        vec![Check {
+            name: CheckName::Principal,
+            status,
+            detail,
+        }],
+        None,
+    );
+    report.status = status;
+    if status == Status::Inconclusive {
+        return report.with_error(
+            code,
+            format!("connection validation is inconclusive: {message}"),
+            Some(fact.map_or(NO_ANSWER_DETAIL.to_owned(), |f| {
+                format!("{f} {NO_ANSWER_DETAIL}")
+            })),
+            Some(NO_ANSWER_HINT.to_owned()),
+        );
+    }
+    report.with_error(code, message, fact, Some(hint))
+}
+
+/// An access-key connection: `GetCallerIdentity` with its keys, with a message per
+/// option to fix.
+async fn validate_access_key(
+    base: &SdkConfig,
+    conn: &ResolvedConnection,
+    key: &AccessKey,
+) -> ValidationReport {
+    let credentials = Credentials::new(
+        key.access_key_id.clone(),
+        key.secret_access_key.expose_secret().to_owned(),
+        key.session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        None,
+        "airlock-connection",
+    );
+    let client = sts::connection_client(base, conn, SharedCredentialsProvider::new(credentials));
+    let result = sts::caller_identity(&client).await;
+    let (status, detail) = match &result {
+        Ok(arn) => (Status::Ok, format!("authenticated as {arn}")),
+        Err(err @ CallError::Refused { .. }) => (Status::Failed, format!("refused: {err}")),
+        Err(err @ CallError::NoAnswer { .. }) => {
+            (Status::Inconclusive, format!("no answer: {err}"))
+        }
+    };
+    let report = ValidationReport::from_checks(
+        vec![Check {
+            name: CheckName::GetCallerIdentity,
+            status,
+            detail,
+        }],
+        result.as_ref().ok().cloned(),
+    );
+    let err = match result {
+        Ok(_) => return report,
+        Err(err) => err,
+    };
+    let aws_said = Some(format!("AWS STS answered {err}."));
+    match &err {
+        CallError::NoAnswer { .. } => report.with_error(
+            err.code().to_owned(),
+            format!("connection validation is inconclusive: {err}"),
+            Some(NO_ANSWER_DETAIL.to_owned()),
+            Some(NO_ANSWER_HINT.to_owned()),
+        ),
+        CallError::Refused { code, .. } => {
+            let (message, hint) = match code.as_str() {
+                "InvalidClientTokenId" if key.session_token.is_some() => (
+                    "AWS does not recognize the connection's ACCESS KEY ID or SESSION TOKEN",
+                    "Set ACCESS KEY ID, SECRET ACCESS KEY and SESSION TOKEN to one current set of temporary credentials.",
+                ),
+                "InvalidClientTokenId" => (
+                    "AWS does not recognize the connection's ACCESS KEY ID",
+                    "Set ACCESS KEY ID to an active access key: a deleted or deactivated key, or a key of another partition, is not recognized.",
+                ),
+                "SignatureDoesNotMatch" => (
+                    "the connection's SECRET ACCESS KEY does not match its ACCESS KEY ID",
+                    "Store the secret access key that belongs to the access key ID in the secret that SECRET ACCESS KEY names (ALTER SECRET name AS '...').",
+                ),
+                "ExpiredToken" => (
+                    "the connection's SESSION TOKEN has expired",
+                    "Set fresh temporary credentials (ACCESS KEY ID, SECRET ACCESS KEY, SESSION TOKEN), or use ASSUME ROLE ARN, whose credentials Airlock renews.",
+                ),
+                _ => (
+                    "AWS rejected the connection's credentials",
+                    "Check ACCESS KEY ID, SECRET ACCESS KEY and SESSION TOKEN, and the connection's ENDPOINT and REGION.",
+                ),
+            };
+            report.with_error(code.clone(), message, aws_said, Some(hint.to_owned()))
+        }
+    }
+}
