@@ -10,3 +10,16 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
     || ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 fi
+
+# The ministack STS/IAM emulator (PyPI), for crates/aws/tests and benches: the real
+# aws-sdk-sts against an emulator that checks SigV4 signatures and evaluates trust
+# policies. Pinned, so that a new release cannot change what the tests prove.
+MINISTACK_VERSION=1.5.33
+if ! python3 -c "import importlib.metadata as m, ministack; assert m.version('ministack') == '${MINISTACK_VERSION}'" 2>/dev/null; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip
+    fi
+    # A Debian system Python refuses plain `pip install` (PEP 668); retry as it says.
+    python3 -m pip install --quiet "ministack==${MINISTACK_VERSION}" \
+        || python3 -m pip install --quiet --break-system-packages "ministack==${MINISTACK_VERSION}"
+fi
