@@ -1,1 +1,49 @@
-//! Placeholder.
+//! Airlock's catalog store: where connections and secrets live.
+//!
+//! One SQLite file (WAL mode, shared safely by several processes), its schema created
+//! and upgraded by the numbered, frozen SQL files of `migrations/` (embedded at build
+//! time), the read-only system-catalog views users `SELECT` from, and the secret store:
+//! by default values encrypted with XChaCha20-Poly1305 into the same file, or any
+//! [`SecretStore`] the host provides.
+//!
+//! ```
+//! use airlock_catalog::{Catalog, CatalogConfig};
+//! use airlock_core::SecretString;
+//!
+//! let mut catalog = Catalog::open_in_memory(CatalogConfig::default())?;
+//! let mut txn = catalog.begin()?;
+//! let secret = txn.create_secret("key", &SecretString::new("wJalrXUtnFEMI"))?;
+//! txn.commit()?;
+//! assert_eq!(secret.id.to_string(), "u1");
+//! let rows = catalog.query("SELECT id, name FROM mz_secrets")?;
+//! assert_eq!(rows.rows, vec![vec![Some("u1".to_owned()), Some("key".to_owned())]]);
+//! # Ok::<(), airlock_catalog::CatalogError>(())
+//! ```
+//!
+//! See `docs/catalog.md` for the schema, ids, secret storage, key handling and
+//! concurrency.
+
+mod busy;
+mod catalog;
+mod error;
+mod migrate;
+mod model;
+mod query;
+mod read;
+mod secrets;
+mod time;
+mod txn;
+
+pub use busy::BUSY_TIMEOUT;
+pub use catalog::{Catalog, CatalogConfig, Location, MEMORY};
+pub use error::{CatalogError, Result};
+pub use migrate::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use model::{
+    ConnectionEntry, DropBehavior, Dropped, NewConnection, OID_BASE, ObjectKind, ObjectRef,
+    SecretEntry, Settings, Validation, ValidationEntry, ValidationStatus,
+};
+pub use query::{QueryColumn, QueryResult, SYSTEM_VIEWS};
+pub use secrets::{
+    MemorySecretStore, SECRET_KEY_ENV, SecretBackend, SecretKey, SecretStore, SecretStoreError,
+};
+pub use txn::Txn;

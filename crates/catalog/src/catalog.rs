@@ -1,0 +1,440 @@
+//! Opening a catalog, and the reads that need no transaction.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use airlock_core::aws::IamArn;
+use airlock_core::{ConnectionId, ObjectId, SecretId, SecretString};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{CatalogError, Result, SqliteContext};
+use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
+use crate::model::{
+    ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
+};
+use crate::query::{QueryConnection, QueryResult};
+use crate::read;
+use crate::secrets::embedded::{KeyChoice, key_file_for};
+use crate::secrets::key::{private_create_new, sync_parent_dir};
+use crate::secrets::{EmbeddedStore, SecretBackend, SecretStore, Secrets};
+use crate::txn::Txn;
+
+/// The path that means "a throwaway catalog in memory", as in SQLite.
+pub const MEMORY: &str = ":memory:";
+
+/// How to open a catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    /// The external-ID prefix, used only when the catalog is created (a new random UUID
+    /// when `None`). Giving a different prefix for an existing catalog is an error;
+    /// giving the same one is fine.
+    pub external_id_prefix: Option<uuid::Uuid>,
+    /// The `aws_principal` a new catalog starts with. Ignored for an existing catalog:
+    /// change it there with [`Txn::set_aws_principal`].
+    pub aws_principal: Option<String>,
+    /// Where secret values live.
+    pub secrets: SecretBackend,
+    /// How long a user query ([`Catalog::query`]) may run.
+    pub query_timeout: Duration,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            external_id_prefix: None,
+            aws_principal: None,
+            secrets: SecretBackend::Embedded,
+            query_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Where a catalog lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Memory,
+}
+
+/// An open catalog: one SQLite connection for writes and reads, one read-only
+/// connection for user queries, and the secret store.
+///
+/// Several processes may open the same file: SQLite's WAL mode lets readers run
+/// alongside the one writer, and a [`Txn`] waits (about five seconds, see
+/// [`crate::BUSY_TIMEOUT`]) for another process's write lock.
+pub struct Catalog {
+    conn: Connection,
+    queries: QueryConnection,
+    secrets: Secrets,
+    location: Location,
+    environment_id: uuid::Uuid,
+    prefix: uuid::Uuid,
+}
+
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog")
+            .field("location", &self.location)
+            .field("environment_id", &self.environment_id)
+            .field("secrets", &self.secrets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Catalog {
+    /// Opens the catalog at `path`, creating it (mode 0600) if there is no file there.
+    /// [`MEMORY`] (`:memory:`) opens a throwaway in-memory catalog.
+    ///
+    /// Refuses, without writing to it, a file that is not an Airlock catalog and a
+    /// catalog written by a newer version; upgrades an older one.
+    pub fn open(path: impl AsRef<Path>, config: CatalogConfig) -> Result<Catalog> {
+        let path = path.as_ref();
+        if path.as_os_str() == MEMORY {
+            return Catalog::open_in_memory(config);
+        }
+        check_principal(config.aws_principal.as_deref())?;
+        precheck_file(path)?;
+
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ctx("opening the catalog file")?;
+        configure(&conn)?;
+        // Read-only inspection first: nothing is written to a file we then refuse.
+        migrate::check(&migrate::inspect(&conn, path)?, path)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .ctx("switching to WAL mode")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(CatalogError::Io {
+                context: format!("switch {} to WAL mode", path.display()),
+                source: io::Error::other(format!("SQLite kept journal mode {mode}")),
+            });
+        }
+        // Every commit is durable once it returns: a statement the user saw succeed is
+        // never lost, even to a power cut.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .ctx("configuring the catalog")?;
+
+        let (environment_id, prefix) = upgrade(&mut conn, path, &config)?;
+        let queries = QueryConnection::open(&path.to_string_lossy(), false, config.query_timeout)?;
+        let auto = KeyChoice::Auto {
+            key_file: key_file_for(path),
+        };
+        let secrets = open_secrets(&mut conn, &config.secrets, auto)?;
+        Ok(Catalog {
+            conn,
+            queries,
+            secrets,
+            location: Location::File(path.to_owned()),
+            environment_id,
+            prefix,
+        })
+    }
+
+    /// A throwaway catalog in memory, gone when the `Catalog` is dropped. The embedded
+    /// secret store uses a random key.
+    pub fn open_in_memory(config: CatalogConfig) -> Result<Catalog> {
+        check_principal(config.aws_principal.as_deref())?;
+        // memdb databases whose name starts with '/' are shared by the connections of
+        // this process, so the read-only query connection sees the same data.
+        let uri = format!("file:/airlock-{}?vfs=memdb", uuid::Uuid::new_v4());
+        let mut conn = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ctx("opening an in-memory catalog")?;
+        configure(&conn)?;
+        let (environment_id, prefix) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
+        let queries = QueryConnection::open(&uri, true, config.query_timeout)?;
+        let secrets = open_secrets(&mut conn, &config.secrets, KeyChoice::Ephemeral)?;
+        Ok(Catalog {
+            conn,
+            queries,
+            secrets,
+            location: Location::Memory,
+            environment_id,
+            prefix,
+        })
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The catalog's environment id, fixed at creation.
+    pub fn environment_id(&self) -> uuid::Uuid {
+        self.environment_id
+    }
+
+    /// The external-ID prefix, fixed at creation.
+    pub fn external_id_prefix(&self) -> uuid::Uuid {
+        self.prefix
+    }
+
+    /// The external ID connection `id` has (or will have, once inserted).
+    pub fn external_id(&self, id: ConnectionId) -> String {
+        airlock_core::aws::external_id(&self.prefix, id)
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE`), waiting for another process's
+    /// write lock if need be.
+    pub fn begin(&mut self) -> Result<Txn<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("beginning a transaction")?;
+        Ok(Txn::new(tx, &self.secrets, self.prefix))
+    }
+
+    /// Runs a user's read-only query over the system-catalog views (`mz_connections`,
+    /// `mz_secrets`, `mz_aws_connections`, `mz_object_dependencies`,
+    /// `mz_aws_connection_validations`), named without a schema.
+    ///
+    /// Anything but reading those views fails with [`CatalogError::QueryDenied`]
+    /// (SQLSTATE 42501).
+    pub fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.queries.query(sql)
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        read::settings(&self.conn)
+    }
+
+    /// The object called `name`, whatever its kind.
+    pub fn object_by_name(&self, name: &str) -> Result<Option<ObjectRef>> {
+        read::object_by_name(&self.conn, name)
+    }
+
+    pub fn object(&self, id: ObjectId) -> Result<Option<ObjectRef>> {
+        read::object(&self.conn, id)
+    }
+
+    pub fn connection(&self, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
+        read::connection(&self.conn, id)
+    }
+
+    pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionEntry>> {
+        read::connection_by_name(&self.conn, name)
+    }
+
+    /// Every connection, by id.
+    pub fn connections(&self) -> Result<Vec<ConnectionEntry>> {
+        read::connections(&self.conn)
+    }
+
+    pub fn secret(&self, id: SecretId) -> Result<Option<SecretEntry>> {
+        read::secret(&self.conn, id)
+    }
+
+    pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretEntry>> {
+        read::secret_by_name(&self.conn, name)
+    }
+
+    /// Every secret's metadata, by id.
+    pub fn secrets(&self) -> Result<Vec<SecretEntry>> {
+        read::secrets(&self.conn)
+    }
+
+    /// The connections that use secret `id`.
+    pub fn dependents(&self, id: SecretId) -> Result<Vec<ObjectRef>> {
+        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        read::dependents(&self.conn, id.into())
+    }
+
+    /// The secrets connection `id` uses.
+    pub fn dependencies(&self, id: ConnectionId) -> Result<Vec<ObjectRef>> {
+        read::expect_kind(&self.conn, id.into(), ObjectKind::Connection)?;
+        read::dependencies(&self.conn, id.into())
+    }
+
+    /// The validation history of a connection, oldest first.
+    pub fn validations(&self, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
+        read::validations(&self.conn, id)
+    }
+
+    /// The value of secret `id`: the only way to one. For the AWS credentials provider,
+    /// never for display.
+    pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
+        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        match &self.secrets {
+            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::External(store) => Ok(store.read(id)?),
+        }
+    }
+
+    /// Deletes values in an external store that no secret in the catalog owns (left by
+    /// a crash between a put and a commit, or by a failed delete), and returns their
+    /// ids. Runs under the write lock, so a value another process has put but not yet
+    /// committed is never taken for an orphan. [`Catalog::open`] does this too, ignoring
+    /// errors; the embedded store cannot have orphans.
+    pub fn cleanup_orphaned_secrets(&mut self) -> Result<Vec<SecretId>> {
+        match &self.secrets {
+            Secrets::External(store) => cleanup_orphans(&mut self.conn, store.as_ref()),
+            Secrets::Embedded(_) => Ok(Vec::new()),
+        }
+    }
+}
+
+fn check_principal(principal: Option<&str>) -> Result<()> {
+    if let Some(p) = principal {
+        IamArn::parse_principal(p).map_err(|e| CatalogError::InvalidPrincipal {
+            value: p.to_owned(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The 16 bytes every SQLite database file starts with.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Looks at the file's first bytes without SQLite, and creates it (mode 0600) when
+/// there is none. A file that is not SQLite at all is refused before SQLite sees it,
+/// so nothing (not even a hot-journal rollback) can touch it.
+fn precheck_file(path: &Path) -> Result<()> {
+    let not_a_catalog = |reason: &str| CatalogError::NotACatalog {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    match fs::File::open(path) {
+        Ok(mut file) => {
+            let mut header = [0u8; 100];
+            let mut filled = 0;
+            while filled < header.len() {
+                match file.read(&mut header[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(CatalogError::io(format!("read {}", path.display()), e));
+                    }
+                }
+            }
+            if filled == 0 {
+                // An empty file is an empty database: it becomes a catalog.
+                return Ok(());
+            }
+            if filled < header.len() || &header[..16] != SQLITE_MAGIC {
+                return Err(not_a_catalog("The file is not a SQLite database."));
+            }
+            // The application id at offset 68. Zero may still be a catalog whose first
+            // page is only in the WAL so far; SQLite decides that later.
+            let app_id = i64::from(u32::from_be_bytes([
+                header[68], header[69], header[70], header[71],
+            ]));
+            if app_id != 0 && app_id != APPLICATION_ID {
+                return Err(not_a_catalog(&format!(
+                    "It is a SQLite database of another application (application_id {app_id:#x})."
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match private_create_new(path) {
+            Ok(_) => {
+                sync_parent_dir(path);
+                Ok(())
+            }
+            // Another process created it between our two calls.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(CatalogError::io(
+                format!("create catalog file {}", path.display()),
+                e,
+            )),
+        },
+        Err(e) => Err(CatalogError::io(format!("open {}", path.display()), e)),
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_handler(Some(crate::busy::handler))
+        .ctx("configuring the catalog")?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .ctx("configuring the catalog")?;
+    // The hot path prepares about a dozen distinct statements per connection.
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Creates or upgrades the schema under the write lock, re-checking what the file holds
+/// once the lock is ours. Returns the environment id and the external-ID prefix.
+fn upgrade(
+    conn: &mut Connection,
+    path: &Path,
+    config: &CatalogConfig,
+) -> Result<(uuid::Uuid, uuid::Uuid)> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("upgrading the catalog")?;
+    let state = migrate::inspect(&tx, path)?;
+    migrate::check(&state, path)?;
+    let created = state.user_version == 0;
+    migrate::apply(&tx, state.user_version, SCHEMA_VERSION)?;
+    if created {
+        let prefix = config.external_id_prefix.unwrap_or_else(uuid::Uuid::new_v4);
+        tx.execute(
+            "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal)
+             VALUES (1, ?1, ?2, ?3)",
+            rusqlite::params![
+                uuid::Uuid::new_v4().hyphenated().to_string(),
+                prefix.hyphenated().to_string(),
+                config.aws_principal,
+            ],
+        )
+        .ctx("creating the catalog settings")?;
+    }
+    let settings = read::settings(&tx)?;
+    if let Some(given) = config.external_id_prefix
+        && given != settings.external_id_prefix
+    {
+        return Err(CatalogError::PrefixMismatch {
+            existing: settings.external_id_prefix,
+            given,
+        });
+    }
+    tx.commit().ctx("upgrading the catalog")?;
+    Ok((settings.environment_id, settings.external_id_prefix))
+}
+
+fn open_secrets(
+    conn: &mut Connection,
+    backend: &SecretBackend,
+    auto: KeyChoice,
+) -> Result<Secrets> {
+    Ok(match backend {
+        SecretBackend::Embedded => Secrets::Embedded(EmbeddedStore::open(conn, auto)?),
+        SecretBackend::EmbeddedWithKey(key) => {
+            Secrets::Embedded(EmbeddedStore::open(conn, KeyChoice::Given(key.clone()))?)
+        }
+        SecretBackend::External(store) => {
+            // Best effort: a store that is down now must not keep the catalog closed.
+            let _ = cleanup_orphans(conn, store.as_ref());
+            Secrets::External(Arc::clone(store))
+        }
+    })
+}
+
+fn cleanup_orphans(conn: &mut Connection, store: &dyn SecretStore) -> Result<Vec<SecretId>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("cleaning up orphaned secrets")?;
+    let known: std::collections::BTreeSet<SecretId> =
+        read::secrets(&tx)?.into_iter().map(|s| s.id).collect();
+    let mut removed = Vec::new();
+    for id in store.list()? {
+        if !known.contains(&id) {
+            store.delete(id)?;
+            removed.push(id);
+        }
+    }
+    tx.commit().ctx("cleaning up orphaned secrets")?;
+    Ok(removed)
+}

@@ -1,0 +1,274 @@
+//! The catalog's one error type and its SQLSTATEs.
+//!
+//! No variant carries a secret value: secret values only ever travel as
+//! [`airlock_core::SecretString`], which no message formats.
+
+use std::path::PathBuf;
+
+use airlock_core::{ObjectId, SqlError, SqlState};
+
+use crate::model::{ObjectKind, ObjectRef};
+use crate::secrets::SecretStoreError;
+
+/// Everything that can go wrong in the catalog.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// A name is taken, by an object of `kind` (secrets and connections share one
+    /// namespace, so the message names the kind of the object that holds it).
+    #[error("{kind} \"{name}\" already exists")]
+    AlreadyExists { kind: ObjectKind, name: String },
+
+    /// No object of `kind` has this name.
+    #[error("unknown {kind} \"{name}\"")]
+    UnknownName { kind: ObjectKind, name: String },
+
+    /// No object of `kind` has this id.
+    #[error("unknown {kind} {id}")]
+    UnknownId { kind: ObjectKind, id: ObjectId },
+
+    /// The object exists but is of another kind (`"x" is not a secret`).
+    #[error("\"{name}\" is not a {expected}")]
+    WrongKind {
+        name: String,
+        expected: ObjectKind,
+        found: ObjectKind,
+    },
+
+    /// `DROP ... RESTRICT` (the default) of an object that others still use.
+    #[error(
+        "cannot drop {} \"{}\": still depended upon by {} \"{}\"",
+        object.kind, object.name, dependents[0].kind, dependents[0].name
+    )]
+    DependentObjectsStillExist {
+        object: ObjectRef,
+        /// Never empty.
+        dependents: Vec<ObjectRef>,
+    },
+
+    /// The id was never handed out by [`crate::Txn::allocate_id`], or already holds an
+    /// object: a caller bug, refused so that ids stay unique.
+    #[error("object id {id} {reason}")]
+    InvalidId { id: ObjectId, reason: &'static str },
+
+    /// The file was written by a newer Airlock; it was not modified.
+    #[error(
+        "catalog {} was written by a newer version of Airlock (schema version {found}, this version knows up to {supported})",
+        path.display()
+    )]
+    NewerVersion {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    /// The file is not an Airlock catalog; it was not modified.
+    #[error("{} is not an Airlock catalog", path.display())]
+    NotACatalog { path: PathBuf, reason: String },
+
+    /// A different external-ID prefix was given for an existing catalog.
+    #[error("cannot change the external-ID prefix of an existing catalog")]
+    PrefixMismatch {
+        existing: uuid::Uuid,
+        given: uuid::Uuid,
+    },
+
+    /// `aws_principal` is not an IAM role or user ARN.
+    #[error("invalid aws_principal {value:?}: {reason}")]
+    InvalidPrincipal { value: String, reason: String },
+
+    /// The secret key (from `AIRLOCK_SECRET_KEY` or the key file) is malformed.
+    #[error("invalid secret key from {source_name}: expected 64 hexadecimal digits (32 bytes)")]
+    InvalidSecretKey { source_name: String },
+
+    /// The catalog holds encrypted secrets but no key was found.
+    #[error("the secret key of this catalog is missing")]
+    MissingSecretKey { key_file: Option<PathBuf> },
+
+    /// The key does not decrypt this catalog's secrets.
+    #[error("the secret key does not match this catalog")]
+    WrongSecretKey { key_source: String },
+
+    /// A stored ciphertext failed authentication although the key is right.
+    #[error("the stored value of secret {id} is corrupted")]
+    CorruptedSecret { id: ObjectId },
+
+    /// The pluggable secret store failed.
+    #[error(transparent)]
+    SecretStore(#[from] SecretStoreError),
+
+    /// A user query tried something catalog queries may not do.
+    #[error("permission denied for {what}")]
+    QueryDenied { what: String },
+
+    /// A user query failed in SQLite (unknown column, bad syntax, …).
+    #[error("{message}")]
+    QueryFailed { code: SqlState, message: String },
+
+    /// A user query ran past its time limit.
+    #[error("canceling catalog query due to statement timeout")]
+    QueryTimeout,
+
+    /// Another process held the catalog's write lock for longer than the busy timeout.
+    #[error("the catalog is locked by another process")]
+    Busy,
+
+    /// Stored data breaks an invariant the schema cannot express.
+    #[error("catalog data is corrupted: {0}")]
+    Corrupted(String),
+
+    /// A file-system operation failed.
+    #[error("could not {context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// SQLite failed. `context` says what the catalog was doing.
+    #[error("catalog error while {context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// Shorthand for the catalog's results.
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+impl CatalogError {
+    /// Wraps a SQLite error, recognising the ones that have a better variant.
+    pub(crate) fn sqlite(context: &'static str, source: rusqlite::Error) -> CatalogError {
+        match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                CatalogError::Busy
+            }
+            _ => CatalogError::Sqlite { context, source },
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> CatalogError {
+        CatalogError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// `.ctx("doing x")` on rusqlite results.
+pub(crate) trait SqliteContext<T> {
+    fn ctx(self, context: &'static str) -> Result<T>;
+}
+
+impl<T> SqliteContext<T> for std::result::Result<T, rusqlite::Error> {
+    fn ctx(self, context: &'static str) -> Result<T> {
+        self.map_err(|e| CatalogError::sqlite(context, e))
+    }
+}
+
+impl SqlError for CatalogError {
+    fn code(&self) -> SqlState {
+        use CatalogError::*;
+        match self {
+            AlreadyExists { .. } => SqlState::DuplicateObject,
+            UnknownName { .. } | UnknownId { .. } => SqlState::UndefinedObject,
+            WrongKind { .. } => SqlState::WrongObjectType,
+            DependentObjectsStillExist { .. } => SqlState::DependentObjectsStillExist,
+            InvalidId { .. } => SqlState::InternalError,
+            NewerVersion { .. } | PrefixMismatch { .. } => SqlState::ObjectNotInPrerequisiteState,
+            NotACatalog { .. } => SqlState::IoError,
+            InvalidPrincipal { .. } | InvalidSecretKey { .. } => SqlState::InvalidParameterValue,
+            MissingSecretKey { .. } => SqlState::IoError,
+            WrongSecretKey { .. } => SqlState::InvalidAuthorizationSpecification,
+            CorruptedSecret { .. } | Corrupted(_) => SqlState::DataCorrupted,
+            SecretStore(_) => SqlState::SystemError,
+            QueryDenied { .. } => SqlState::InsufficientPrivilege,
+            QueryFailed { code, .. } => *code,
+            QueryTimeout => SqlState::QueryCanceled,
+            Busy => SqlState::LockNotAvailable,
+            Io { .. } => SqlState::IoError,
+            Sqlite { source, .. } => match source.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                    SqlState::DataCorrupted
+                }
+                Some(
+                    rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::PermissionDenied
+                    | rusqlite::ErrorCode::ReadOnly,
+                ) => SqlState::IoError,
+                _ => SqlState::InternalError,
+            },
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        use CatalogError::*;
+        match self {
+            DependentObjectsStillExist { object, dependents } => Some(
+                dependents
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{} \"{}\" depends on {} \"{}\"",
+                            d.kind, d.name, object.kind, object.name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            NotACatalog { reason, .. } => Some(reason.clone()),
+            PrefixMismatch { existing, given } => Some(format!(
+                "The catalog's external-ID prefix is {existing}; {given} was given."
+            )),
+            MissingSecretKey {
+                key_file: Some(path),
+            } => Some(format!(
+                "The catalog holds encrypted secrets, AIRLOCK_SECRET_KEY is not set and the key file {} does not exist.",
+                path.display()
+            )),
+            MissingSecretKey { key_file: None } => Some(
+                "The catalog holds encrypted secrets and AIRLOCK_SECRET_KEY is not set.".to_owned(),
+            ),
+            WrongSecretKey { key_source } => Some(format!(
+                "The key from {key_source} cannot decrypt the secrets of this catalog."
+            )),
+            _ => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        use CatalogError::*;
+        match self {
+            DependentObjectsStillExist { .. } => {
+                Some("Use DROP ... CASCADE to drop the dependent objects too.".to_owned())
+            }
+            NewerVersion { .. } => {
+                Some("Use a version of Airlock at least as new as the one that wrote it.".to_owned())
+            }
+            NotACatalog { .. } => {
+                Some("Choose another path, or move the file out of the way.".to_owned())
+            }
+            PrefixMismatch { .. } => Some(
+                "The external-ID prefix can only be chosen when a catalog is created; omit it."
+                    .to_owned(),
+            ),
+            InvalidPrincipal { .. } => Some(
+                "Use an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/Airlock."
+                    .to_owned(),
+            ),
+            InvalidSecretKey { .. } | MissingSecretKey { .. } | WrongSecretKey { .. } => Some(
+                "Set AIRLOCK_SECRET_KEY to the 64 hexadecimal digits of the catalog's key, or restore the key file beside the catalog."
+                    .to_owned(),
+            ),
+            QueryDenied { .. } => Some(
+                "Catalog queries are read-only and may only read the mz_catalog and mz_internal relations."
+                    .to_owned(),
+            ),
+            Busy => Some("Retry the statement.".to_owned()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! User `SELECT`s over the system-catalog views, on a connection that cannot write.
+//!
+//! The engine checks the statement's AST first; this is the second wall. The
+//! connection is opened read-only with `query_only` on, and a SQLite authorizer allows
+//! only `SELECT`, function calls, and reads of the `mz_*` views and — *through those
+//! views only* — of the tables behind them. Everything else (writes, `PRAGMA`,
+//! `ATTACH`, transaction control, `sqlite_schema`, the ciphertext table) is denied at
+//! prepare time, before a single row is read.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use airlock_core::{Column, ColumnType, Rows, SqlState};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{CatalogError, Result, SqliteContext};
+
+/// The relations users may name.
+pub const SYSTEM_VIEWS: [&str; 5] = [
+    "mz_connections",
+    "mz_secrets",
+    "mz_aws_connections",
+    "mz_object_dependencies",
+    "mz_aws_connection_validations",
+];
+
+/// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
+/// ciphertext, settings and id-sequence tables are deliberately absent.
+const VIEW_TABLES: [&str; 6] = [
+    "objects",
+    "connections",
+    "secrets",
+    "aws_connections",
+    "object_dependencies",
+    "aws_connection_validations",
+];
+
+/// Functions that reach outside the database.
+const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
+
+/// How many virtual-machine steps run between checks of the query deadline.
+const PROGRESS_STEPS: i32 = 10_000;
+
+/// A result column: its name, SQLite's declared type when the value comes straight
+/// from a table column, and the PostgreSQL type clients should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryColumn {
+    pub name: String,
+    pub decl_type: Option<String>,
+    pub ty: ColumnType,
+}
+
+/// The result of a catalog query: values in PostgreSQL's text form, `None` for NULL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryResult {
+    pub columns: Vec<QueryColumn>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl QueryResult {
+    /// The shared result-set type engine and REPL print.
+    pub fn into_rows(self) -> Rows {
+        Rows {
+            columns: self
+                .columns
+                .into_iter()
+                .map(|c| Column::new(c.name, c.ty))
+                .collect(),
+            rows: self.rows,
+        }
+    }
+}
+
+/// The read-only connection and what its authorizer last refused.
+pub(crate) struct QueryConnection {
+    conn: Connection,
+    denied: Arc<Mutex<Option<String>>>,
+    deadline: Arc<Mutex<Option<Instant>>>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for QueryConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryConnection")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QueryConnection {
+    /// Opens `target` (a file path, or a `file:` URI when `uri` is set) read-only.
+    pub(crate) fn open(target: &str, uri: bool, timeout: Duration) -> Result<QueryConnection> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if uri {
+            flags |= OpenFlags::SQLITE_OPEN_URI;
+        }
+        let conn =
+            Connection::open_with_flags(target, flags).ctx("opening the query connection")?;
+        conn.busy_handler(Some(crate::busy::handler))
+            .ctx("opening the query connection")?;
+        conn.pragma_update(None, "query_only", true)
+            .ctx("opening the query connection")?;
+
+        let denied = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&denied);
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+            let verdict = authorize(&ctx);
+            if let Err(what) = &verdict {
+                let mut slot = record.lock().unwrap_or_else(PoisonError::into_inner);
+                slot.get_or_insert_with(|| what.clone());
+            }
+            match verdict {
+                Ok(()) => Authorization::Allow,
+                Err(_) => Authorization::Deny,
+            }
+        }))
+        .ctx("opening the query connection")?;
+
+        let deadline: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+        let watch = Arc::clone(&deadline);
+        conn.progress_handler(
+            PROGRESS_STEPS,
+            Some(move || {
+                let deadline = *watch.lock().unwrap_or_else(PoisonError::into_inner);
+                deadline.is_some_and(|d| Instant::now() >= d)
+            }),
+        )
+        .ctx("opening the query connection")?;
+
+        Ok(QueryConnection {
+            conn,
+            denied,
+            deadline,
+            timeout,
+        })
+    }
+
+    /// Runs one read-only statement.
+    pub(crate) fn query(&self, sql: &str) -> Result<QueryResult> {
+        *self.denied.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.deadline.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Instant::now() + self.timeout);
+        let result = self.run(sql);
+        *self.deadline.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        result.map_err(|e| self.classify(e))
+    }
+
+    fn run(&self, sql: &str) -> rusqlite::Result<QueryResult> {
+        let mut stmt = self.conn.prepare(sql)?;
+        // The authorizer already refused writers; this catches anything it let through.
+        if !stmt.readonly() {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_AUTH),
+                None,
+            ));
+        }
+        let decl: Vec<(String, Option<String>)> = stmt
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_owned(), c.decl_type().map(str::to_owned)))
+            .collect();
+        let width = decl.len();
+        let mut seen = vec![Seen::default(); width];
+        let mut rows = Vec::new();
+        let mut cursor = stmt.query([])?;
+        while let Some(row) = cursor.next()? {
+            let mut values = Vec::with_capacity(width);
+            for (i, seen) in seen.iter_mut().enumerate() {
+                let value = row.get_ref(i)?;
+                seen.note(value);
+                values.push(text(value));
+            }
+            rows.push(values);
+        }
+        let columns = decl
+            .into_iter()
+            .zip(seen)
+            .map(|((name, decl_type), seen)| QueryColumn {
+                ty: decl_type
+                    .as_deref()
+                    .and_then(column_type_of_decl)
+                    .unwrap_or_else(|| seen.infer()),
+                name,
+                decl_type,
+            })
+            .collect();
+        Ok(QueryResult { columns, rows })
+    }
+
+    fn classify(&self, e: rusqlite::Error) -> CatalogError {
+        let denied = self
+            .denied
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let code = e.sqlite_error_code();
+        if let Some(what) = denied {
+            return CatalogError::QueryDenied { what };
+        }
+        match code {
+            Some(rusqlite::ErrorCode::AuthorizationForStatementDenied)
+            | Some(rusqlite::ErrorCode::ReadOnly) => CatalogError::QueryDenied {
+                what: "writing the catalog".to_owned(),
+            },
+            Some(rusqlite::ErrorCode::OperationInterrupted) => CatalogError::QueryTimeout,
+            _ => match e {
+                rusqlite::Error::MultipleStatement => CatalogError::QueryFailed {
+                    code: SqlState::SyntaxError,
+                    message: "a catalog query must be a single statement".to_owned(),
+                },
+                rusqlite::Error::SqlInputError { msg, .. }
+                | rusqlite::Error::SqliteFailure(_, Some(msg)) => CatalogError::QueryFailed {
+                    code: sqlstate_of_message(&msg),
+                    message: msg,
+                },
+                other => CatalogError::sqlite("running a catalog query", other),
+            },
+        }
+    }
+}
+
+/// The authorizer's rule. `Err` names what was refused, for the error message.
+fn authorize(ctx: &AuthContext<'_>) -> Result<(), String> {
+    match ctx.action {
+        AuthAction::Select | AuthAction::Recursive => Ok(()),
+        AuthAction::Function { function_name } => {
+            if DENIED_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name))
+            {
+                Err(format!("function {function_name}"))
+            } else {
+                Ok(())
+            }
+        }
+        AuthAction::Read {
+            table_name,
+            column_name,
+        } => {
+            let main = ctx.database_name.is_none_or(|db| db == "main");
+            let view = SYSTEM_VIEWS.contains(&table_name);
+            // Inside a flattened view, SQLite also reports a table whose rows are joined
+            // but none of whose columns are read with an empty column name and no
+            // accessor; no value leaves the table that way.
+            let behind_view = VIEW_TABLES.contains(&table_name)
+                && (ctx.accessor.is_some_and(|v| SYSTEM_VIEWS.contains(&v))
+                    || column_name.is_empty());
+            if main && (view || behind_view) {
+                Ok(())
+            } else {
+                Err(format!("table {table_name}"))
+            }
+        }
+        AuthAction::Pragma { pragma_name, .. } => Err(format!("PRAGMA {pragma_name}")),
+        AuthAction::Attach { .. } => Err("ATTACH".to_owned()),
+        AuthAction::Detach { .. } => Err("DETACH".to_owned()),
+        AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
+            Err("transaction control".to_owned())
+        }
+        AuthAction::Insert { table_name }
+        | AuthAction::Delete { table_name }
+        | AuthAction::Update { table_name, .. } => Err(format!("writing table {table_name}")),
+        other => Err(format!("statement ({})", action_name(&other))),
+    }
+}
+
+fn action_name(action: &AuthAction<'_>) -> String {
+    let debug = format!("{action:?}");
+    debug
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// The PostgreSQL type for a SQLite declared type, as the schema spells them.
+fn column_type_of_decl(decl: &str) -> Option<ColumnType> {
+    Some(match decl.to_ascii_uppercase().as_str() {
+        "TEXT" => ColumnType::Text,
+        "INTEGER" | "BIGINT" | "INT8" => ColumnType::Int8,
+        "OID" => ColumnType::Oid,
+        "TIMESTAMPTZ" => ColumnType::TimestampTz,
+        "JSONB" => ColumnType::Jsonb,
+        "BOOLEAN" => ColumnType::Bool,
+        "REAL" | "DOUBLE PRECISION" => ColumnType::Float8,
+        _ => return None,
+    })
+}
+
+/// Which storage classes a column without a declared type produced.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    integer: bool,
+    real: bool,
+    other: bool,
+}
+
+impl Seen {
+    fn note(&mut self, v: ValueRef<'_>) {
+        match v {
+            ValueRef::Null => {}
+            ValueRef::Integer(_) => self.integer = true,
+            ValueRef::Real(_) => self.real = true,
+            ValueRef::Text(_) | ValueRef::Blob(_) => self.other = true,
+        }
+    }
+
+    /// `count(*)` is a bigint, `avg(x)` a double; text and mixtures are text.
+    fn infer(self) -> ColumnType {
+        match (self.integer, self.real, self.other) {
+            (true, false, false) => ColumnType::Int8,
+            (_, true, false) => ColumnType::Float8,
+            _ => ColumnType::Text,
+        }
+    }
+}
+
+/// A value in PostgreSQL's text output form.
+fn text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(if f.is_finite() {
+            f.to_string()
+        } else if f.is_nan() {
+            "NaN".to_owned()
+        } else if f > 0.0 {
+            "Infinity".to_owned()
+        } else {
+            "-Infinity".to_owned()
+        }),
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        // bytea's hex output.
+        ValueRef::Blob(b) => {
+            let mut out = String::with_capacity(2 + b.len() * 2);
+            out.push_str("\\x");
+            for byte in b {
+                out.push_str(&format!("{byte:02x}"));
+            }
+            Some(out)
+        }
+    }
+}
+
+fn sqlstate_of_message(msg: &str) -> SqlState {
+    if msg.starts_with("no such table") {
+        SqlState::UndefinedTable
+    } else if msg.starts_with("no such column") {
+        SqlState::UndefinedColumn
+    } else if msg.contains("syntax error") || msg.starts_with("incomplete input") {
+        SqlState::SyntaxError
+    } else {
+        SqlState::FeatureNotSupported
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_like_postgres() {
+        assert_eq!(text(ValueRef::Integer(-3)).as_deref(), Some("-3"));
+        assert_eq!(text(ValueRef::Real(1.5)).as_deref(), Some("1.5"));
+        assert_eq!(text(ValueRef::Blob(&[0, 255])).as_deref(), Some("\\x00ff"));
+        assert_eq!(text(ValueRef::Null), None);
+    }
+
+    #[test]
+    fn declared_types_map_to_postgres_types() {
+        assert_eq!(column_type_of_decl("OID"), Some(ColumnType::Oid));
+        assert_eq!(
+            column_type_of_decl("TIMESTAMPTZ"),
+            Some(ColumnType::TimestampTz)
+        );
+        assert_eq!(column_type_of_decl("whatever"), None);
+    }
+}

@@ -1,0 +1,342 @@
+//! Reads shared by [`crate::Catalog`] (outside a transaction) and [`crate::Txn`]
+//! (inside one): each takes the SQLite connection to read through.
+
+use airlock_core::aws::{AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, StringOrSecret};
+use airlock_core::{ConnectionId, ObjectId, SecretId};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::error::{CatalogError, Result, SqliteContext};
+use crate::model::{
+    ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, Validation, ValidationEntry,
+    ValidationStatus,
+};
+
+/// An object id as SQLite's signed integer.
+pub(crate) fn sql_id(id: impl Into<ObjectId>) -> Result<i64> {
+    let id: ObjectId = id.into();
+    i64::try_from(id.0).map_err(|_| CatalogError::InvalidId {
+        id,
+        reason: "is out of range",
+    })
+}
+
+/// An id read back from SQLite; the schema's CHECK keeps ids positive.
+fn object_id(raw: i64) -> rusqlite::Result<ObjectId> {
+    u64::try_from(raw)
+        .map(ObjectId)
+        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, raw))
+}
+
+fn opt_secret_id(raw: Option<i64>) -> rusqlite::Result<Option<SecretId>> {
+    raw.map(|r| object_id(r).map(SecretId::from)).transpose()
+}
+
+fn corrupted(what: String) -> CatalogError {
+    CatalogError::Corrupted(what)
+}
+
+pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
+    let (env, prefix, principal): (String, String, Option<String>) = conn
+        .prepare_cached(
+            "SELECT environment_id, external_id_prefix, aws_principal FROM settings WHERE singleton = 1",
+        )
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .optional()
+        .ctx("reading the catalog settings")?
+        .ok_or_else(|| corrupted("the settings row is missing".to_owned()))?;
+    let uuid = |what: &str, text: &str| {
+        uuid::Uuid::parse_str(text).map_err(|_| corrupted(format!("{what} {text:?} is not a UUID")))
+    };
+    Ok(Settings {
+        environment_id: uuid("environment id", &env)?,
+        external_id_prefix: uuid("external-ID prefix", &prefix)?,
+        aws_principal: principal,
+    })
+}
+
+fn object_ref(row: &Row<'_>) -> rusqlite::Result<(ObjectId, String, String)> {
+    Ok((object_id(row.get(0)?)?, row.get(1)?, row.get(2)?))
+}
+
+fn to_ref((id, kind, name): (ObjectId, String, String)) -> Result<ObjectRef> {
+    let kind = ObjectKind::parse(&kind)
+        .ok_or_else(|| corrupted(format!("object {id} has unknown kind {kind:?}")))?;
+    Ok(ObjectRef { id, kind, name })
+}
+
+/// The object called `name`, of whatever kind.
+pub(crate) fn object_by_name(conn: &Connection, name: &str) -> Result<Option<ObjectRef>> {
+    conn.prepare_cached("SELECT id, kind, name FROM objects WHERE name = ?1")
+        .and_then(|mut s| s.query_row([name], object_ref).optional())
+        .ctx("looking up an object")?
+        .map(to_ref)
+        .transpose()
+}
+
+pub(crate) fn object(conn: &Connection, id: ObjectId) -> Result<Option<ObjectRef>> {
+    let raw = sql_id(id)?;
+    conn.prepare_cached("SELECT id, kind, name FROM objects WHERE id = ?1")
+        .and_then(|mut s| s.query_row([raw], object_ref).optional())
+        .ctx("looking up an object")?
+        .map(to_ref)
+        .transpose()
+}
+
+/// The object with this id, which must be of `kind`.
+pub(crate) fn expect_kind(conn: &Connection, id: ObjectId, kind: ObjectKind) -> Result<ObjectRef> {
+    match object(conn, id)? {
+        None => Err(CatalogError::UnknownId { kind, id }),
+        Some(o) if o.kind != kind => Err(CatalogError::WrongKind {
+            name: o.name,
+            expected: kind,
+            found: o.kind,
+        }),
+        Some(o) => Ok(o),
+    }
+}
+
+/// Connections that depend on `id`, by id.
+pub(crate) fn dependents(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
+    let raw = sql_id(id)?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
+             JOIN objects AS o ON o.id = d.object_id
+             WHERE d.referenced_object_id = ?1 ORDER BY o.id",
+        )
+        .and_then(|mut s| {
+            s.query_map([raw], object_ref)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .ctx("listing dependents")?;
+    rows.into_iter().map(to_ref).collect()
+}
+
+/// The objects `id` depends on, by id.
+pub(crate) fn dependencies(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
+    let raw = sql_id(id)?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
+             JOIN objects AS o ON o.id = d.referenced_object_id
+             WHERE d.object_id = ?1 ORDER BY o.id",
+        )
+        .and_then(|mut s| {
+            s.query_map([raw], object_ref)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .ctx("listing dependencies")?;
+    rows.into_iter().map(to_ref).collect()
+}
+
+const CONNECTION_COLUMNS: &str = "
+    SELECT o.id, o.oid, o.name, o.created_at, c.create_sql, c.redacted_create_sql,
+           a.id, a.endpoint, a.region, a.access_key_id, a.access_key_id_secret_id,
+           a.secret_access_key_secret_id, a.session_token, a.session_token_secret_id,
+           a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
+           a.example_trust_policy
+    FROM objects AS o
+    JOIN connections AS c ON c.id = o.id
+    LEFT JOIN aws_connections AS a ON a.id = o.id";
+
+/// A connection row before its AWS columns are checked.
+struct RawConnection {
+    id: ObjectId,
+    oid: i64,
+    name: String,
+    created_at: String,
+    create_sql: String,
+    redacted_create_sql: String,
+    has_aws_row: bool,
+    endpoint: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    access_key_id_secret_id: Option<SecretId>,
+    secret_access_key_secret_id: Option<SecretId>,
+    session_token: Option<String>,
+    session_token_secret_id: Option<SecretId>,
+    assume_role_arn: Option<String>,
+    assume_role_session_name: Option<String>,
+    principal: Option<String>,
+    external_id: Option<String>,
+    example_trust_policy: Option<String>,
+}
+
+fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
+    Ok(RawConnection {
+        id: object_id(r.get(0)?)?,
+        oid: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        create_sql: r.get(4)?,
+        redacted_create_sql: r.get(5)?,
+        has_aws_row: r.get::<_, Option<i64>>(6)?.is_some(),
+        endpoint: r.get(7)?,
+        region: r.get(8)?,
+        access_key_id: r.get(9)?,
+        access_key_id_secret_id: opt_secret_id(r.get(10)?)?,
+        secret_access_key_secret_id: opt_secret_id(r.get(11)?)?,
+        session_token: r.get(12)?,
+        session_token_secret_id: opt_secret_id(r.get(13)?)?,
+        assume_role_arn: r.get(14)?,
+        assume_role_session_name: r.get(15)?,
+        principal: r.get(16)?,
+        external_id: r.get(17)?,
+        example_trust_policy: r.get(18)?,
+    })
+}
+
+/// Rebuilds the model from Materialize's columns; the schema's CHECKs make the shapes
+/// exclusive, so anything else means the file was edited by hand.
+fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
+    let id = ConnectionId::from(raw.id);
+    let bad = |what: &str| corrupted(format!("connection {id} {what}"));
+    if !raw.has_aws_row {
+        return Err(bad("has no AWS options row"));
+    }
+    let auth = match raw.assume_role_arn {
+        Some(arn) => AwsAuth::AssumeRole(AwsAssumeRole {
+            arn,
+            session_name: raw.assume_role_session_name,
+        }),
+        None => {
+            let access_key_id = match (raw.access_key_id, raw.access_key_id_secret_id) {
+                (Some(v), None) => StringOrSecret::Inline(v),
+                (None, Some(s)) => StringOrSecret::Secret(s),
+                _ => return Err(bad("has no single ACCESS KEY ID")),
+            };
+            let session_token = match (raw.session_token, raw.session_token_secret_id) {
+                (Some(v), None) => Some(StringOrSecret::Inline(v)),
+                (None, Some(s)) => Some(StringOrSecret::Secret(s)),
+                (None, None) => None,
+                (Some(_), Some(_)) => return Err(bad("has two SESSION TOKENs")),
+            };
+            AwsAuth::Credentials(AwsCredentials {
+                access_key_id,
+                secret_access_key: raw
+                    .secret_access_key_secret_id
+                    .ok_or_else(|| bad("has no SECRET ACCESS KEY"))?,
+                session_token,
+            })
+        }
+    };
+    Ok(ConnectionEntry {
+        id,
+        oid: u64::try_from(raw.oid).map_err(|_| bad("has a negative oid"))?,
+        name: raw.name,
+        aws: AwsConnection {
+            endpoint: raw.endpoint,
+            region: raw.region,
+            auth,
+        },
+        create_sql: raw.create_sql,
+        redacted_create_sql: raw.redacted_create_sql,
+        created_at: raw.created_at,
+        principal: raw.principal,
+        external_id: raw.external_id,
+        example_trust_policy: raw.example_trust_policy,
+    })
+}
+
+pub(crate) fn connection(conn: &Connection, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
+    let raw = sql_id(id)?;
+    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} WHERE o.id = ?1"))
+        .and_then(|mut s| s.query_row([raw], raw_connection).optional())
+        .ctx("reading a connection")?
+        .map(to_entry)
+        .transpose()
+}
+
+pub(crate) fn connection_by_name(conn: &Connection, name: &str) -> Result<Option<ConnectionEntry>> {
+    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} WHERE o.name = ?1"))
+        .and_then(|mut s| s.query_row([name], raw_connection).optional())
+        .ctx("reading a connection")?
+        .map(to_entry)
+        .transpose()
+}
+
+/// Every connection, by id.
+pub(crate) fn connections(conn: &Connection) -> Result<Vec<ConnectionEntry>> {
+    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} ORDER BY o.id"))
+        .and_then(|mut s| {
+            s.query_map([], raw_connection)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .ctx("listing connections")?
+        .into_iter()
+        .map(to_entry)
+        .collect()
+}
+
+const SECRET_COLUMNS: &str = "
+    SELECT o.id, o.oid, o.name, o.created_at, s.updated_at
+    FROM objects AS o JOIN secrets AS s ON s.id = o.id";
+
+fn secret_entry(r: &Row<'_>) -> rusqlite::Result<SecretEntry> {
+    Ok(SecretEntry {
+        id: object_id(r.get(0)?)?.into(),
+        oid: u64::try_from(r.get::<_, i64>(1)?).unwrap_or_default(),
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
+}
+
+pub(crate) fn secret(conn: &Connection, id: SecretId) -> Result<Option<SecretEntry>> {
+    let raw = sql_id(id)?;
+    conn.prepare_cached(&format!("{SECRET_COLUMNS} WHERE o.id = ?1"))
+        .and_then(|mut s| s.query_row([raw], secret_entry).optional())
+        .ctx("reading a secret")
+}
+
+pub(crate) fn secret_by_name(conn: &Connection, name: &str) -> Result<Option<SecretEntry>> {
+    conn.prepare_cached(&format!("{SECRET_COLUMNS} WHERE o.name = ?1"))
+        .and_then(|mut s| s.query_row([name], secret_entry).optional())
+        .ctx("reading a secret")
+}
+
+/// Every secret's metadata, by id.
+pub(crate) fn secrets(conn: &Connection) -> Result<Vec<SecretEntry>> {
+    conn.prepare_cached(&format!("{SECRET_COLUMNS} ORDER BY o.id"))
+        .and_then(|mut s| {
+            s.query_map([], secret_entry)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .ctx("listing secrets")
+}
+
+/// `validated_at, status, caller_arn, error_code, message`.
+type ValidationRow = (String, String, Option<String>, Option<String>, Option<String>);
+
+/// The validation history of one connection, oldest first.
+pub(crate) fn validations(conn: &Connection, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
+    let raw = sql_id(id)?;
+    let rows: Vec<ValidationRow> = conn
+        .prepare_cached(
+            "SELECT validated_at, status, caller_arn, error_code, message
+             FROM aws_connection_validations WHERE connection_id = ?1 ORDER BY seq",
+        )
+        .and_then(|mut s| {
+            s.query_map([raw], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect()
+        })
+        .ctx("reading validations")?;
+    rows.into_iter()
+        .map(|(validated_at, status, caller_arn, error_code, message)| {
+            let status = ValidationStatus::parse(&status)
+                .ok_or_else(|| corrupted(format!("unknown validation status {status:?}")))?;
+            Ok(ValidationEntry {
+                validated_at,
+                validation: Validation {
+                    connection_id: id,
+                    status,
+                    caller_arn,
+                    error_code,
+                    message,
+                },
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,661 @@
+//! Write transactions: every DDL statement is one [`Txn`], all rows or none.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use airlock_core::aws::{AwsAuth, AwsConnection, IamArn, StringOrSecret};
+use airlock_core::aws::{example_trust_policy, external_id};
+use airlock_core::{ConnectionId, ObjectId, SecretId, SecretString};
+use rusqlite::{Transaction, params};
+
+use crate::error::{CatalogError, Result, SqliteContext};
+use crate::model::{
+    ConnectionEntry, DropBehavior, Dropped, NewConnection, OID_BASE, ObjectKind, ObjectRef,
+    SecretEntry, Settings, Validation, ValidationEntry,
+};
+use crate::read::{self, sql_id};
+use crate::secrets::{SecretStore, Secrets};
+use crate::time;
+
+/// One write transaction, begun with `BEGIN IMMEDIATE` so that it holds the catalog's
+/// write lock from the start: what it reads cannot change under it, and its commit
+/// cannot fail for a concurrent writer.
+///
+/// Dropping a `Txn` without [`Txn::commit`] rolls everything back. All timestamps it
+/// writes are its start time, like PostgreSQL's `now()`.
+pub struct Txn<'c> {
+    tx: Transaction<'c>,
+    secrets: &'c Secrets,
+    prefix: uuid::Uuid,
+    now: String,
+    /// `aws_principal`, read once: no other writer can change it while we hold the lock.
+    principal: Option<Option<String>>,
+    /// Secrets put into an external store by this transaction: deleted again if it
+    /// rolls back.
+    external_puts: ExternalPuts<'c>,
+    /// Secrets to delete from an external store once the drop has committed.
+    external_deletes: Vec<SecretId>,
+}
+
+impl fmt::Debug for Txn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Txn")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+struct ExternalPuts<'c> {
+    store: Option<&'c dyn SecretStore>,
+    ids: Vec<SecretId>,
+}
+
+impl Drop for ExternalPuts<'_> {
+    fn drop(&mut self) {
+        // Best effort: what is left behind is an orphan that the next open deletes.
+        if let Some(store) = self.store {
+            for id in self.ids.drain(..) {
+                let _ = store.delete(id);
+            }
+        }
+    }
+}
+
+/// The derived assume-role columns of one connection.
+struct Derived {
+    external_id: Option<String>,
+    principal: Option<String>,
+    example_trust_policy: Option<String>,
+}
+
+impl<'c> Txn<'c> {
+    pub(crate) fn new(tx: Transaction<'c>, secrets: &'c Secrets, prefix: uuid::Uuid) -> Self {
+        Txn {
+            tx,
+            secrets,
+            prefix,
+            now: time::now(),
+            principal: None,
+            external_puts: ExternalPuts {
+                store: secrets.external(),
+                ids: Vec::new(),
+            },
+            external_deletes: Vec::new(),
+        }
+    }
+
+    /// Makes every change durable. External-store deletions of dropped secrets happen
+    /// after this point; if one fails, the value stays behind as an orphan that the next
+    /// open removes.
+    pub fn commit(self) -> Result<()> {
+        let Txn {
+            tx,
+            secrets,
+            mut external_puts,
+            external_deletes,
+            ..
+        } = self;
+        // Disarm first: if the commit itself fails, it may still have reached the disk,
+        // and a value whose metadata committed must not be deleted. An orphan is the
+        // safe side.
+        external_puts.ids.clear();
+        tx.commit().ctx("committing")?;
+        if let Some(store) = secrets.external() {
+            for id in external_deletes {
+                let _ = store.delete(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The time this transaction stamps on rows.
+    pub fn now(&self) -> &str {
+        &self.now
+    }
+
+    // ----- reads, seeing this transaction's own writes -----
+
+    pub fn settings(&self) -> Result<Settings> {
+        read::settings(&self.tx)
+    }
+
+    /// The object called `name`, whatever its kind.
+    pub fn object_by_name(&self, name: &str) -> Result<Option<ObjectRef>> {
+        read::object_by_name(&self.tx, name)
+    }
+
+    pub fn object(&self, id: ObjectId) -> Result<Option<ObjectRef>> {
+        read::object(&self.tx, id)
+    }
+
+    pub fn connection(&self, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
+        read::connection(&self.tx, id)
+    }
+
+    pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionEntry>> {
+        read::connection_by_name(&self.tx, name)
+    }
+
+    pub fn connections(&self) -> Result<Vec<ConnectionEntry>> {
+        read::connections(&self.tx)
+    }
+
+    pub fn secret(&self, id: SecretId) -> Result<Option<SecretEntry>> {
+        read::secret(&self.tx, id)
+    }
+
+    pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretEntry>> {
+        read::secret_by_name(&self.tx, name)
+    }
+
+    pub fn secrets(&self) -> Result<Vec<SecretEntry>> {
+        read::secrets(&self.tx)
+    }
+
+    /// The connections that use secret `id` (what `DROP SECRET ... CASCADE` would drop).
+    pub fn dependents(&self, id: SecretId) -> Result<Vec<ObjectRef>> {
+        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+        read::dependents(&self.tx, id.into())
+    }
+
+    /// The value of secret `id`, e.g. to validate a connection before committing it.
+    pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
+        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+        match self.secrets {
+            Secrets::Embedded(store) => store.read(&self.tx, id),
+            Secrets::External(store) => Ok(store.read(id)?),
+        }
+    }
+
+    // ----- ids -----
+
+    /// Hands out the next id. It is never handed out again, whether or not an object
+    /// ends up holding it, and even if this transaction rolls back (a rolled-back
+    /// allocation simply never happened, and the id is still unused).
+    pub fn allocate_id(&mut self) -> Result<ObjectId> {
+        let next: i64 = self
+            .tx
+            .prepare_cached(
+                "UPDATE id_sequence SET next_id = next_id + 1 WHERE singleton = 1 RETURNING next_id - 1",
+            )
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .ctx("allocating an object id")?;
+        u64::try_from(next)
+            .map(ObjectId)
+            .map_err(|_| CatalogError::Corrupted("the id sequence is negative".to_owned()))
+    }
+
+    /// Refuses ids that were never allocated.
+    fn check_allocated(&self, id: ObjectId) -> Result<()> {
+        let next: i64 = self
+            .tx
+            .prepare_cached("SELECT next_id FROM id_sequence WHERE singleton = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .ctx("reading the id sequence")?;
+        if id.0 == 0 || sql_id(id)? >= next {
+            return Err(CatalogError::InvalidId {
+                id,
+                reason: "was not allocated by the catalog",
+            });
+        }
+        Ok(())
+    }
+
+    /// Inserts the `objects` row, turning constraint failures into the errors a user
+    /// should see.
+    fn insert_object(&self, id: ObjectId, kind: ObjectKind, name: &str) -> Result<()> {
+        let raw = sql_id(id)?;
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![raw, kind.as_str(), name, self.now]));
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.constraint_error(e, id, name)),
+        }
+    }
+
+    /// Maps a failed write on `objects` to a name clash, a reused id, or a SQLite error.
+    fn constraint_error(&self, e: rusqlite::Error, id: ObjectId, name: &str) -> CatalogError {
+        let extended = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+            _ => 0,
+        };
+        match extended {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => match read::object_by_name(&self.tx, name) {
+                Ok(Some(existing)) => CatalogError::AlreadyExists {
+                    kind: existing.kind,
+                    name: name.to_owned(),
+                },
+                Ok(None) => CatalogError::sqlite("writing an object", e),
+                Err(other) => other,
+            },
+            rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => CatalogError::InvalidId {
+                id,
+                reason: "already holds an object",
+            },
+            _ => CatalogError::sqlite("writing an object", e),
+        }
+    }
+
+    // ----- secrets -----
+
+    /// `CREATE SECRET`: allocates an id, records the metadata and stores the value.
+    pub fn create_secret(&mut self, name: &str, value: &SecretString) -> Result<SecretEntry> {
+        let id = SecretId::from(self.allocate_id()?);
+        self.insert_object(id.into(), ObjectKind::Secret, name)?;
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached("INSERT INTO secrets (id, updated_at) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![raw, self.now]))
+            .ctx("creating a secret")?;
+        match self.secrets {
+            Secrets::Embedded(store) => store.put(&self.tx, id, value)?,
+            Secrets::External(store) => {
+                store.put(id, value)?;
+                self.external_puts.ids.push(id);
+            }
+        }
+        Ok(SecretEntry {
+            id,
+            oid: OID_BASE + id.0,
+            name: name.to_owned(),
+            created_at: self.now.clone(),
+            updated_at: self.now.clone(),
+        })
+    }
+
+    /// `ALTER SECRET ... AS`: replaces the value and bumps `updated_at`.
+    ///
+    /// With an external store the new value is written before the commit (Materialize's
+    /// order); if the transaction then rolls back, the store already holds the new value.
+    pub fn rotate_secret(&mut self, id: SecretId, value: &SecretString) -> Result<()> {
+        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached("UPDATE secrets SET updated_at = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![raw, self.now]))
+            .ctx("rotating a secret")?;
+        match self.secrets {
+            Secrets::Embedded(store) => store.put(&self.tx, id, value),
+            Secrets::External(store) => Ok(store.rotate(id, value)?),
+        }
+    }
+
+    /// `ALTER SECRET ... RENAME TO`. Connections name secrets in their SQL text: the
+    /// caller rewrites the text of every dependent with [`Txn::set_connection_sql`] in
+    /// the same transaction.
+    pub fn rename_secret(&mut self, id: SecretId, new_name: &str) -> Result<()> {
+        self.rename(id.into(), ObjectKind::Secret, new_name)
+    }
+
+    fn rename(&mut self, id: ObjectId, kind: ObjectKind, new_name: &str) -> Result<()> {
+        read::expect_kind(&self.tx, id, kind)?;
+        let raw = sql_id(id)?;
+        let renamed = self
+            .tx
+            .prepare_cached("UPDATE objects SET name = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![raw, new_name]));
+        match renamed {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.constraint_error(e, id, new_name)),
+        }
+    }
+
+    /// `DROP SECRET`. With [`DropBehavior::Restrict`], fails with
+    /// [`CatalogError::DependentObjectsStillExist`] if a connection uses one of them;
+    /// with [`DropBehavior::Cascade`], drops those connections first. Repeated ids are
+    /// dropped once.
+    pub fn drop_secrets(&mut self, ids: &[SecretId], behavior: DropBehavior) -> Result<Dropped> {
+        let mut dropped = Dropped::default();
+        let mut seen = BTreeSet::new();
+        for &id in ids {
+            if !seen.insert(id) {
+                continue;
+            }
+            let object = read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+            let dependents = read::dependents(&self.tx, id.into())?;
+            if !dependents.is_empty() {
+                if behavior == DropBehavior::Restrict {
+                    return Err(CatalogError::DependentObjectsStillExist { object, dependents });
+                }
+                for dependent in dependents {
+                    self.delete_object(dependent.id)?;
+                    dropped.connections.push(dependent);
+                }
+            }
+            self.delete_object(id.into())?;
+            if self.secrets.external().is_some() {
+                self.external_deletes.push(id);
+            }
+            dropped.secrets.push(object);
+        }
+        Ok(dropped)
+    }
+
+    /// Deletes an object; the schema's cascades remove its kind-specific rows, its AWS
+    /// options, its dependency rows, its validations and its ciphertext.
+    fn delete_object(&mut self, id: ObjectId) -> Result<()> {
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached("DELETE FROM objects WHERE id = ?1")
+            .and_then(|mut s| s.execute([raw]))
+            .ctx("dropping an object")?;
+        Ok(())
+    }
+
+    // ----- connections -----
+
+    /// `CREATE CONNECTION`: allocates an id and inserts the connection.
+    pub fn create_connection(&mut self, new: &NewConnection<'_>) -> Result<ConnectionEntry> {
+        let id = ConnectionId::from(self.allocate_id()?);
+        self.insert_new_connection(id, new)
+    }
+
+    /// Inserts a connection under an id from [`Txn::allocate_id`] — for a caller that
+    /// needs the id (and so the external ID) before the row exists, e.g. to validate
+    /// first.
+    pub fn insert_connection(
+        &mut self,
+        id: ConnectionId,
+        new: &NewConnection<'_>,
+    ) -> Result<ConnectionEntry> {
+        self.check_allocated(id.into())?;
+        self.insert_new_connection(id, new)
+    }
+
+    fn insert_new_connection(
+        &mut self,
+        id: ConnectionId,
+        new: &NewConnection<'_>,
+    ) -> Result<ConnectionEntry> {
+        let referenced = self.check_references(new.aws)?;
+        self.insert_object(id.into(), ObjectKind::Connection, new.name)?;
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO connections (id, type, create_sql, redacted_create_sql) VALUES (?1, 'aws', ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![raw, new.create_sql, new.redacted_create_sql]))
+            .ctx("creating a connection")?;
+        let derived = self.insert_aws_row(id, new.aws)?;
+        self.insert_dependencies(id, &referenced)?;
+        Ok(ConnectionEntry {
+            id,
+            oid: OID_BASE + id.0,
+            name: new.name.to_owned(),
+            aws: new.aws.clone(),
+            create_sql: new.create_sql.to_owned(),
+            redacted_create_sql: new.redacted_create_sql.to_owned(),
+            created_at: self.now.clone(),
+            principal: derived.principal,
+            external_id: derived.external_id,
+            example_trust_policy: derived.example_trust_policy,
+        })
+    }
+
+    /// `ALTER CONNECTION ... SET/RESET/DROP`: replaces the options, the SQL text and the
+    /// dependencies. The external ID stays what it was: it depends only on the id.
+    pub fn alter_connection(
+        &mut self,
+        id: ConnectionId,
+        aws: &AwsConnection,
+        create_sql: &str,
+        redacted_create_sql: &str,
+    ) -> Result<ConnectionEntry> {
+        read::expect_kind(&self.tx, id.into(), ObjectKind::Connection)?;
+        let referenced = self.check_references(aws)?;
+        self.set_connection_sql(id, create_sql, redacted_create_sql)?;
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached("DELETE FROM aws_connections WHERE id = ?1")
+            .and_then(|mut s| s.execute([raw]))
+            .ctx("altering a connection")?;
+        self.tx
+            .prepare_cached("DELETE FROM object_dependencies WHERE object_id = ?1")
+            .and_then(|mut s| s.execute([raw]))
+            .ctx("altering a connection")?;
+        self.insert_aws_row(id, aws)?;
+        self.insert_dependencies(id, &referenced)?;
+        read::connection(&self.tx, id)?
+            .ok_or_else(|| CatalogError::Corrupted(format!("connection {id} vanished")))
+    }
+
+    /// Replaces a connection's SQL text (after a rename of it or of a secret it uses).
+    pub fn set_connection_sql(
+        &mut self,
+        id: ConnectionId,
+        create_sql: &str,
+        redacted_create_sql: &str,
+    ) -> Result<()> {
+        let raw = sql_id(id)?;
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE connections SET create_sql = ?2, redacted_create_sql = ?3 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![raw, create_sql, redacted_create_sql]))
+            .ctx("updating a connection")?;
+        if changed == 0 {
+            return Err(CatalogError::UnknownId {
+                kind: ObjectKind::Connection,
+                id: id.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `ALTER CONNECTION ... RENAME TO`, with the statement text under the new name.
+    pub fn rename_connection(
+        &mut self,
+        id: ConnectionId,
+        new_name: &str,
+        create_sql: &str,
+        redacted_create_sql: &str,
+    ) -> Result<()> {
+        self.rename(id.into(), ObjectKind::Connection, new_name)?;
+        self.set_connection_sql(id, create_sql, redacted_create_sql)
+    }
+
+    /// `DROP CONNECTION`. Nothing depends on a connection, so there is no RESTRICT
+    /// case. Repeated ids are dropped once.
+    pub fn drop_connections(&mut self, ids: &[ConnectionId]) -> Result<Vec<ObjectRef>> {
+        let mut dropped = Vec::with_capacity(ids.len());
+        let mut seen = BTreeSet::new();
+        for &id in ids {
+            if !seen.insert(id) {
+                continue;
+            }
+            let object = read::expect_kind(&self.tx, id.into(), ObjectKind::Connection)?;
+            self.delete_object(id.into())?;
+            dropped.push(object);
+        }
+        Ok(dropped)
+    }
+
+    /// Every secret the model names must exist and be a secret.
+    fn check_references(&self, aws: &AwsConnection) -> Result<Vec<SecretId>> {
+        let referenced = aws.referenced_secrets();
+        for &secret in &referenced {
+            read::expect_kind(&self.tx, secret.into(), ObjectKind::Secret)?;
+        }
+        Ok(referenced)
+    }
+
+    fn principal(&mut self) -> Result<Option<String>> {
+        if let Some(p) = &self.principal {
+            return Ok(p.clone());
+        }
+        let p = read::settings(&self.tx)?.aws_principal;
+        self.principal = Some(p.clone());
+        Ok(p)
+    }
+
+    fn insert_aws_row(&mut self, id: ConnectionId, aws: &AwsConnection) -> Result<Derived> {
+        let derived = match &aws.auth {
+            AwsAuth::AssumeRole(_) => {
+                let ext = external_id(&self.prefix, id);
+                let principal = self.principal()?;
+                let policy = principal.as_deref().map(|p| example_trust_policy(p, &ext));
+                Derived {
+                    external_id: Some(ext),
+                    principal,
+                    example_trust_policy: policy,
+                }
+            }
+            AwsAuth::Credentials(_) => Derived {
+                external_id: None,
+                principal: None,
+                example_trust_policy: None,
+            },
+        };
+        let (mut key_inline, mut key_secret, mut secret_key) = (None, None, None);
+        let (mut token_inline, mut token_secret) = (None, None);
+        let (mut arn, mut session_name) = (None, None);
+        let split = |v: &StringOrSecret| -> Result<(Option<String>, Option<i64>)> {
+            Ok(match v {
+                StringOrSecret::Inline(s) => (Some(s.clone()), None),
+                StringOrSecret::Secret(id) => (None, Some(sql_id(*id)?)),
+            })
+        };
+        match &aws.auth {
+            AwsAuth::Credentials(c) => {
+                (key_inline, key_secret) = split(&c.access_key_id)?;
+                secret_key = Some(sql_id(c.secret_access_key)?);
+                if let Some(token) = &c.session_token {
+                    (token_inline, token_secret) = split(token)?;
+                }
+            }
+            AwsAuth::AssumeRole(a) => {
+                arn = Some(a.arn.as_str());
+                session_name = a.session_name.as_deref();
+            }
+        }
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO aws_connections (
+                    id, endpoint, region, access_key_id, access_key_id_secret_id,
+                    secret_access_key_secret_id, session_token, session_token_secret_id,
+                    assume_role_arn, assume_role_session_name, principal, external_id,
+                    example_trust_policy
+                 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    raw,
+                    aws.endpoint,
+                    aws.region,
+                    key_inline,
+                    key_secret,
+                    secret_key,
+                    token_inline,
+                    token_secret,
+                    arn,
+                    session_name,
+                    derived.principal,
+                    derived.external_id,
+                    derived.example_trust_policy,
+                ])
+            })
+            .ctx("writing AWS connection options")?;
+        Ok(derived)
+    }
+
+    fn insert_dependencies(&mut self, id: ConnectionId, referenced: &[SecretId]) -> Result<()> {
+        if referenced.is_empty() {
+            return Ok(());
+        }
+        let raw = sql_id(id)?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO object_dependencies (object_id, referenced_object_id) VALUES (?1, ?2)",
+            )
+            .ctx("recording dependencies")?;
+        for &secret in referenced {
+            stmt.execute(params![raw, sql_id(secret)?])
+                .ctx("recording dependencies")?;
+        }
+        Ok(())
+    }
+
+    // ----- settings and validations -----
+
+    /// `ALTER SYSTEM SET aws_principal` (or, with `None`, unsets it). Rewrites
+    /// `principal` and `example_trust_policy` of every assume-role connection in this
+    /// transaction, and returns how many it rewrote.
+    pub fn set_aws_principal(&mut self, principal: Option<&str>) -> Result<usize> {
+        if let Some(p) = principal {
+            IamArn::parse_principal(p).map_err(|e| CatalogError::InvalidPrincipal {
+                value: p.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
+        self.tx
+            .execute(
+                "UPDATE settings SET aws_principal = ?1 WHERE singleton = 1",
+                [principal],
+            )
+            .ctx("setting aws_principal")?;
+        self.principal = Some(principal.map(str::to_owned));
+        let rows: Vec<(i64, String)> = self
+            .tx
+            .prepare(
+                "SELECT id, external_id FROM aws_connections WHERE assume_role_arn IS NOT NULL ORDER BY id",
+            )
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .ctx("setting aws_principal")?;
+        let mut update = self
+            .tx
+            .prepare(
+                "UPDATE aws_connections SET principal = ?2, example_trust_policy = ?3 WHERE id = ?1",
+            )
+            .ctx("setting aws_principal")?;
+        for (id, ext) in &rows {
+            let policy = principal.map(|p| example_trust_policy(p, ext));
+            update
+                .execute(params![id, principal, policy])
+                .ctx("setting aws_principal")?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Appends one `VALIDATE` run to the connection's history.
+    pub fn record_validation(&mut self, validation: &Validation) -> Result<ValidationEntry> {
+        read::expect_kind(
+            &self.tx,
+            validation.connection_id.into(),
+            ObjectKind::Connection,
+        )?;
+        let raw = sql_id(validation.connection_id)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO aws_connection_validations
+                    (connection_id, validated_at, status, caller_arn, error_code, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    raw,
+                    self.now,
+                    validation.status.as_str(),
+                    validation.caller_arn,
+                    validation.error_code,
+                    validation.message,
+                ])
+            })
+            .ctx("recording a validation")?;
+        Ok(ValidationEntry {
+            validated_at: self.now.clone(),
+            validation: validation.clone(),
+        })
+    }
+
+    /// The validation history of a connection, oldest first.
+    pub fn validations(&self, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
+        read::validations(&self.tx, id)
+    }
+}
