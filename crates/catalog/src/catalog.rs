@@ -195,6 +195,20 @@ impl Catalog {
         Ok(Txn::new(tx, &self.secrets, self.prefix))
     }
 
+    /// Reserves the next id in a transaction of its own, committed before this returns:
+    /// the id is burned whether or not an object ever holds it. Use it when the id's
+    /// external ID must be known before the connection is created — e.g. `CREATE
+    /// CONNECTION ... WITH (VALIDATE = true)`: reserve, validate without holding the
+    /// write lock, then [`Txn::insert_connection`]. A customer may already trust an
+    /// external ID that was shown in a failed validation; a burned id guarantees no
+    /// other connection ever gets it.
+    pub fn reserve_id(&mut self) -> Result<ObjectId> {
+        let mut txn = self.begin()?;
+        let id = txn.allocate_id()?;
+        txn.commit()?;
+        Ok(id)
+    }
+
     /// Runs a user's read-only query over the system-catalog views (`mz_connections`,
     /// `mz_secrets`, `mz_aws_connections`, `mz_object_dependencies`,
     /// `mz_aws_connection_validations`), named without a schema.

@@ -37,6 +37,12 @@ const VIEW_TABLES: [&str; 6] = [
     "aws_connection_validations",
 ];
 
+/// Tables no view shows: not even their row counts are readable.
+const PRIVATE_TABLES: [&str; 3] = ["secret_ciphertexts", "settings", "id_sequence"];
+
+/// Table-valued functions that only read their arguments.
+const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];
+
 /// Functions that reach outside the database.
 const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
 
@@ -211,6 +217,19 @@ impl QueryConnection {
                     message: "a catalog query must be a single statement".to_owned(),
                 },
                 rusqlite::Error::SqlInputError { msg, .. }
+                | rusqlite::Error::SqliteFailure(_, Some(msg))
+                    if msg.starts_with("cannot modify ") =>
+                {
+                    // "cannot modify mz_x because it is a view"
+                    let target = msg["cannot modify ".len()..]
+                        .split(' ')
+                        .next()
+                        .unwrap_or_default();
+                    CatalogError::QueryDenied {
+                        what: format!("writing table {target}"),
+                    }
+                }
+                rusqlite::Error::SqlInputError { msg, .. }
                 | rusqlite::Error::SqliteFailure(_, Some(msg)) => CatalogError::QueryFailed {
                     code: sqlstate_of_message(&msg),
                     message: msg,
@@ -239,14 +258,22 @@ fn authorize(ctx: &AuthContext<'_>) -> Result<(), String> {
             table_name,
             column_name,
         } => {
-            let main = ctx.database_name.is_none_or(|db| db == "main");
-            let view = SYSTEM_VIEWS.contains(&table_name);
-            // Inside a flattened view, SQLite also reports a table whose rows are joined
-            // but none of whose columns are read with an empty column name and no
-            // accessor; no value leaves the table that way.
+            if column_name.is_empty() {
+                // SQLite reports a table whose rows are used but none of whose values
+                // are read (`count(*)`, the join side of a flattened view, a recursive
+                // CTE) with an empty column and no database; only the row count can
+                // leak, and not even that for the tables no view shows.
+                return if PRIVATE_TABLES.contains(&table_name) || table_name.starts_with("sqlite_")
+                {
+                    Err(format!("table {table_name}"))
+                } else {
+                    Ok(())
+                };
+            }
+            let main = ctx.database_name == Some("main");
+            let view = SYSTEM_VIEWS.contains(&table_name) || TABLE_FUNCTIONS.contains(&table_name);
             let behind_view = VIEW_TABLES.contains(&table_name)
-                && (ctx.accessor.is_some_and(|v| SYSTEM_VIEWS.contains(&v))
-                    || column_name.is_empty());
+                && ctx.accessor.is_some_and(|v| SYSTEM_VIEWS.contains(&v));
             if main && (view || behind_view) {
                 Ok(())
             } else {
@@ -259,9 +286,37 @@ fn authorize(ctx: &AuthContext<'_>) -> Result<(), String> {
         AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
             Err("transaction control".to_owned())
         }
+        // DDL is first seen as a write to the schema table, and SQLite stops at the first
+        // refusal.
+        AuthAction::Insert { table_name }
+        | AuthAction::Delete { table_name }
+        | AuthAction::Update { table_name, .. }
+            if table_name.starts_with("sqlite_") =>
+        {
+            Err("changing the schema".to_owned())
+        }
         AuthAction::Insert { table_name }
         | AuthAction::Delete { table_name }
         | AuthAction::Update { table_name, .. } => Err(format!("writing table {table_name}")),
+        AuthAction::CreateIndex { .. }
+        | AuthAction::CreateTable { .. }
+        | AuthAction::CreateTempIndex { .. }
+        | AuthAction::CreateTempTable { .. }
+        | AuthAction::CreateTempTrigger { .. }
+        | AuthAction::CreateTempView { .. }
+        | AuthAction::CreateTrigger { .. }
+        | AuthAction::CreateView { .. }
+        | AuthAction::CreateVtable { .. }
+        | AuthAction::DropIndex { .. }
+        | AuthAction::DropTable { .. }
+        | AuthAction::DropTempIndex { .. }
+        | AuthAction::DropTempTable { .. }
+        | AuthAction::DropTempTrigger { .. }
+        | AuthAction::DropTempView { .. }
+        | AuthAction::DropTrigger { .. }
+        | AuthAction::DropView { .. }
+        | AuthAction::DropVtable { .. }
+        | AuthAction::AlterTable { .. } => Err("changing the schema".to_owned()),
         other => Err(format!("statement ({})", action_name(&other))),
     }
 }

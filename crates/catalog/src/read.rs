@@ -306,7 +306,13 @@ pub(crate) fn secrets(conn: &Connection) -> Result<Vec<SecretEntry>> {
 }
 
 /// `validated_at, status, caller_arn, error_code, message`.
-type ValidationRow = (String, String, Option<String>, Option<String>, Option<String>);
+type ValidationRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The validation history of one connection, oldest first.
 pub(crate) fn validations(conn: &Connection, id: ConnectionId) -> Result<Vec<ValidationEntry>> {

@@ -169,9 +169,11 @@ impl<'c> Txn<'c> {
 
     // ----- ids -----
 
-    /// Hands out the next id. It is never handed out again, whether or not an object
-    /// ends up holding it, and even if this transaction rolls back (a rolled-back
-    /// allocation simply never happened, and the id is still unused).
+    /// Hands out the next id, as part of this transaction: if the transaction rolls
+    /// back, the allocation never happened and the next transaction gets the same id.
+    /// That is only safe while the id — and the external ID derived from it — has not
+    /// left the process. To show or use an external ID before committing (validating a
+    /// connection first), take the id from [`crate::Catalog::reserve_id`] instead.
     pub fn allocate_id(&mut self) -> Result<ObjectId> {
         let next: i64 = self
             .tx
@@ -354,9 +356,10 @@ impl<'c> Txn<'c> {
         self.insert_new_connection(id, new)
     }
 
-    /// Inserts a connection under an id from [`Txn::allocate_id`] — for a caller that
-    /// needs the id (and so the external ID) before the row exists, e.g. to validate
-    /// first.
+    /// Inserts a connection under an id from [`crate::Catalog::reserve_id`] or
+    /// [`Txn::allocate_id`] — for a caller that needs the id (and so the external ID)
+    /// before the row exists, e.g. to validate first. Refuses an id that was never
+    /// handed out or that already names an object.
     pub fn insert_connection(
         &mut self,
         id: ConnectionId,

@@ -138,3 +138,36 @@ pub fn dump_schema(conn: &rusqlite::Connection) -> String {
     }
     out
 }
+
+/// The environment variable that turns a test binary into a child worker.
+pub const CHILD_ENV: &str = "AIRLOCK_CATALOG_TEST_CHILD";
+
+/// Runs this test binary again, executing only `test_name`, with `envs` set and
+/// `AIRLOCK_SECRET_KEY` removed unless given.
+pub fn run_child(test_name: &str, envs: &[(&str, &str)]) -> std::process::Output {
+    child_command(test_name, envs).output().unwrap()
+}
+
+pub fn child_command(test_name: &str, envs: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        test_name,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--quiet",
+    ]);
+    cmd.env_remove(airlock_catalog::SECRET_KEY_ENV);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The lines a child printed with the `@@ ` marker (the harness prints its own lines too).
+pub fn child_lines(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("@@ ").map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,321 @@
+//! User queries over the system-catalog views: the right columns, and nothing else.
+
+mod common;
+
+use airlock_catalog::{Catalog, CatalogConfig, CatalogError, SYSTEM_VIEWS};
+use airlock_core::aws::StringOrSecret;
+use airlock_core::{ColumnType, SecretString, SqlError, SqlState};
+use common::*;
+
+fn populated() -> (tempfile::TempDir, Catalog) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::open(
+        db_path(&dir),
+        CatalogConfig {
+            aws_principal: Some(PRINCIPAL.to_owned()),
+            ..config()
+        },
+    )
+    .unwrap();
+    let mut txn = catalog.begin().unwrap();
+    let secret = txn
+        .create_secret("aws_secret", &SecretString::new("CANARY-query-secret"))
+        .unwrap();
+    create(&mut txn, "role_conn", &assume_role()).unwrap();
+    create(
+        &mut txn,
+        "key_conn",
+        &credentials(
+            StringOrSecret::Inline("AKIAEXAMPLE".into()),
+            secret.id,
+            Some(StringOrSecret::Inline("token".into())),
+        ),
+    )
+    .unwrap();
+    txn.commit().unwrap();
+    (dir, catalog)
+}
+
+fn column_names(catalog: &Catalog, view: &str) -> Vec<String> {
+    catalog
+        .query(&format!("SELECT * FROM {view}"))
+        .unwrap()
+        .columns
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
+}
+
+#[test]
+fn views_have_exactly_the_spec_columns_in_order() {
+    let (_dir, catalog) = populated();
+    assert_eq!(
+        column_names(&catalog, "mz_connections"),
+        [
+            "id",
+            "oid",
+            "name",
+            "type",
+            "create_sql",
+            "redacted_create_sql",
+            "created_at"
+        ]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_secrets"),
+        ["id", "oid", "name", "created_at", "updated_at"]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_aws_connections"),
+        [
+            "id",
+            "endpoint",
+            "region",
+            "access_key_id",
+            "access_key_id_secret_id",
+            "secret_access_key_secret_id",
+            "session_token",
+            "session_token_secret_id",
+            "assume_role_arn",
+            "assume_role_session_name",
+            "principal",
+            "external_id",
+            "example_trust_policy",
+        ]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_object_dependencies"),
+        ["object_id", "referenced_object_id"]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_aws_connection_validations"),
+        [
+            "connection_id",
+            "validated_at",
+            "status",
+            "caller_arn",
+            "error_code",
+            "message"
+        ]
+    );
+}
+
+#[test]
+fn values_and_types_read_like_postgres() {
+    let (_dir, catalog) = populated();
+    let result = catalog
+        .query("SELECT id, oid, name, type, created_at FROM mz_connections ORDER BY oid")
+        .unwrap();
+    let types: Vec<ColumnType> = result.columns.iter().map(|c| c.ty).collect();
+    assert_eq!(
+        types,
+        [
+            ColumnType::Text,
+            ColumnType::Oid,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::TimestampTz
+        ]
+    );
+    assert_eq!(result.columns[1].decl_type.as_deref(), Some("OID"));
+    let first = &result.rows[0];
+    assert_eq!(
+        first[..4],
+        [
+            Some("u2".into()),
+            Some("20002".into()),
+            Some("role_conn".into()),
+            Some("aws".into())
+        ]
+    );
+
+    let aws = catalog
+        .query("SELECT * FROM mz_aws_connections WHERE id = 'u3'")
+        .unwrap();
+    let row = &aws.rows[0];
+    // access key inline, secret access key by id, token inline; no assume-role columns.
+    assert_eq!(row[3].as_deref(), Some("AKIAEXAMPLE"));
+    assert_eq!(row[4], None);
+    assert_eq!(row[5].as_deref(), Some("u1"));
+    assert_eq!(row[6].as_deref(), Some("token"));
+    assert_eq!(row[7], None);
+    assert_eq!(row[10..], [None, None, None]);
+    assert_eq!(aws.columns[12].ty, ColumnType::Jsonb);
+
+    let counted = catalog
+        .query("SELECT count(*) AS n, max(oid) FROM mz_connections")
+        .unwrap();
+    assert_eq!(counted.columns[0].ty, ColumnType::Int8);
+    assert_eq!(
+        counted.rows,
+        vec![vec![Some("2".into()), Some("20003".into())]]
+    );
+    let rows = counted.into_rows();
+    assert_eq!(rows.columns[0].name, "n");
+
+    // Joins, CTEs, subqueries and functions are fine.
+    let joined = catalog
+        .query(
+            "WITH c AS (SELECT * FROM mz_connections)
+             SELECT upper(c.name), s.name FROM c
+             JOIN mz_object_dependencies d ON d.object_id = c.id
+             JOIN (SELECT id, name FROM mz_secrets) s ON s.id = d.referenced_object_id",
+        )
+        .unwrap();
+    assert_eq!(
+        joined.rows,
+        vec![vec![Some("KEY_CONN".into()), Some("aws_secret".into())]]
+    );
+    let counted = catalog
+        .query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n, (SELECT count(*) FROM mz_secrets) FROM r")
+        .unwrap();
+    assert_eq!(counted.rows.len(), 3);
+    let policy = catalog
+        .query("SELECT json_extract(example_trust_policy, '$.Statement[0].Principal.AWS') FROM mz_aws_connections WHERE id = 'u2'")
+        .unwrap();
+    assert_eq!(policy.rows, vec![vec![Some(PRINCIPAL.into())]]);
+}
+
+#[test]
+fn queries_cannot_write_or_leave_the_views() {
+    let (dir, catalog) = populated();
+    let before = dump_rows(&db_path(&dir));
+    let denied = [
+        (
+            "INSERT INTO objects (id, kind, name, created_at) VALUES (99, 'secret', 'x', 'now')",
+            "writing table objects",
+        ),
+        (
+            "UPDATE aws_connections SET principal = 'x'",
+            "writing table aws_connections",
+        ),
+        ("DELETE FROM objects", "writing table objects"),
+        ("DELETE FROM mz_connections", "writing table mz_connections"),
+        ("PRAGMA writable_schema = ON", "PRAGMA writable_schema"),
+        ("PRAGMA query_only = OFF", "PRAGMA query_only"),
+        ("PRAGMA table_info(secret_ciphertexts)", "PRAGMA table_info"),
+        (
+            "SELECT * FROM pragma_table_info('objects')",
+            "table pragma_table_info",
+        ),
+        ("ATTACH DATABASE '/tmp/x.db' AS x", "ATTACH"),
+        ("DETACH DATABASE main", "DETACH"),
+        ("BEGIN", "transaction control"),
+        ("SAVEPOINT a", "transaction control"),
+        ("CREATE TABLE t (x)", "changing the schema"),
+        ("CREATE TEMP VIEW v AS SELECT 1", "changing the schema"),
+        ("DROP VIEW mz_connections", "changing the schema"),
+        (
+            "CREATE TRIGGER t AFTER INSERT ON objects BEGIN SELECT 1; END",
+            "changing the schema",
+        ),
+        (
+            "SELECT * FROM secret_ciphertexts",
+            "table secret_ciphertexts",
+        ),
+        (
+            "SELECT count(*) FROM secret_ciphertexts",
+            "table secret_ciphertexts",
+        ),
+        ("SELECT 1 FROM settings", "table settings"),
+        (
+            "SELECT nonce FROM mz_secrets JOIN secret_ciphertexts ON 1",
+            "table secret_ciphertexts",
+        ),
+        ("SELECT * FROM settings", "table settings"),
+        ("SELECT * FROM id_sequence", "table id_sequence"),
+        ("SELECT name FROM objects", "table objects"),
+        ("SELECT * FROM sqlite_master", "table sqlite_master"),
+        ("SELECT * FROM sqlite_schema", "table sqlite_master"),
+        ("SELECT * FROM dbstat", "table dbstat"),
+        (
+            "WITH mz_secrets AS (SELECT * FROM secret_ciphertexts) SELECT * FROM mz_secrets",
+            "table secret_ciphertexts",
+        ),
+        (
+            "SELECT * FROM temp.sqlite_master",
+            "table sqlite_temp_master",
+        ),
+        ("SELECT load_extension('x')", "function load_extension"),
+        ("VACUUM", "writing the catalog"),
+        ("ANALYZE", "changing the schema"),
+        ("REINDEX", "statement (Reindex)"),
+    ];
+    for (sql, what) in denied {
+        let err = catalog.query(sql).unwrap_err();
+        assert_eq!(
+            err.code(),
+            SqlState::InsufficientPrivilege,
+            "{sql}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("permission denied for {what}"),
+            "{sql}"
+        );
+        assert!(err.hint().unwrap().contains("read-only"));
+    }
+    // Two statements in one string: the second would escape the check.
+    let err = catalog.query("SELECT 1; DELETE FROM objects").unwrap_err();
+    assert_eq!(err.code(), SqlState::InsufficientPrivilege, "{err:?}");
+    let err = catalog.query("SELECT 1; SELECT 2").unwrap_err();
+    assert_eq!(err.code(), SqlState::SyntaxError, "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "a catalog query must be a single statement"
+    );
+    assert_eq!(dump_rows(&db_path(&dir)), before, "nothing was written");
+    // The same connection still answers afterwards.
+    assert_eq!(
+        catalog
+            .query("SELECT count(*) FROM mz_secrets")
+            .unwrap()
+            .rows,
+        vec![vec![Some("1".into())]]
+    );
+}
+
+#[test]
+fn query_errors_have_sqlstates() {
+    let (_dir, catalog) = populated();
+    let err = catalog
+        .query("SELECT nope FROM mz_connections")
+        .unwrap_err();
+    assert_eq!(err.code(), SqlState::UndefinedColumn);
+    assert_eq!(err.to_string(), "no such column: nope");
+    let err = catalog.query("SELECT * FROM mz_tables").unwrap_err();
+    assert_eq!(err.code(), SqlState::UndefinedTable);
+    let err = catalog.query("SELEKT 1").unwrap_err();
+    assert_eq!(err.code(), SqlState::SyntaxError);
+}
+
+#[test]
+fn runaway_queries_are_cancelled() {
+    let mut config = config();
+    config.query_timeout = std::time::Duration::from_millis(100);
+    let catalog = Catalog::open_in_memory(config).unwrap();
+    let err = catalog
+        .query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r")
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::QueryTimeout), "{err:?}");
+    assert_eq!(err.code(), SqlState::QueryCanceled);
+    assert_eq!(
+        catalog.query("SELECT 1").unwrap().rows,
+        vec![vec![Some("1".into())]]
+    );
+}
+
+#[test]
+fn every_system_view_is_readable_in_memory_too() {
+    let catalog = Catalog::open_in_memory(CatalogConfig::default()).unwrap();
+    for view in SYSTEM_VIEWS {
+        assert!(
+            catalog
+                .query(&format!("SELECT * FROM {view}"))
+                .unwrap()
+                .rows
+                .is_empty(),
+            "{view}"
+        );
+    }
+}
