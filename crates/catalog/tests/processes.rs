@@ -125,7 +125,7 @@ fn two_processes_writing_500_connections_each_lose_nothing() {
             *numbers.iter().min().unwrap(),
             *numbers.iter().max().unwrap(),
         ));
-        for line in lines.by_ref() {
+        for line in lines {
             let id = line.split(' ').nth(1).unwrap().to_owned();
             assert!(all_ids.insert(id.clone()), "id {id} handed out twice");
             total += 1;
