@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use airlock_catalog::{
-    Catalog, CatalogConfig, MIGRATIONS, NewConnection, SecretBackend, SecretKey,
+    Catalog, CatalogConfig, MIGRATIONS, NewConnection, SecretBackend, SecretKey, Txn,
 };
 use airlock_core::ConnectionId;
 use airlock_core::aws::{AwsAssumeRole, AwsAuth, AwsConnection, example_trust_policy, external_id};
@@ -68,6 +68,18 @@ fn fresh_raw() -> (tempfile::TempDir, rusqlite::Connection, uuid::Uuid) {
     (dir, conn, prefix)
 }
 
+fn api_insert(txn: &mut Txn<'_>, aws: &AwsConnection, n: u64) {
+    let name = format!("c{n}");
+    let new = NewConnection {
+        name: &name,
+        aws,
+        create_sql: SQL,
+        redacted_create_sql: SQL,
+    };
+    black_box(txn.create_connection(&new).unwrap());
+}
+
+/// The rows `api_insert` writes, with the same derived values.
 fn raw_insert(conn: &rusqlite::Connection, prefix: &uuid::Uuid, n: u64, now: &str) {
     let id = ConnectionId(n);
     let name = format!("c{n}");
@@ -97,7 +109,7 @@ fn create_10k_in_one_txn(c: &mut Criterion) {
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(8))
+        .measurement_time(Duration::from_secs(16))
         .throughput(Throughput::Elements(BULK));
     let aws = model();
 
@@ -107,14 +119,7 @@ fn create_10k_in_one_txn(c: &mut Criterion) {
             |(dir, mut catalog)| {
                 let mut txn = catalog.begin().unwrap();
                 for n in 0..BULK {
-                    let name = format!("c{n}");
-                    let new = NewConnection {
-                        name: &name,
-                        aws: &aws,
-                        create_sql: SQL,
-                        redacted_create_sql: SQL,
-                    };
-                    black_box(txn.create_connection(&new).unwrap());
+                    api_insert(&mut txn, &aws, n);
                 }
                 txn.commit().unwrap();
                 (dir, catalog)
@@ -159,15 +164,8 @@ fn durable_commit_per_connection(c: &mut Criterion) {
             fresh_catalog,
             |(dir, mut catalog)| {
                 for n in 0..DURABLE {
-                    let name = format!("c{n}");
-                    let new = NewConnection {
-                        name: &name,
-                        aws: &aws,
-                        create_sql: SQL,
-                        redacted_create_sql: SQL,
-                    };
                     let mut txn = catalog.begin().unwrap();
-                    black_box(txn.create_connection(&new).unwrap());
+                    api_insert(&mut txn, &aws, n);
                     txn.commit().unwrap();
                 }
                 (dir, catalog)

@@ -97,36 +97,38 @@ pub(crate) fn expect_kind(conn: &Connection, id: ObjectId, kind: ObjectKind) -> 
 
 /// Connections that depend on `id`, by id.
 pub(crate) fn dependents(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
-    let raw = sql_id(id)?;
-    let rows = conn
-        .prepare_cached(
-            "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
-             JOIN objects AS o ON o.id = d.object_id
-             WHERE d.referenced_object_id = ?1 ORDER BY o.id",
-        )
-        .and_then(|mut s| {
-            s.query_map([raw], object_ref)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .ctx("listing dependents")?;
-    rows.into_iter().map(to_ref).collect()
+    dependency_edges(
+        conn,
+        id,
+        "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
+         JOIN objects AS o ON o.id = d.object_id
+         WHERE d.referenced_object_id = ?1 ORDER BY o.id",
+    )
 }
 
 /// The objects `id` depends on, by id.
 pub(crate) fn dependencies(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
+    dependency_edges(
+        conn,
+        id,
+        "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
+         JOIN objects AS o ON o.id = d.referenced_object_id
+         WHERE d.object_id = ?1 ORDER BY o.id",
+    )
+}
+
+/// The objects at the other end of `id`'s dependency rows, as `sql` joins them.
+fn dependency_edges(conn: &Connection, id: ObjectId, sql: &str) -> Result<Vec<ObjectRef>> {
     let raw = sql_id(id)?;
-    let rows = conn
-        .prepare_cached(
-            "SELECT o.id, o.kind, o.name FROM object_dependencies AS d
-             JOIN objects AS o ON o.id = d.referenced_object_id
-             WHERE d.object_id = ?1 ORDER BY o.id",
-        )
+    conn.prepare_cached(sql)
         .and_then(|mut s| {
             s.query_map([raw], object_ref)?
                 .collect::<rusqlite::Result<Vec<_>>>()
         })
-        .ctx("listing dependencies")?;
-    rows.into_iter().map(to_ref).collect()
+        .ctx("listing dependencies")?
+        .into_iter()
+        .map(to_ref)
+        .collect()
 }
 
 const CONNECTION_COLUMNS: &str = "

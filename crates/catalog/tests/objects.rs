@@ -603,3 +603,14 @@ fn timestamps_look_like_postgres_timestamptz() {
     assert_eq!(after.updated_at, now);
     assert!(after.updated_at > after.created_at);
 }
+
+#[test]
+fn catalog_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Catalog>();
+    assert_send::<CatalogError>();
+    assert_send::<airlock_catalog::SecretBackend>();
+    let catalog = Catalog::open_in_memory(config()).unwrap();
+    let handle = std::thread::spawn(move || catalog.connections().unwrap().len());
+    assert_eq!(handle.join().unwrap(), 0);
+}
