@@ -117,9 +117,12 @@ pub(crate) async fn resolve(
             .region(sts::region_for(base, None))
             .build(),
     );
-    let own_arn = sts::caller_identity(&client)
-        .await
-        .map_err(IdentityError::OwnIdentity)?;
+    let own_arn = sts::caller_identity(&sts::Signed {
+        client: &client,
+        credentials: own_credentials.clone(),
+    })
+    .await
+    .map_err(IdentityError::OwnIdentity)?;
     tracing::debug!(own_arn, principal, "resolved Airlock's own AWS identity");
 
     let already_principal = match parsed.kind {

@@ -5,13 +5,15 @@
 //! an unparseable response). The validator treats the last as inconclusive: a probe that
 //! did not reach a decision proves nothing, in either direction.
 
+use std::collections::HashMap;
 use std::error::Error as _;
 use std::fmt;
+use std::sync::Mutex;
 
 use aws_config::SdkConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_sts::config::{Credentials, IdentityCache, Region, SharedCredentialsProvider};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
@@ -157,19 +159,57 @@ pub(crate) fn classify_credentials_error(err: &CredentialsError) -> CallError {
     }
 }
 
-/// An STS client for one connection's calls: its endpoint and region over the base
-/// configuration (timeouts, retries, HTTP client), signing with `credentials`.
-pub(crate) fn connection_client(
-    base: &SdkConfig,
-    conn: &ResolvedConnection,
-    credentials: SharedCredentialsProvider,
-) -> aws_sdk_sts::Client {
-    let mut builder = aws_sdk_sts::config::Builder::from(base).credentials_provider(credentials);
-    if let Some(endpoint) = &conn.endpoint {
-        builder = builder.endpoint_url(endpoint);
+/// STS clients by endpoint and region, shared by all validations so that their HTTP
+/// connections (and TLS sessions) are reused. Credentials are given per call
+/// ([`Signed`]), so one client serves every identity.
+#[derive(Debug)]
+pub(crate) struct Clients {
+    base: SdkConfig,
+    clients: Mutex<HashMap<(Option<String>, Region), aws_sdk_sts::Client>>,
+}
+
+impl Clients {
+    pub(crate) fn new(base: SdkConfig) -> Self {
+        Clients {
+            base,
+            clients: Mutex::new(HashMap::new()),
+        }
     }
-    builder = builder.region(region_for(base, conn.region.as_deref()));
-    aws_sdk_sts::Client::from_conf(builder.build())
+
+    /// The client for a connection's endpoint and region.
+    pub(crate) fn for_connection(&self, conn: &ResolvedConnection) -> aws_sdk_sts::Client {
+        let region = region_for(&self.base, conn.region.as_deref());
+        let key = (conn.endpoint.clone(), region.clone());
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(key)
+            .or_insert_with(|| {
+                let mut builder = aws_sdk_sts::config::Builder::from(&self.base)
+                    .region(region)
+                    // Credentials come with each call; a cache would only collect one
+                    // entry per call's provider.
+                    .identity_cache(IdentityCache::no_cache());
+                if let Some(endpoint) = &conn.endpoint {
+                    builder = builder.endpoint_url(endpoint);
+                }
+                aws_sdk_sts::Client::from_conf(builder.build())
+            })
+            .clone()
+    }
+}
+
+/// A client and the credentials to sign with.
+#[derive(Debug)]
+pub(crate) struct Signed<'a> {
+    pub client: &'a aws_sdk_sts::Client,
+    pub credentials: Credentials,
+}
+
+impl Signed<'_> {
+    fn config(&self) -> aws_sdk_sts::config::Builder {
+        aws_sdk_sts::config::Builder::default()
+            .credentials_provider(SharedCredentialsProvider::new(self.credentials.clone()))
+    }
 }
 
 /// The connection's region, else the base configuration's, else STS's home region.
@@ -183,29 +223,13 @@ pub(crate) fn region_for(base: &SdkConfig, region: Option<&str>) -> Region {
     }
 }
 
-/// `GetCallerIdentity` with the client's own credentials: the caller's ARN.
-pub(crate) async fn caller_identity(client: &aws_sdk_sts::Client) -> Result<String, CallError> {
-    let out = client
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| classify(&e))?;
-    arn_of(out.arn)
-}
-
-/// `GetCallerIdentity` signed with `credentials` instead of the client's own: the
-/// connection's endpoint and region still apply.
-pub(crate) async fn caller_identity_as(
-    client: &aws_sdk_sts::Client,
-    credentials: Credentials,
-) -> Result<String, CallError> {
-    let out = client
+/// `GetCallerIdentity`: whose credentials these are.
+pub(crate) async fn caller_identity(signed: &Signed<'_>) -> Result<String, CallError> {
+    let out = signed
+        .client
         .get_caller_identity()
         .customize()
-        .config_override(
-            aws_sdk_sts::config::Builder::default()
-                .credentials_provider(SharedCredentialsProvider::new(credentials)),
-        )
+        .config_override(signed.config())
         .send()
         .await
         .map_err(|e| classify(&e))?;
@@ -218,43 +242,46 @@ fn arn_of(arn: Option<String>) -> Result<String, CallError> {
 
 /// `AssumeRole` with the connection's external ID: the credentials a host would use.
 pub(crate) async fn assume_role_with_external_id(
-    client: &aws_sdk_sts::Client,
+    signed: &Signed<'_>,
     target: &AssumeRoleTarget,
 ) -> Result<Credentials, CallError> {
-    assume_role(client, target, Some(&target.external_id)).await
+    assume_role(signed, target, Some(&target.external_id)).await
 }
 
 /// `AssumeRole` with an external ID that is not the connection's: a secure trust policy
 /// refuses it. Used only by the validator's third probe.
 pub(crate) async fn assume_role_with_wrong_external_id(
-    client: &aws_sdk_sts::Client,
+    signed: &Signed<'_>,
     target: &AssumeRoleTarget,
 ) -> Result<Credentials, CallError> {
     // Random, so that no policy can accept it by accident, and recognisable in CloudTrail.
     let wrong = format!("airlock-probe-{}", uuid::Uuid::new_v4());
-    assume_role(client, target, Some(&wrong)).await
+    assume_role(signed, target, Some(&wrong)).await
 }
 
 /// `AssumeRole` *without* an external ID: exactly what a confused deputy would do. A
 /// secure trust policy refuses it. Used only by the validator's second probe, whose
 /// whole point is to check that this fails; never use it to obtain credentials.
 pub(crate) async fn dangerously_assume_role_without_external_id(
-    client: &aws_sdk_sts::Client,
+    signed: &Signed<'_>,
     target: &AssumeRoleTarget,
 ) -> Result<Credentials, CallError> {
-    assume_role(client, target, None).await
+    assume_role(signed, target, None).await
 }
 
 async fn assume_role(
-    client: &aws_sdk_sts::Client,
+    signed: &Signed<'_>,
     target: &AssumeRoleTarget,
     external_id: Option<&str>,
 ) -> Result<Credentials, CallError> {
-    let out = client
+    let out = signed
+        .client
         .assume_role()
         .role_arn(&target.role_arn)
         .role_session_name(target.session_name())
         .set_external_id(external_id.map(str::to_owned))
+        .customize()
+        .config_override(signed.config())
         .send()
         .await
         .map_err(|e| classify(&e))?;

@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use airlock_core::aws::{IamArn, example_trust_policy};
 use aws_config::SdkConfig;
-use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_sts::config::Credentials;
 use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
 use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
 use crate::report::{Check, CheckName, Status, ValidationReport};
-use crate::sts::{self, CallError};
+use crate::sts::{self, CallError, Clients, Signed};
 
 /// What to tell a user whose validation got no answer from AWS.
 const NO_ANSWER_HINT: &str = "Check the connection's ENDPOINT and REGION and the network path to AWS STS, then run VALIDATE CONNECTION again.";
@@ -27,13 +27,16 @@ const NO_ANSWER_DETAIL: &str =
 #[derive(Debug)]
 pub struct Validator {
     base: SdkConfig,
+    clients: Clients,
     identities: Mutex<HashMap<String, Arc<OnceCell<Arc<CachedIdentity>>>>>,
 }
 
 impl Validator {
     pub fn new(config: &AwsConfig) -> Self {
+        let base = config.effective_sdk_config();
         Validator {
-            base: config.effective_sdk_config(),
+            clients: Clients::new(base.clone()),
+            base,
             identities: Mutex::new(HashMap::new()),
         }
     }
@@ -47,7 +50,7 @@ impl Validator {
         principal: Option<&str>,
     ) -> ValidationReport {
         let report = match &conn.auth {
-            ResolvedAuth::AccessKey(key) => validate_access_key(&self.base, conn, key).await,
+            ResolvedAuth::AccessKey(key) => validate_access_key(&self.clients, conn, key).await,
             ResolvedAuth::AssumeRole(target) => {
                 self.validate_assume_role(conn, target, principal).await
             }
@@ -110,17 +113,17 @@ impl Validator {
             },
         };
 
-        let client = sts::connection_client(
-            &self.base,
-            conn,
-            SharedCredentialsProvider::new(credentials),
-        );
+        let client = self.clients.for_connection(conn);
+        let signed = Signed {
+            client: &client,
+            credentials,
+        };
         // The three probes are independent, so they run together: a validation costs
         // about one round trip (plus the `GetCallerIdentity` that follows probe 1).
         let (with, without, wrong) = tokio::join!(
-            assume_and_identify(&client, target),
-            sts::dangerously_assume_role_without_external_id(&client, target),
-            sts::assume_role_with_wrong_external_id(&client, target),
+            assume_and_identify(&signed, target),
+            sts::dangerously_assume_role_without_external_id(&signed, target),
+            sts::assume_role_with_wrong_external_id(&signed, target),
         );
 
         let caller_arn = with.as_ref().ok().cloned();
@@ -258,13 +261,17 @@ enum ProbeError {
 
 /// Probe 1: assume with the external ID, then ask who those credentials are.
 async fn assume_and_identify(
-    client: &aws_sdk_sts::Client,
+    signed: &Signed<'_>,
     target: &AssumeRoleTarget,
 ) -> Result<String, ProbeError> {
-    let credentials: Credentials = sts::assume_role_with_external_id(client, target)
+    let credentials = sts::assume_role_with_external_id(signed, target)
         .await
         .map_err(ProbeError::Call)?;
-    let arn = sts::caller_identity_as(client, credentials)
+    let as_role = Signed {
+        client: signed.client,
+        credentials,
+    };
+    let arn = sts::caller_identity(&as_role)
         .await
         .map_err(ProbeError::Call)?;
     // A role ARN that passed planning always parses; if it does not, there is nothing
@@ -395,7 +402,7 @@ pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
 /// An access-key connection: `GetCallerIdentity` with its keys, with a message per
 /// option to fix.
 async fn validate_access_key(
-    base: &SdkConfig,
+    clients: &Clients,
     conn: &ResolvedConnection,
     key: &AccessKey,
 ) -> ValidationReport {
@@ -408,8 +415,12 @@ async fn validate_access_key(
         None,
         "airlock-connection",
     );
-    let client = sts::connection_client(base, conn, SharedCredentialsProvider::new(credentials));
-    let result = sts::caller_identity(&client).await;
+    let client = clients.for_connection(conn);
+    let result = sts::caller_identity(&Signed {
+        client: &client,
+        credentials,
+    })
+    .await;
     let (status, detail) = match &result {
         Ok(arn) => (Status::Ok, format!("authenticated as {arn}")),
         Err(err @ CallError::Refused { .. }) => (Status::Failed, format!("refused: {err}")),
