@@ -37,8 +37,8 @@ pub enum CatalogError {
 
     /// `DROP ... RESTRICT` (the default) of an object that others still use.
     #[error(
-        "cannot drop {} \"{}\": still depended upon by {} \"{}\"",
-        object.kind, object.name, dependents[0].kind, dependents[0].name
+        "cannot drop {} \"{}\": still depended upon by {}",
+        object.kind, object.name, first_dependent(dependents)
     )]
     DependentObjectsStillExist {
         object: ObjectRef,
@@ -132,6 +132,14 @@ pub enum CatalogError {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+/// `connection "c"`, for the message; the DETAIL lists them all.
+fn first_dependent(dependents: &[ObjectRef]) -> String {
+    dependents.first().map_or_else(
+        || "other objects".to_owned(),
+        |d| format!("{} \"{}\"", d.kind, d.name),
+    )
 }
 
 /// Shorthand for the catalog's results.
