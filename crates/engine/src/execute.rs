@@ -1,0 +1,490 @@
+//! Executing planned statements: each DDL statement is one catalog transaction, so it
+//! writes all of its rows or none.
+
+use airlock_catalog::{
+    Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind, ObjectRef, Txn,
+};
+use airlock_core::aws::{AwsConnection, IamArn};
+use airlock_core::{Column, ColumnType, ConnectionId, Diagnostic, Rows, SecretId};
+use airlock_parser::ast::{
+    self, AlterConnectionAction, AwsOptionName, Ident, ObjectType, Statement, SystemVariable,
+};
+
+use crate::error::{ExecError, MAX_NAME_BYTES, PlanError, Result};
+use crate::like::like;
+use crate::plan::aws::{SecretResolver, options_of, plan_aws};
+use crate::query;
+use crate::response::{Response, StatementResult};
+
+/// Runs one statement against the catalog.
+pub(crate) struct Executor<'a> {
+    pub(crate) catalog: &'a mut Catalog,
+    pub(crate) notices: Vec<Diagnostic>,
+}
+
+impl Executor<'_> {
+    pub(crate) fn execute(mut self, statement: Statement) -> Result<StatementResult> {
+        let response = match statement {
+            Statement::CreateSecret(s) => self.create_secret(s)?,
+            Statement::AlterSecret(s) => self.alter_secret(s)?,
+            Statement::CreateConnection(c) => self.create_connection(c)?,
+            Statement::AlterConnection(a) => self.alter_connection(a)?,
+            Statement::DropObjects(d) => self.drop_objects(d)?,
+            Statement::RenameObject(r) => self.rename(r)?,
+            Statement::ValidateConnection(v) => self.validate(v)?,
+            Statement::ShowObjects(s) => self.show_objects(s)?,
+            Statement::ShowCreateConnection(s) => self.show_create(s)?,
+            Statement::ShowVariable(s) => self.show_variable(s.variable)?,
+            Statement::AlterSystem(a) => self.alter_system(a)?,
+            Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
+                (Some(sql), _) => Response::Rows(self.catalog.query(&sql)?.into_rows()),
+                // `SHOW x` for a parameter that is not Airlock's: PostgreSQL's answer.
+                (None, ast::SqlStatement::ShowVariable { variable }) => {
+                    let name = variable
+                        .iter()
+                        .map(|i| i.value.to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    return Err(PlanError::UnknownParameter(name).into());
+                }
+                (None, _) => Response::PassThrough(statement),
+            },
+        };
+        Ok(StatementResult {
+            response,
+            notices: self.notices,
+        })
+    }
+
+    // ---- secrets ------------------------------------------------------------------------
+
+    fn create_secret(&mut self, s: ast::CreateSecret) -> Result<Response> {
+        check_name(&s.name)?;
+        let mut txn = self.catalog.begin()?;
+        if let Some(existing) = txn.object_by_name(s.name.as_str())? {
+            if s.if_not_exists {
+                self.notices.push(already_exists_skipping(&existing));
+                return Ok(Response::command("CREATE SECRET"));
+            }
+        }
+        txn.create_secret(s.name.as_str(), &s.value.into_secret_string())?;
+        txn.commit()?;
+        Ok(Response::command("CREATE SECRET"))
+    }
+
+    fn alter_secret(&mut self, s: ast::AlterSecret) -> Result<Response> {
+        let mut txn = self.catalog.begin()?;
+        let Some(secret) = lookup(&txn, &s.name, ObjectKind::Secret, s.if_exists)? else {
+            self.notices
+                .push(does_not_exist_skipping(ObjectKind::Secret, &s.name));
+            return Ok(Response::command("ALTER SECRET"));
+        };
+        txn.rotate_secret(secret.id.into(), &s.value.into_secret_string())?;
+        txn.commit()?;
+        Ok(Response::command("ALTER SECRET"))
+    }
+
+    // ---- connections --------------------------------------------------------------------
+
+    fn create_connection(&mut self, c: ast::CreateConnection) -> Result<Response> {
+        check_name(&c.name)?;
+        let mut txn = self.catalog.begin()?;
+        let aws = plan_aws(&c.options, &mut TxnSecrets(&txn))?;
+        if let Some(existing) = txn.object_by_name(c.name.as_str())? {
+            if c.if_not_exists {
+                self.notices.push(already_exists_skipping(&existing));
+                return Ok(Response::command("CREATE CONNECTION"));
+            }
+        }
+        if c.validate == Some(true) {
+            return Err(validation_unavailable());
+        }
+        let (create_sql, redacted_create_sql) =
+            connection_sql(&c.name, &aws, &mut TxnSecrets(&txn))?;
+        txn.create_connection(&NewConnection {
+            name: c.name.as_str(),
+            aws: &aws,
+            create_sql: &create_sql,
+            redacted_create_sql: &redacted_create_sql,
+        })?;
+        let principal_unset =
+            aws.assume_role().is_some() && txn.settings()?.aws_principal.is_none();
+        txn.commit()?;
+        if principal_unset {
+            self.notices.push(principal_unset_notice());
+        }
+        Ok(Response::command("CREATE CONNECTION"))
+    }
+
+    fn alter_connection(&mut self, a: ast::AlterConnection) -> Result<Response> {
+        let mut txn = self.catalog.begin()?;
+        let Some(object) = lookup(&txn, &a.name, ObjectKind::Connection, a.if_exists)? else {
+            self.notices
+                .push(does_not_exist_skipping(ObjectKind::Connection, &a.name));
+            return Ok(Response::command("ALTER CONNECTION"));
+        };
+        let id = ConnectionId::from(object.id);
+        let entry = txn
+            .connection(id)?
+            .ok_or_else(|| unknown(ObjectKind::Connection, &a.name))?;
+
+        // One statement may not both set and reset an option, nor set it twice.
+        let mut set = Vec::new();
+        let mut reset = Vec::new();
+        for action in &a.actions {
+            let name = action.option_name();
+            let (mine, other) = match action {
+                AlterConnectionAction::Set(_) => (&mut set, &reset),
+                AlterConnectionAction::Reset(_) | AlterConnectionAction::Drop(_) => {
+                    (&mut reset, &set)
+                }
+            };
+            if other.contains(&name) {
+                return Err(PlanError::SetAndReset(name).into());
+            }
+            if mine.contains(&name) {
+                return Err(PlanError::OptionRepeated(name).into());
+            }
+            mine.push(name);
+        }
+        let mut options = options_of(&entry.aws, &mut TxnSecrets(&txn))?;
+        options.retain(|o| !set.contains(&o.name) && !reset.contains(&o.name));
+        options.extend(a.actions.iter().filter_map(|action| match action {
+            AlterConnectionAction::Set(o) => Some(o.clone()),
+            _ => None,
+        }));
+        options.sort_by_key(|o| AwsOptionName::ALL.iter().position(|n| *n == o.name));
+        let aws = plan_aws(&options, &mut TxnSecrets(&txn))?;
+        if a.validate == Some(true) {
+            return Err(validation_unavailable());
+        }
+        let (create_sql, redacted_create_sql) =
+            connection_sql(&a.name, &aws, &mut TxnSecrets(&txn))?;
+        txn.alter_connection(id, &aws, &create_sql, &redacted_create_sql)?;
+        let principal_unset = aws.assume_role().is_some()
+            && entry.aws.assume_role().is_none()
+            && txn.settings()?.aws_principal.is_none();
+        txn.commit()?;
+        if principal_unset {
+            self.notices.push(principal_unset_notice());
+        }
+        Ok(Response::command("ALTER CONNECTION"))
+    }
+
+    fn validate(&mut self, v: ast::ValidateConnection) -> Result<Response> {
+        if self.catalog.connection_by_name(v.name.as_str())?.is_none() {
+            return Err(match self.catalog.object_by_name(v.name.as_str())? {
+                Some(other) => wrong_kind(&other, ObjectKind::Connection),
+                None => unknown(ObjectKind::Connection, &v.name),
+            });
+        }
+        Err(validation_unavailable())
+    }
+
+    // ---- both kinds ---------------------------------------------------------------------
+
+    fn drop_objects(&mut self, d: ast::DropObjects) -> Result<Response> {
+        let kind = kind_of(d.object_type);
+        let tag = match kind {
+            ObjectKind::Secret => "DROP SECRET",
+            ObjectKind::Connection => "DROP CONNECTION",
+        };
+        let mut txn = self.catalog.begin()?;
+        let mut ids = Vec::new();
+        for name in &d.names {
+            match lookup(&txn, name, kind, d.if_exists)? {
+                Some(object) => ids.push(object.id),
+                None => self.notices.push(does_not_exist_skipping(kind, name)),
+            }
+        }
+        if ids.is_empty() {
+            return Ok(Response::command(tag));
+        }
+        match kind {
+            ObjectKind::Secret => {
+                let behavior = match d.behavior {
+                    Some(ast::DropBehavior::Cascade) => DropBehavior::Cascade,
+                    _ => DropBehavior::Restrict,
+                };
+                let ids: Vec<SecretId> = ids.into_iter().map(SecretId::from).collect();
+                let dropped = txn.drop_secrets(&ids, behavior)?;
+                txn.commit()?;
+                for connection in &dropped.connections {
+                    self.notices.push(Diagnostic::notice(format!(
+                        "drop cascades to connection \"{}\"",
+                        connection.name
+                    )));
+                }
+            }
+            ObjectKind::Connection => {
+                let ids: Vec<ConnectionId> = ids.into_iter().map(ConnectionId::from).collect();
+                txn.drop_connections(&ids)?;
+                txn.commit()?;
+            }
+        }
+        Ok(Response::command(tag))
+    }
+
+    fn rename(&mut self, r: ast::RenameObject) -> Result<Response> {
+        check_name(&r.new_name)?;
+        let kind = kind_of(r.object_type);
+        let tag = match kind {
+            ObjectKind::Secret => "ALTER SECRET",
+            ObjectKind::Connection => "ALTER CONNECTION",
+        };
+        let mut txn = self.catalog.begin()?;
+        let Some(object) = lookup(&txn, &r.name, kind, r.if_exists)? else {
+            self.notices.push(does_not_exist_skipping(kind, &r.name));
+            return Ok(Response::command(tag));
+        };
+        match kind {
+            ObjectKind::Secret => {
+                let id = SecretId::from(object.id);
+                txn.rename_secret(id, r.new_name.as_str())?;
+                // Connections print the secrets they use by name: reprint them.
+                for dependent in txn.dependents(id)? {
+                    let id = ConnectionId::from(dependent.id);
+                    let entry = txn
+                        .connection(id)?
+                        .ok_or_else(|| unknown(ObjectKind::Connection, &r.name))?;
+                    let (sql, redacted) =
+                        connection_sql(&Ident::new(entry.name), &entry.aws, &mut TxnSecrets(&txn))?;
+                    txn.set_connection_sql(id, &sql, &redacted)?;
+                }
+            }
+            ObjectKind::Connection => {
+                let id = ConnectionId::from(object.id);
+                let entry = txn
+                    .connection(id)?
+                    .ok_or_else(|| unknown(ObjectKind::Connection, &r.name))?;
+                let (sql, redacted) =
+                    connection_sql(&r.new_name, &entry.aws, &mut TxnSecrets(&txn))?;
+                txn.rename_connection(id, r.new_name.as_str(), &sql, &redacted)?;
+            }
+        }
+        txn.commit()?;
+        Ok(Response::command(tag))
+    }
+
+    // ---- SHOW and settings --------------------------------------------------------------
+
+    fn show_objects(&mut self, s: ast::ShowObjects) -> Result<Response> {
+        let keep = |name: &str| s.like.as_deref().is_none_or(|pattern| like(name, pattern));
+        let rows = match s.object_type {
+            ObjectType::Connection => Rows {
+                columns: vec![
+                    Column::new("name", ColumnType::Text),
+                    Column::new("type", ColumnType::Text),
+                ],
+                rows: self
+                    .catalog
+                    .connections()?
+                    .into_iter()
+                    .filter(|c| keep(&c.name))
+                    .map(|c| vec![Some(c.name), Some("aws".to_owned())])
+                    .collect(),
+            },
+            ObjectType::Secret => Rows {
+                columns: vec![Column::new("name", ColumnType::Text)],
+                rows: self
+                    .catalog
+                    .secrets()?
+                    .into_iter()
+                    .filter(|s| keep(&s.name))
+                    .map(|s| vec![Some(s.name)])
+                    .collect(),
+            },
+        };
+        Ok(Response::Rows(sorted(rows)))
+    }
+
+    fn show_create(&mut self, s: ast::ShowCreateConnection) -> Result<Response> {
+        let entry = match self.catalog.connection_by_name(s.name.as_str())? {
+            Some(entry) => entry,
+            None => {
+                return Err(match self.catalog.object_by_name(s.name.as_str())? {
+                    Some(other) => wrong_kind(&other, ObjectKind::Connection),
+                    None => unknown(ObjectKind::Connection, &s.name),
+                });
+            }
+        };
+        let sql = if s.redacted {
+            entry.redacted_create_sql
+        } else {
+            entry.create_sql
+        };
+        Ok(Response::Rows(Rows {
+            columns: vec![
+                Column::new("name", ColumnType::Text),
+                Column::new("create_sql", ColumnType::Text),
+            ],
+            rows: vec![vec![Some(entry.name), Some(sql)]],
+        }))
+    }
+
+    fn show_variable(&mut self, variable: SystemVariable) -> Result<Response> {
+        let settings = self.catalog.settings()?;
+        let value = match variable {
+            SystemVariable::AwsPrincipal => settings.aws_principal,
+            SystemVariable::AwsExternalIdPrefix => Some(settings.external_id_prefix.to_string()),
+        };
+        Ok(Response::Rows(Rows {
+            columns: vec![Column::new(variable.as_str(), ColumnType::Text)],
+            rows: vec![vec![value]],
+        }))
+    }
+
+    fn alter_system(&mut self, a: ast::AlterSystem) -> Result<Response> {
+        match SystemVariable::from_name(a.name.as_str()) {
+            Some(SystemVariable::AwsPrincipal) => {}
+            Some(SystemVariable::AwsExternalIdPrefix) => {
+                return Err(PlanError::ReadOnlyParameter(a.name.into_string()).into());
+            }
+            None => return Err(PlanError::UnknownParameter(a.name.into_string()).into()),
+        }
+        if let Some(value) = &a.value {
+            IamArn::parse_principal(value).map_err(|e| PlanError::InvalidParameterValue {
+                name: a.name.as_str().to_owned(),
+                value: value.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let mut txn = self.catalog.begin()?;
+        let previous = txn.settings()?.aws_principal;
+        let rewritten = txn.set_aws_principal(a.value.as_deref())?;
+        txn.commit()?;
+        if previous != a.value && rewritten > 0 {
+            let policies = if rewritten == 1 { "policy" } else { "policies" };
+            self.notices.push(
+                Diagnostic::notice(format!(
+                    "the example trust {policies} of {rewritten} assume-role connection{} now name{} the new principal",
+                    if rewritten == 1 { "" } else { "s" },
+                    if rewritten == 1 { "s" } else { "" },
+                ))
+                .with_hint(
+                    "Each role's trust policy in AWS must be updated to match before VALIDATE CONNECTION succeeds.",
+                ),
+            );
+        }
+        Ok(Response::command("ALTER SYSTEM"))
+    }
+}
+
+/// Resolves secret names inside a transaction.
+struct TxnSecrets<'a, 'c>(&'a Txn<'c>);
+
+impl SecretResolver for TxnSecrets<'_, '_> {
+    fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId> {
+        match self.0.object_by_name(name.as_str())? {
+            Some(object) if object.kind == ObjectKind::Secret => Ok(SecretId::from(object.id)),
+            Some(object) => Err(wrong_kind(&object, ObjectKind::Secret)),
+            None => Err(unknown(ObjectKind::Secret, name)),
+        }
+    }
+
+    fn secret_name(&mut self, id: SecretId) -> Result<String> {
+        match self.0.secret(id)? {
+            Some(secret) => Ok(secret.name),
+            None => Err(CatalogError::UnknownId {
+                kind: ObjectKind::Secret,
+                id: id.into(),
+            }
+            .into()),
+        }
+    }
+}
+
+/// The statement that recreates a connection, full and redacted: options in canonical
+/// order, secrets by name, never a secret value.
+fn connection_sql(
+    name: &Ident,
+    aws: &AwsConnection,
+    secrets: &mut dyn SecretResolver,
+) -> Result<(String, String)> {
+    let statement = Statement::CreateConnection(ast::CreateConnection {
+        if_not_exists: false,
+        name: name.clone(),
+        options: options_of(aws, secrets)?,
+        validate: None,
+    });
+    Ok((statement.to_string(), statement.to_redacted_string()))
+}
+
+/// Finds `name` as an object of `kind`. Missing: `Ok(None)` when `if_exists`, else an
+/// error; of another kind: always an error.
+fn lookup(
+    txn: &Txn<'_>,
+    name: &Ident,
+    kind: ObjectKind,
+    if_exists: bool,
+) -> Result<Option<ObjectRef>> {
+    match txn.object_by_name(name.as_str())? {
+        Some(object) if object.kind == kind => Ok(Some(object)),
+        Some(object) => Err(wrong_kind(&object, kind)),
+        None if if_exists => Ok(None),
+        None => Err(unknown(kind, name)),
+    }
+}
+
+fn unknown(kind: ObjectKind, name: &Ident) -> ExecError {
+    CatalogError::UnknownName {
+        kind,
+        name: name.as_str().to_owned(),
+    }
+    .into()
+}
+
+fn wrong_kind(object: &ObjectRef, expected: ObjectKind) -> ExecError {
+    CatalogError::WrongKind {
+        name: object.name.clone(),
+        expected,
+        found: object.kind,
+    }
+    .into()
+}
+
+fn already_exists_skipping(existing: &ObjectRef) -> Diagnostic {
+    Diagnostic::notice(format!(
+        "{} \"{}\" already exists, skipping",
+        existing.kind, existing.name
+    ))
+}
+
+fn does_not_exist_skipping(kind: ObjectKind, name: &Ident) -> Diagnostic {
+    Diagnostic::notice(format!(
+        "{kind} \"{}\" does not exist, skipping",
+        name.as_str()
+    ))
+}
+
+fn principal_unset_notice() -> Diagnostic {
+    Diagnostic::notice("aws_principal is not set: the connection has an external ID but no principal or example trust policy yet")
+        .with_hint("Set it with ALTER SYSTEM SET aws_principal = 'arn:aws:iam::<account>:role/<name>'.")
+}
+
+fn validation_unavailable() -> ExecError {
+    PlanError::Unsupported("VALIDATE CONNECTION is not available yet".to_owned()).into()
+}
+
+fn kind_of(object_type: ObjectType) -> ObjectKind {
+    match object_type {
+        ObjectType::Secret => ObjectKind::Secret,
+        ObjectType::Connection => ObjectKind::Connection,
+    }
+}
+
+fn check_name(name: &Ident) -> Result<()> {
+    if name.as_str().len() > MAX_NAME_BYTES {
+        let mut end = MAX_NAME_BYTES;
+        while !name.as_str().is_char_boundary(end) {
+            end -= 1;
+        }
+        return Err(PlanError::NameTooLong(name.as_str()[..end].to_owned()).into());
+    }
+    Ok(())
+}
+
+fn sorted(mut rows: Rows) -> Rows {
+    rows.rows.sort();
+    rows
+}

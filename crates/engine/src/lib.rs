@@ -1,0 +1,35 @@
+//! Airlock's engine: the library a host SQL engine embeds, and the one the `airlock`
+//! REPL and the sqllogictest suite drive.
+//!
+//! ```
+//! use airlock_engine::{Engine, EngineConfig, Response};
+//!
+//! let engine = Engine::open(":memory:", EngineConfig::default()).unwrap();
+//! let mut session = engine.session();
+//! let results = session.execute(
+//!     "CREATE CONNECTION aws_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/Reader');
+//!      SELECT external_id FROM mz_aws_connections",
+//! );
+//! let rows = results[1].as_ref().unwrap().rows().unwrap();
+//! assert!(rows.rows[0][0].as_deref().unwrap().ends_with("_u1"));
+//! ```
+//!
+//! [`Session::execute`] parses a script, plans each statement under the rules of
+//! SPEC §3 (the messages live in [`PlanError`]) and runs it as one catalog transaction.
+//! Catalog queries are checked and rewritten ([`query`]) and run by SQLite over
+//! read-only views.
+
+mod engine;
+mod error;
+mod execute;
+mod like;
+mod plan;
+pub mod query;
+mod response;
+
+pub use airlock_catalog as catalog;
+pub use airlock_core as core;
+pub use airlock_parser as parser;
+pub use engine::{Engine, EngineConfig, ForeignStatements, Session};
+pub use error::{MAX_NAME_BYTES, PlanError};
+pub use response::{Response, StatementResult};

@@ -1,0 +1,340 @@
+//! Planning `TO AWS ( ... )`: options in, an [`AwsConnection`] out, under the rules of
+//! SPEC §3 in their order, then the value checks. `ALTER CONNECTION` goes through the
+//! same function with the resulting option list, so it can never make a connection that
+//! `CREATE CONNECTION` would refuse.
+
+use std::collections::BTreeMap;
+
+use airlock_core::SecretId;
+use airlock_core::aws::{
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret, check_endpoint,
+    check_region, check_session_name,
+};
+use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, OptionValue};
+
+use crate::error::{PlanError, Result};
+
+/// Resolves `SECRET name` to a secret id (rule 3: unknown, or not a secret).
+pub(crate) trait SecretResolver {
+    fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId>;
+    /// The current name of a secret, to print a connection back.
+    fn secret_name(&mut self, id: SecretId) -> Result<String>;
+}
+
+/// Plans a connection's complete option list.
+pub(crate) fn plan_aws(
+    options: &[AwsOption],
+    secrets: &mut dyn SecretResolver,
+) -> Result<AwsConnection> {
+    // Rule 1: each option at most once.
+    let mut by_name: BTreeMap<AwsOptionName, &OptionValue> = BTreeMap::new();
+    for option in options {
+        if by_name.insert(option.name, &option.value).is_some() {
+            return Err(PlanError::OptionRepeated(option.name).into());
+        }
+    }
+
+    // Rule 2: the secret access key only from a secret; the descriptive options only
+    // as strings.
+    for option in options {
+        match (&option.value, option.name) {
+            (OptionValue::String(_), AwsOptionName::SecretAccessKey) => {
+                return Err(PlanError::SecretAccessKeyLiteral.into());
+            }
+            (
+                OptionValue::Secret(_),
+                name @ (AwsOptionName::AssumeRoleArn
+                | AwsOptionName::AssumeRoleSessionName
+                | AwsOptionName::Endpoint
+                | AwsOptionName::Region),
+            ) => return Err(PlanError::OptionNeedsString(name).into()),
+            _ => {}
+        }
+    }
+
+    // Rule 3: every referenced secret exists and is a secret, in option order.
+    let mut resolved: BTreeMap<AwsOptionName, StringOrSecret> = BTreeMap::new();
+    for option in options {
+        let value = match &option.value {
+            OptionValue::String(s) => StringOrSecret::Inline(s.clone()),
+            OptionValue::Secret(name) => StringOrSecret::Secret(secrets.resolve_secret(name)?),
+        };
+        resolved.insert(option.name, value);
+    }
+    let mut take = |name| resolved.remove(&name);
+    let string = |value: Option<StringOrSecret>| value.and_then(|v| v.inline().map(str::to_owned));
+
+    // Rules 4–7, as Materialize checks them.
+    let credentials = match (
+        take(AwsOptionName::AccessKeyId),
+        take(AwsOptionName::SecretAccessKey),
+        take(AwsOptionName::SessionToken),
+    ) {
+        (Some(access_key_id), Some(StringOrSecret::Secret(secret_access_key)), session_token) => {
+            Some(AwsCredentials {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            })
+        }
+        (None, None, None) => None,
+        _ => return Err(PlanError::IncompleteCredentials.into()),
+    };
+    let assume_role = match (
+        string(take(AwsOptionName::AssumeRoleArn)),
+        string(take(AwsOptionName::AssumeRoleSessionName)),
+    ) {
+        (Some(arn), session_name) => Some((arn, session_name)),
+        (None, None) => None,
+        (None, Some(_)) => return Err(PlanError::SessionNameWithoutArn.into()),
+    };
+    let auth = match (credentials, assume_role) {
+        (None, None) => return Err(PlanError::NoAuthentication.into()),
+        (Some(_), Some(_)) => return Err(PlanError::BothAuthentications.into()),
+        (Some(credentials), None) => {
+            if let StringOrSecret::Inline(id) = &credentials.access_key_id {
+                check_access_key_id(id)?;
+            }
+            AwsAuth::Credentials(credentials)
+        }
+        (None, Some((arn, session_name))) => {
+            let parsed = IamArn::parse_role(&arn)
+                .map_err(|e| invalid(AwsOptionName::AssumeRoleArn, &arn, e.to_string()))?;
+            if let Some(name) = &session_name {
+                check_session_name(name)
+                    .map_err(|e| invalid(AwsOptionName::AssumeRoleSessionName, name, e))?;
+            }
+            AwsAuth::AssumeRole(AwsAssumeRole {
+                arn: parsed.to_string(),
+                session_name,
+            })
+        }
+    };
+
+    // `ENDPOINT = ''` means "unset", as in Materialize.
+    let endpoint = string(take(AwsOptionName::Endpoint)).filter(|e| !e.is_empty());
+    if let Some(endpoint) = &endpoint {
+        check_endpoint(endpoint).map_err(|e| invalid(AwsOptionName::Endpoint, endpoint, e))?;
+    }
+    let region = string(take(AwsOptionName::Region));
+    if let Some(region) = &region {
+        check_region(region).map_err(|e| invalid(AwsOptionName::Region, region, e))?;
+    }
+    Ok(AwsConnection {
+        endpoint,
+        region,
+        auth,
+    })
+}
+
+/// AWS access key ids are 16 to 128 letters and digits (`AKIA…`, `ASIA…`).
+fn check_access_key_id(id: &str) -> Result<()> {
+    if (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            AwsOptionName::AccessKeyId,
+            id,
+            "expected 16 to 128 letters and digits, such as AKIAIOSFODNN7EXAMPLE".to_owned(),
+        ))
+    }
+}
+
+fn invalid(option: AwsOptionName, value: &str, reason: String) -> crate::error::ExecError {
+    PlanError::InvalidOptionValue {
+        option,
+        value: value.to_owned(),
+        reason,
+    }
+    .into()
+}
+
+/// A planned connection as an option list, in canonical order, secrets by their current
+/// names: what `ALTER CONNECTION` starts from and what `create_sql` prints.
+pub(crate) fn options_of(
+    aws: &AwsConnection,
+    secrets: &mut dyn SecretResolver,
+) -> Result<Vec<AwsOption>> {
+    let mut options = Vec::new();
+    let value = |v: &StringOrSecret, secrets: &mut dyn SecretResolver| -> Result<OptionValue> {
+        Ok(match v {
+            StringOrSecret::Inline(s) => OptionValue::String(s.clone()),
+            StringOrSecret::Secret(id) => {
+                OptionValue::Secret(Ident::new(secrets.secret_name(*id)?))
+            }
+        })
+    };
+    match &aws.auth {
+        AwsAuth::Credentials(c) => {
+            options.push(AwsOption {
+                name: AwsOptionName::AccessKeyId,
+                value: value(&c.access_key_id, secrets)?,
+            });
+            options.push(AwsOption {
+                name: AwsOptionName::SecretAccessKey,
+                value: value(&StringOrSecret::Secret(c.secret_access_key), secrets)?,
+            });
+            if let Some(token) = &c.session_token {
+                options.push(AwsOption {
+                    name: AwsOptionName::SessionToken,
+                    value: value(token, secrets)?,
+                });
+            }
+        }
+        AwsAuth::AssumeRole(a) => {
+            options.push(AwsOption {
+                name: AwsOptionName::AssumeRoleArn,
+                value: OptionValue::String(a.arn.clone()),
+            });
+            if let Some(name) = &a.session_name {
+                options.push(AwsOption {
+                    name: AwsOptionName::AssumeRoleSessionName,
+                    value: OptionValue::String(name.clone()),
+                });
+            }
+        }
+    }
+    if let Some(endpoint) = &aws.endpoint {
+        options.push(AwsOption {
+            name: AwsOptionName::Endpoint,
+            value: OptionValue::String(endpoint.clone()),
+        });
+    }
+    if let Some(region) = &aws.region {
+        options.push(AwsOption {
+            name: AwsOptionName::Region,
+            value: OptionValue::String(region.clone()),
+        });
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExecError;
+    use airlock_core::SqlError;
+    use airlock_parser::ast::Statement;
+
+    /// Secrets `s1`.. exist as ids 1..; `conn` is a connection.
+    struct Fixture;
+
+    impl SecretResolver for Fixture {
+        fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId> {
+            match name.as_str().strip_prefix('s').and_then(|n| n.parse().ok()) {
+                Some(n) => Ok(SecretId(n)),
+                None => Err(ExecError::Diagnostic(airlock_core::Diagnostic::error(
+                    airlock_core::SqlState::UndefinedObject,
+                    format!("unknown secret \"{}\"", name.as_str()),
+                ))),
+            }
+        }
+        fn secret_name(&mut self, id: SecretId) -> Result<String> {
+            Ok(format!("s{}", id.0))
+        }
+    }
+
+    fn plan(options: &str) -> std::result::Result<AwsConnection, String> {
+        let sql = format!("CREATE CONNECTION c TO AWS ({options})");
+        let Statement::CreateConnection(c) = airlock_parser::parse_statement(&sql).unwrap() else {
+            panic!()
+        };
+        plan_aws(&c.options, &mut Fixture).map_err(|e| e.into_diagnostic().message)
+    }
+
+    const ARN: &str = "ASSUME ROLE ARN 'arn:aws:iam::001234567890:role/R'";
+    const KEYS: &str = "ACCESS KEY ID 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY SECRET s1";
+
+    #[test]
+    fn rules_fire_in_spec_order() {
+        // A statement that breaks every rule reports the first.
+        let all_wrong =
+            "REGION 'a', REGION 'b', SECRET ACCESS KEY 'lit', ACCESS KEY ID SECRET nope";
+        assert_eq!(
+            plan(all_wrong).unwrap_err(),
+            "REGION specified more than once"
+        );
+        assert_eq!(
+            plan("SECRET ACCESS KEY 'lit', ACCESS KEY ID SECRET nope").unwrap_err(),
+            "invalid SECRET ACCESS KEY: must provide a secret value"
+        );
+        assert_eq!(
+            plan("ACCESS KEY ID SECRET nope").unwrap_err(),
+            "unknown secret \"nope\""
+        );
+        assert_eq!(
+            plan(&format!("ACCESS KEY ID 'AKIAIOSFODNN7EXAMPLE', {ARN}")).unwrap_err(),
+            "must specify both ACCESS KEY ID and SECRET ACCESS KEY with optional SESSION TOKEN"
+        );
+        assert_eq!(
+            plan(&format!("{KEYS}, ASSUME ROLE SESSION NAME 'x1'")).unwrap_err(),
+            "must specify ASSUME ROLE ARN with optional ASSUME ROLE SESSION NAME"
+        );
+        assert_eq!(
+            plan("REGION 'us-east-1'").unwrap_err(),
+            "must specify either ASSUME ROLE ARN or ACCESS KEY ID and SECRET ACCESS KEY"
+        );
+        assert_eq!(
+            plan(&format!("{KEYS}, {ARN}")).unwrap_err(),
+            "cannot specify both ACCESS KEY ID and ASSUME ROLE ARN"
+        );
+        assert_eq!(
+            plan("SESSION TOKEN 'x'").unwrap_err(),
+            "must specify both ACCESS KEY ID and SECRET ACCESS KEY with optional SESSION TOKEN"
+        );
+    }
+
+    #[test]
+    fn values_are_checked_after_the_rules() {
+        let err = plan("ASSUME ROLE ARN 'arn:aws:iam::1:role/R'").unwrap_err();
+        assert!(
+            err.starts_with("invalid ASSUME ROLE ARN \"arn:aws:iam::1:role/R\": account id"),
+            "{err}"
+        );
+        let err = plan(&format!("{ARN}, ASSUME ROLE SESSION NAME 'a b'")).unwrap_err();
+        assert!(err.starts_with("invalid ASSUME ROLE SESSION NAME"), "{err}");
+        let err = plan(&format!("{ARN}, ENDPOINT 'ftp://x'")).unwrap_err();
+        assert!(err.starts_with("invalid ENDPOINT"), "{err}");
+        let err = plan(&format!("{ARN}, REGION 'US-EAST-1'")).unwrap_err();
+        assert!(err.starts_with("invalid REGION"), "{err}");
+        let err = plan("ACCESS KEY ID 'short', SECRET ACCESS KEY SECRET s1").unwrap_err();
+        assert!(err.starts_with("invalid ACCESS KEY ID"), "{err}");
+        assert_eq!(
+            plan(&format!("{ARN}, REGION SECRET s1")).unwrap_err(),
+            "invalid REGION: must provide a string value, not a secret"
+        );
+    }
+
+    #[test]
+    fn plans_both_shapes_and_prints_them_back() {
+        let role = plan(&format!("REGION 'us-east-1', ENDPOINT '', {ARN}")).unwrap();
+        assert_eq!(role.endpoint, None, "'' means unset");
+        assert_eq!(role.region.as_deref(), Some("us-east-1"));
+        let keys = plan(&format!("{KEYS}, SESSION TOKEN SECRET s2")).unwrap();
+        assert_eq!(keys.referenced_secrets(), vec![SecretId(1), SecretId(2)]);
+        let printed: Vec<String> = options_of(&keys, &mut Fixture)
+            .unwrap()
+            .iter()
+            .map(|o| format!("{} {:?}", o.name, o.value))
+            .collect();
+        assert_eq!(
+            printed,
+            [
+                "ACCESS KEY ID String(<redacted>)",
+                "SECRET ACCESS KEY Secret(Ident(\"s1\"))",
+                "SESSION TOKEN Secret(Ident(\"s2\"))"
+            ]
+        );
+        // Planning the printed options gives the same connection.
+        let again = plan_aws(&options_of(&role, &mut Fixture).unwrap(), &mut Fixture).unwrap();
+        assert_eq!(again, role);
+        let e = ExecError::from(PlanError::SecretAccessKeyLiteral).into_diagnostic();
+        assert!(e.hint.unwrap().contains("CREATE SECRET"));
+        assert_eq!(
+            PlanError::OptionRepeated(AwsOptionName::Region)
+                .code()
+                .code(),
+            "42601"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Planning: the rules a statement must satisfy before it touches the catalog.
+
+pub(crate) mod aws;
