@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_system_views.sql",
         sql: include_str!("../../../migrations/0002_system_views.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_text_id_indexes.sql",
+        sql: include_str!("../../../migrations/0003_text_id_indexes.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.
