@@ -440,7 +440,11 @@ async fn validate_access_key(
         Ok(_) => return report,
         Err(err) => err,
     };
-    let aws_said = Some(format!("AWS STS answered {err}."));
+    // AWS's own messages usually end with a period already.
+    let aws_said = Some(format!(
+        "AWS STS answered {}.",
+        err.to_string().trim_end_matches('.')
+    ));
     match &err {
         CallError::NoAnswer { .. } => report.with_error(
             err.code().to_owned(),

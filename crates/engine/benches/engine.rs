@@ -15,7 +15,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use airlock_engine::catalog::{Catalog, CatalogConfig, NewConnection};
-use airlock_engine::core::aws::{AwsAssumeRole, AwsAuth, AwsConnection, example_trust_policy, external_id};
+use airlock_engine::core::aws::{
+    AwsAssumeRole, AwsAuth, AwsConnection, example_trust_policy, external_id,
+};
 use airlock_engine::{Engine, EngineConfig};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -29,7 +31,12 @@ fn arn(i: usize) -> String {
 
 fn script() -> String {
     (0..STATEMENTS)
-        .map(|i| format!("CREATE CONNECTION aws_conn_{i} TO AWS (ASSUME ROLE ARN = '{}')", arn(i)))
+        .map(|i| {
+            format!(
+                "CREATE CONNECTION aws_conn_{i} TO AWS (ASSUME ROLE ARN = '{}')",
+                arn(i)
+            )
+        })
         .collect::<Vec<_>>()
         .join(";\n")
 }
@@ -49,11 +56,18 @@ fn fresh_catalog(dir: &Path) -> std::path::PathBuf {
 /// Writes connection `i` the way the catalog stores it, with plain SQL.
 fn raw_insert(conn: &rusqlite::Connection, prefix: &uuid::Uuid, i: usize) {
     let id: i64 = conn
-        .query_row("UPDATE id_sequence SET next_id = next_id + 1 RETURNING next_id - 1", [], |r| r.get(0))
+        .query_row(
+            "UPDATE id_sequence SET next_id = next_id + 1 RETURNING next_id - 1",
+            [],
+            |r| r.get(0),
+        )
         .expect("id");
     let name = format!("aws_conn_{i}");
     let external = format!("mz_{prefix}_u{id}");
-    let sql = format!("CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{}')", arn(i));
+    let sql = format!(
+        "CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{}')",
+        arn(i)
+    );
     conn.execute(
         "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, 'connection', ?2, '2026-11-22 00:00:00+00')",
         rusqlite::params![id, name],
@@ -73,8 +87,10 @@ fn raw_insert(conn: &rusqlite::Connection, prefix: &uuid::Uuid, i: usize) {
 
 fn raw_connection(path: &Path) -> (rusqlite::Connection, uuid::Uuid) {
     let conn = rusqlite::Connection::open(path).expect("open");
-    conn.pragma_update(None, "synchronous", "FULL").expect("synchronous");
-    conn.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .expect("foreign keys");
     let prefix: String = conn
         .query_row("SELECT external_id_prefix FROM settings", [], |r| r.get(0))
         .expect("prefix");
@@ -160,7 +176,10 @@ fn design_doc_query(c: &mut Criterion) {
                 }),
             };
             let name = format!("aws_conn_{i}");
-            let sql = format!("CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{}')", arn(i));
+            let sql = format!(
+                "CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{}')",
+                arn(i)
+            );
             txn.create_connection(&NewConnection {
                 name: &name,
                 aws: &aws,
@@ -176,13 +195,21 @@ fn design_doc_query(c: &mut Criterion) {
 
     let engine = Engine::open(&path, EngineConfig::default()).expect("open");
     let mut session = engine.session();
-    let raw = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("raw");
+    let raw =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("raw");
 
     let mut group = c.benchmark_group("design_doc_query_100k");
     group.bench_function("engine", |b| {
         b.iter(|| {
             let results = session.execute(black_box(query));
-            let rows = results[0].as_ref().expect("query").rows().expect("rows").rows.len();
+            let rows = results[0]
+                .as_ref()
+                .expect("query")
+                .rows()
+                .expect("rows")
+                .rows
+                .len();
             assert_eq!(rows, 1);
         })
     });

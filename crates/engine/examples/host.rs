@@ -4,8 +4,8 @@
 //!
 //! `cargo run -p airlock-engine --example host`
 
-use airlock_engine::parser::sqlparser::ast::Statement as SqlStatement;
 use airlock_engine::parser::parse_statements;
+use airlock_engine::parser::sqlparser::ast::Statement as SqlStatement;
 use airlock_engine::{Engine, EngineConfig, ForeignStatements, Response};
 
 /// The host's own engine: here it only knows `CREATE TABLE`, and remembers the names.

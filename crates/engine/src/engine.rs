@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use airlock_catalog::{Catalog, CatalogConfig};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
+use airlock_parser::ast::Ident;
 
+use crate::aws_client::{Aws, AwsSetup};
 use crate::error::ExecError;
-use crate::execute::Executor;
+use crate::execute::{Executor, Step};
 use crate::response::{Response, StatementResult};
 
 /// What the engine does with statements Airlock does not own (anything `sqlparser`
@@ -27,6 +29,8 @@ pub enum ForeignStatements {
 pub struct EngineConfig {
     pub catalog: CatalogConfig,
     pub foreign_statements: ForeignStatements,
+    /// How `VALIDATE CONNECTION` reaches AWS.
+    pub aws: AwsSetup,
 }
 
 /// An open catalog and what runs on it. Cheap to clone; clones share the catalog.
@@ -39,6 +43,7 @@ pub struct Engine {
 struct Inner {
     catalog: Mutex<Catalog>,
     foreign_statements: ForeignStatements,
+    aws: Aws,
 }
 
 impl Engine {
@@ -46,15 +51,24 @@ impl Engine {
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, Diagnostic> {
         let catalog =
             Catalog::open(path, config.catalog).map_err(|e| Diagnostic::from_error(&e))?;
-        Ok(Engine::with_catalog(catalog, config.foreign_statements))
+        Ok(Engine::with_catalog(
+            catalog,
+            config.foreign_statements,
+            config.aws,
+        ))
     }
 
     /// An engine over a catalog the host opened itself (e.g. with its own secret store).
-    pub fn with_catalog(catalog: Catalog, foreign_statements: ForeignStatements) -> Engine {
+    pub fn with_catalog(
+        catalog: Catalog,
+        foreign_statements: ForeignStatements,
+        aws: AwsSetup,
+    ) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 catalog: Mutex::new(catalog),
                 foreign_statements,
+                aws: Aws::new(aws),
             }),
         }
     }
@@ -95,6 +109,24 @@ impl Session {
         results
     }
 
+    /// An AWS SDK configuration that acts through connection `name`: its region and
+    /// endpoint, and credentials that are the assumed role with the connection's external
+    /// ID (or its access keys), cached and refreshed by the SDK before they expire. For
+    /// hosts that use connections to reach AWS services.
+    pub fn aws_sdk_config(&mut self, name: &str) -> Result<aws_config::SdkConfig, Diagnostic> {
+        let inner = &self.engine.inner;
+        let (_, connection, principal) = {
+            let mut catalog = inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+            Executor {
+                catalog: &mut catalog,
+                notices: Vec::new(),
+            }
+            .resolve_named(&Ident::new(name))
+            .map_err(ExecError::into_diagnostic)?
+        };
+        inner.aws.sdk_config(&connection, principal.as_deref())
+    }
+
     /// Runs one parsed statement.
     pub fn execute_statement(
         &mut self,
@@ -103,14 +135,29 @@ impl Session {
         let inner = &self.engine.inner;
         // A panic while holding the lock cannot leave the catalog half-written (every
         // write is a SQLite transaction), so a poisoned lock is safe to take over.
-        let mut catalog = inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
-        let executor = Executor {
-            catalog: &mut catalog,
+        let lock = || inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+        let step = Executor {
+            catalog: &mut lock(),
             notices: Vec::new(),
+        }
+        .execute(statement)
+        .map_err(ExecError::into_diagnostic)?;
+        let result = match step {
+            Step::Done(result) => result,
+            Step::Validate(pending) => {
+                // AWS calls take up to the configured timeout: the catalog stays free for
+                // other sessions meanwhile.
+                let report = inner
+                    .aws
+                    .validate(&pending.connection, pending.principal.as_deref())?;
+                Executor {
+                    catalog: &mut lock(),
+                    notices: Vec::new(),
+                }
+                .finish(pending, report)
+                .map_err(ExecError::into_diagnostic)?
+            }
         };
-        let result = executor
-            .execute(statement)
-            .map_err(ExecError::into_diagnostic)?;
         match (&result.response, inner.foreign_statements) {
             (Response::PassThrough(_), ForeignStatements::Reject) => Err(Diagnostic::error(
                 SqlState::FeatureNotSupported,

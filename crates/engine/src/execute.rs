@@ -1,8 +1,10 @@
 //! Executing planned statements: each DDL statement is one catalog transaction, so it
 //! writes all of its rows or none.
 
+use airlock_aws::{ResolvedConnection, Status, ValidationReport};
 use airlock_catalog::{
-    Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind, ObjectRef, Txn,
+    Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind, ObjectRef, Txn, Validation,
+    ValidationStatus,
 };
 use airlock_core::aws::{AwsConnection, IamArn};
 use airlock_core::{Column, ColumnType, ConnectionId, Diagnostic, Rows, SecretId};
@@ -22,22 +24,59 @@ pub(crate) struct Executor<'a> {
     pub(crate) notices: Vec<Diagnostic>,
 }
 
+/// Where a statement stands after [`Executor::execute`].
+pub(crate) enum Step {
+    Done(StatementResult),
+    /// The statement needs AWS before it can finish: the caller validates without
+    /// holding the catalog, then calls [`Executor::finish`].
+    Validate(Pending),
+}
+
+/// A validation to run, and what to do with its report.
+pub(crate) struct Pending {
+    pub(crate) connection: ResolvedConnection,
+    pub(crate) principal: Option<String>,
+    after: After,
+    notices: Vec<Diagnostic>,
+}
+
+enum After {
+    /// `VALIDATE CONNECTION`: record the run, return the checks.
+    Record(ConnectionId),
+    /// `CREATE CONNECTION ... WITH (VALIDATE)`: create it under the id validated with.
+    Create(ast::CreateConnection, ConnectionId),
+    /// `ALTER CONNECTION ... WITH (VALIDATE)`: apply it.
+    Alter(ast::AlterConnection),
+}
+
+/// A statement's own outcome, before notices are attached.
+enum Flow {
+    Respond(Response),
+    Validate(ResolvedConnection, Option<String>, After),
+}
+
+impl From<Response> for Flow {
+    fn from(response: Response) -> Flow {
+        Flow::Respond(response)
+    }
+}
+
 impl Executor<'_> {
-    pub(crate) fn execute(mut self, statement: Statement) -> Result<StatementResult> {
-        let response = match statement {
-            Statement::CreateSecret(s) => self.create_secret(s)?,
-            Statement::AlterSecret(s) => self.alter_secret(s)?,
-            Statement::CreateConnection(c) => self.create_connection(c)?,
-            Statement::AlterConnection(a) => self.alter_connection(a)?,
-            Statement::DropObjects(d) => self.drop_objects(d)?,
-            Statement::RenameObject(r) => self.rename(r)?,
+    pub(crate) fn execute(mut self, statement: Statement) -> Result<Step> {
+        let flow: Flow = match statement {
+            Statement::CreateSecret(s) => self.create_secret(s)?.into(),
+            Statement::AlterSecret(s) => self.alter_secret(s)?.into(),
+            Statement::CreateConnection(c) => self.create_connection(c, None)?,
+            Statement::AlterConnection(a) => self.alter_connection(a, false)?,
+            Statement::DropObjects(d) => self.drop_objects(d)?.into(),
+            Statement::RenameObject(r) => self.rename(r)?.into(),
             Statement::ValidateConnection(v) => self.validate(v)?,
-            Statement::ShowObjects(s) => self.show_objects(s)?,
-            Statement::ShowCreateConnection(s) => self.show_create(s)?,
-            Statement::ShowVariable(s) => self.show_variable(s.variable)?,
-            Statement::AlterSystem(a) => self.alter_system(a)?,
+            Statement::ShowObjects(s) => self.show_objects(s)?.into(),
+            Statement::ShowCreateConnection(s) => self.show_create(s)?.into(),
+            Statement::ShowVariable(s) => self.show_variable(s.variable)?.into(),
+            Statement::AlterSystem(a) => self.alter_system(a)?.into(),
             Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
-                (Some(sql), _) => Response::Rows(self.catalog.query(&sql)?.into_rows()),
+                (Some(sql), _) => Response::Rows(self.catalog.query(&sql)?.into_rows()).into(),
                 // `SHOW x` for a parameter that is not Airlock's: PostgreSQL's answer.
                 (None, ast::SqlStatement::ShowVariable { variable }) => {
                     let name = variable
@@ -47,8 +86,63 @@ impl Executor<'_> {
                         .join(" ");
                     return Err(PlanError::UnknownParameter(name).into());
                 }
-                (None, _) => Response::PassThrough(statement),
+                (None, _) => Response::PassThrough(statement).into(),
             },
+        };
+        Ok(match flow {
+            Flow::Respond(response) => Step::Done(StatementResult {
+                response,
+                notices: self.notices,
+            }),
+            Flow::Validate(connection, principal, after) => Step::Validate(Pending {
+                connection,
+                principal,
+                after,
+                notices: self.notices,
+            }),
+        })
+    }
+
+    /// Completes a statement that waited for AWS.
+    pub(crate) fn finish(
+        mut self,
+        pending: Pending,
+        report: ValidationReport,
+    ) -> Result<StatementResult> {
+        self.notices = pending.notices;
+        let response = match pending.after {
+            After::Record(id) => {
+                let mut txn = self.catalog.begin()?;
+                txn.record_validation(&Validation {
+                    connection_id: id,
+                    status: match report.status {
+                        Status::Ok => ValidationStatus::Ok,
+                        Status::Failed => ValidationStatus::Failed,
+                        Status::Inconclusive => ValidationStatus::Inconclusive,
+                    },
+                    caller_arn: report.caller_arn.clone(),
+                    error_code: report.error_code.clone(),
+                    message: report.message.clone(),
+                })?;
+                txn.commit()?;
+                Response::Rows(checks(report)?)
+            }
+            After::Create(c, id) => {
+                checks(report)?;
+                match self.create_connection(c, Some(id))? {
+                    Flow::Respond(response) => response,
+                    Flow::Validate(..) => {
+                        unreachable!("a reserved id is only passed once validated")
+                    }
+                }
+            }
+            After::Alter(a) => {
+                checks(report)?;
+                match self.alter_connection(a, true)? {
+                    Flow::Respond(response) => response,
+                    Flow::Validate(..) => unreachable!("validated alters do not validate again"),
+                }
+            }
         };
         Ok(StatementResult {
             response,
@@ -56,16 +150,25 @@ impl Executor<'_> {
         })
     }
 
+    /// A connection with its secrets read and its external ID, ready for AWS.
+    fn resolve(&self, aws: &AwsConnection, id: ConnectionId) -> Result<ResolvedConnection> {
+        Ok(ResolvedConnection::resolve(
+            aws,
+            self.catalog.external_id(id),
+            |secret| self.catalog.read_secret(secret),
+        )?)
+    }
+
     // ---- secrets ------------------------------------------------------------------------
 
     fn create_secret(&mut self, s: ast::CreateSecret) -> Result<Response> {
         check_name(&s.name)?;
         let mut txn = self.catalog.begin()?;
-        if let Some(existing) = txn.object_by_name(s.name.as_str())? {
-            if s.if_not_exists {
-                self.notices.push(already_exists_skipping(&existing));
-                return Ok(Response::command("CREATE SECRET"));
-            }
+        if let Some(existing) = txn.object_by_name(s.name.as_str())?
+            && s.if_not_exists
+        {
+            self.notices.push(already_exists_skipping(&existing));
+            return Ok(Response::command("CREATE SECRET"));
         }
         txn.create_secret(s.name.as_str(), &s.value.into_secret_string())?;
         txn.commit()?;
@@ -86,42 +189,64 @@ impl Executor<'_> {
 
     // ---- connections --------------------------------------------------------------------
 
-    fn create_connection(&mut self, c: ast::CreateConnection) -> Result<Response> {
+    /// `reserved`: the id the connection was validated under, on the second pass of
+    /// `WITH (VALIDATE = true)`.
+    fn create_connection(
+        &mut self,
+        c: ast::CreateConnection,
+        reserved: Option<ConnectionId>,
+    ) -> Result<Flow> {
         check_name(&c.name)?;
         let mut txn = self.catalog.begin()?;
         let aws = plan_aws(&c.options, &mut TxnSecrets(&txn))?;
         if let Some(existing) = txn.object_by_name(c.name.as_str())? {
             if c.if_not_exists {
                 self.notices.push(already_exists_skipping(&existing));
-                return Ok(Response::command("CREATE CONNECTION"));
+                return Ok(Response::command("CREATE CONNECTION").into());
             }
+            return Err(CatalogError::AlreadyExists {
+                kind: existing.kind,
+                name: existing.name,
+            }
+            .into());
         }
-        if c.validate == Some(true) {
-            return Err(validation_unavailable());
+        if c.validate == Some(true) && reserved.is_none() {
+            // The id is taken for good before its external ID leaves Airlock: a reused
+            // id would hand a later connection an external ID this role was probed with.
+            let principal = txn.settings()?.aws_principal;
+            drop(txn);
+            let id = ConnectionId::from(self.catalog.reserve_id()?);
+            let resolved = self.resolve(&aws, id)?;
+            return Ok(Flow::Validate(resolved, principal, After::Create(c, id)));
         }
         let (create_sql, redacted_create_sql) =
             connection_sql(&c.name, &aws, &mut TxnSecrets(&txn))?;
-        txn.create_connection(&NewConnection {
+        let new = NewConnection {
             name: c.name.as_str(),
             aws: &aws,
             create_sql: &create_sql,
             redacted_create_sql: &redacted_create_sql,
-        })?;
+        };
+        match reserved {
+            Some(id) => txn.insert_connection(id, &new)?,
+            None => txn.create_connection(&new)?,
+        };
         let principal_unset =
             aws.assume_role().is_some() && txn.settings()?.aws_principal.is_none();
         txn.commit()?;
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
-        Ok(Response::command("CREATE CONNECTION"))
+        Ok(Response::command("CREATE CONNECTION").into())
     }
 
-    fn alter_connection(&mut self, a: ast::AlterConnection) -> Result<Response> {
+    /// `validated`: the second pass of `WITH (VALIDATE = true)`, after the checks passed.
+    fn alter_connection(&mut self, a: ast::AlterConnection, validated: bool) -> Result<Flow> {
         let mut txn = self.catalog.begin()?;
         let Some(object) = lookup(&txn, &a.name, ObjectKind::Connection, a.if_exists)? else {
             self.notices
                 .push(does_not_exist_skipping(ObjectKind::Connection, &a.name));
-            return Ok(Response::command("ALTER CONNECTION"));
+            return Ok(Response::command("ALTER CONNECTION").into());
         };
         let id = ConnectionId::from(object.id);
         let entry = txn
@@ -155,8 +280,11 @@ impl Executor<'_> {
         }));
         options.sort_by_key(|o| AwsOptionName::ALL.iter().position(|n| *n == o.name));
         let aws = plan_aws(&options, &mut TxnSecrets(&txn))?;
-        if a.validate == Some(true) {
-            return Err(validation_unavailable());
+        if a.validate == Some(true) && !validated {
+            let principal = txn.settings()?.aws_principal;
+            drop(txn);
+            let resolved = self.resolve(&aws, id)?;
+            return Ok(Flow::Validate(resolved, principal, After::Alter(a)));
         }
         let (create_sql, redacted_create_sql) =
             connection_sql(&a.name, &aws, &mut TxnSecrets(&txn))?;
@@ -168,17 +296,27 @@ impl Executor<'_> {
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
-        Ok(Response::command("ALTER CONNECTION"))
+        Ok(Response::command("ALTER CONNECTION").into())
     }
 
-    fn validate(&mut self, v: ast::ValidateConnection) -> Result<Response> {
-        if self.catalog.connection_by_name(v.name.as_str())?.is_none() {
-            return Err(match self.catalog.object_by_name(v.name.as_str())? {
+    fn validate(&mut self, v: ast::ValidateConnection) -> Result<Flow> {
+        let (id, resolved, principal) = self.resolve_named(&v.name)?;
+        Ok(Flow::Validate(resolved, principal, After::Record(id)))
+    }
+
+    /// Connection `name` ready for AWS, with the principal to act as.
+    pub(crate) fn resolve_named(
+        &self,
+        name: &Ident,
+    ) -> Result<(ConnectionId, ResolvedConnection, Option<String>)> {
+        let Some(entry) = self.catalog.connection_by_name(name.as_str())? else {
+            return Err(match self.catalog.object_by_name(name.as_str())? {
                 Some(other) => wrong_kind(&other, ObjectKind::Connection),
-                None => unknown(ObjectKind::Connection, &v.name),
+                None => unknown(ObjectKind::Connection, name),
             });
-        }
-        Err(validation_unavailable())
+        };
+        let principal = self.catalog.settings()?.aws_principal;
+        Ok((entry.id, self.resolve(&entry.aws, entry.id)?, principal))
     }
 
     // ---- both kinds ---------------------------------------------------------------------
@@ -462,8 +600,22 @@ fn principal_unset_notice() -> Diagnostic {
         .with_hint("Set it with ALTER SYSTEM SET aws_principal = 'arn:aws:iam::<account>:role/<name>'.")
 }
 
-fn validation_unavailable() -> ExecError {
-    PlanError::Unsupported("VALIDATE CONNECTION is not available yet".to_owned()).into()
+/// The checks of a passing report as rows; a failing report as its error (58000).
+fn checks(report: ValidationReport) -> Result<Rows> {
+    let report = report
+        .into_result()
+        .map_err(|e| ExecError::Diagnostic(Diagnostic::from(e)))?;
+    Ok(Rows {
+        columns: ["check", "status", "detail"]
+            .into_iter()
+            .map(|name| Column::new(name, ColumnType::Text))
+            .collect(),
+        rows: report
+            .rows()
+            .into_iter()
+            .map(|row| row.into_iter().map(Some).collect())
+            .collect(),
+    })
 }
 
 fn kind_of(object_type: ObjectType) -> ObjectKind {

@@ -19,6 +19,7 @@
 //! Catalog queries are checked and rewritten ([`query`]) and run by SQLite over
 //! read-only views.
 
+mod aws_client;
 mod engine;
 mod error;
 mod execute;
@@ -27,9 +28,11 @@ mod plan;
 pub mod query;
 mod response;
 
+pub use airlock_aws as aws;
 pub use airlock_catalog as catalog;
 pub use airlock_core as core;
 pub use airlock_parser as parser;
+pub use aws_client::AwsSetup;
 pub use engine::{Engine, EngineConfig, ForeignStatements, Session};
 pub use error::{MAX_NAME_BYTES, PlanError};
 pub use response::{Response, StatementResult};

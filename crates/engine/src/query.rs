@@ -80,11 +80,11 @@ fn check_shape(query: &Query) -> Result<()> {
                 self.0 = Some(PlanError::UnsupportedQuery("FOR UPDATE/FOR SHARE"));
                 return ControlFlow::Break(());
             }
-            if let SetExpr::Select(select) = query.body.as_ref() {
-                if select.into.is_some() {
-                    self.0 = Some(PlanError::UnsupportedQuery("SELECT INTO"));
-                    return ControlFlow::Break(());
-                }
+            if let SetExpr::Select(select) = query.body.as_ref()
+                && select.into.is_some()
+            {
+                self.0 = Some(PlanError::UnsupportedQuery("SELECT INTO"));
+                return ControlFlow::Break(());
             }
             if matches!(
                 query.body.as_ref(),

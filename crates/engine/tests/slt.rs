@@ -1,235 +1,25 @@
-//! The sqllogictest suite: one test per file in `testdata/slt/`, each on a fresh catalog
-//! file with a fixed external-ID prefix so external IDs and trust policies are exact.
+//! The sqllogictest suite: one test per file in `testdata/slt/` (see
+//! `tests/common/slt_db.rs` for the conventions). These files never reach AWS: the
+//! engine's AWS client points at a closed loopback port.
 //!
 //! `cargo test -p airlock-engine --test slt [-- FILTER]` runs them;
 //! `AIRLOCK_REWRITE=1 cargo test -p airlock-engine --test slt` rewrites the expected
 //! output in place (review the diff).
-//!
-//! Conventions beyond plain sqllogictest:
-//! - Errors read like `psql` with `VERBOSITY verbose` (single spaces, as slt folds runs of
-//!   spaces): `ERROR: <SQLSTATE>: message`, then
-//!   `DETAIL:` and `HINT:` lines. `statement error (42704)` matches a SQLSTATE alone.
-//! - A statement whose SQL starts with the line `-- notices` returns its NOTICEs as
-//!   rows (`query T`), so files can assert them.
-//! - After every failing statement the harness checks that the catalog file's contents
-//!   are exactly what they were before it ran: an error changes nothing.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::task::{Context, Poll, Waker};
+#[path = "common/slt_db.rs"]
+mod slt_db;
 
-use airlock_engine::catalog::CatalogConfig;
-use airlock_engine::core::{Diagnostic, Rows};
-use airlock_engine::{Engine, EngineConfig, Response, Session};
-use sqllogictest::harness::{Arguments, Failed, Trial};
-use sqllogictest::{DBOutput, DefaultColumnType, Runner};
+use std::time::Duration;
 
-/// The external-ID prefix of every test catalog.
-const PREFIX: &str = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
-
-struct AirlockDb {
-    session: Session,
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-#[derive(Debug)]
-struct SltError {
-    diagnostic: Diagnostic,
-}
-
-impl fmt::Display for SltError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = &self.diagnostic;
-        write!(f, "ERROR: {}: {}", d.code, d.message)?;
-        if let Some(detail) = &d.detail {
-            write!(f, "\nDETAIL: {detail}")?;
-        }
-        if let Some(hint) = &d.hint {
-            write!(f, "\nHINT: {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SltError {}
-
-impl AirlockDb {
-    fn new() -> AirlockDb {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("catalog.db");
-        let config = EngineConfig {
-            catalog: CatalogConfig {
-                external_id_prefix: Some(PREFIX.parse().expect("uuid")),
-                ..CatalogConfig::default()
-            },
-            ..EngineConfig::default()
-        };
-        let engine = Engine::open(&path, config).expect("open catalog");
-        AirlockDb {
-            session: engine.session(),
-            path,
-            _dir: dir,
-        }
-    }
-
-    /// Every row of every table in the catalog file, as text.
-    fn dump(&self) -> String {
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open catalog read-only");
-        let mut tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .expect("list tables");
-        tables.retain(|t| !t.starts_with("sqlite_"));
-        let mut out = String::new();
-        for table in tables {
-            out.push_str(&format!("== {table}\n"));
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-                .expect("select");
-            let n = stmt.column_count();
-            let mut rows = stmt.query([]).expect("query");
-            while let Some(row) = rows.next().expect("row") {
-                let values: Vec<String> = (0..n)
-                    .map(|i| format!("{:?}", row.get_ref(i).expect("value")))
-                    .collect();
-                out.push_str(&values.join(" | "));
-                out.push('\n');
-            }
-        }
-        out
-    }
-}
-
-fn output(rows: &Rows) -> DBOutput<DefaultColumnType> {
-    DBOutput::Rows {
-        types: rows
-            .columns
-            .iter()
-            .map(|c| {
-                if c.ty.is_numeric() {
-                    DefaultColumnType::Integer
-                } else {
-                    DefaultColumnType::Text
-                }
-            })
-            .collect(),
-        rows: rows
-            .rows
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .map(|v| match v.as_deref() {
-                        None => "NULL".to_owned(),
-                        Some("") => "(empty)".to_owned(),
-                        Some(v) => v.to_owned(),
-                    })
-                    .collect()
-            })
-            .collect(),
-    }
-}
-
-impl sqllogictest::DB for AirlockDb {
-    type Error = SltError;
-    type ColumnType = DefaultColumnType;
-
-    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let want_notices = sql.trim_start().starts_with("-- notices");
-        let before = self.dump();
-        let mut results = self.session.execute(sql);
-        let last = results.pop().expect("at least one result");
-        let result = match last {
-            Ok(result) => result,
-            Err(diagnostic) => {
-                let after = self.dump();
-                assert_eq!(
-                    before, after,
-                    "a failing statement changed the catalog:\n{sql}"
-                );
-                return Err(SltError { diagnostic });
-            }
-        };
-        if want_notices {
-            let notices = results
-                .iter()
-                .flatten()
-                .chain([&result])
-                .flat_map(|r| r.notices.iter());
-            return Ok(DBOutput::Rows {
-                types: vec![DefaultColumnType::Text],
-                rows: notices
-                    .map(|n| vec![n.render().replace('\n', " ")])
-                    .collect(),
-            });
-        }
-        Ok(match &result.response {
-            Response::Rows(rows) => output(rows),
-            Response::Command(_) | Response::PassThrough(_) => DBOutput::StatementComplete(0),
-        })
-    }
-
-    fn error_sql_state(err: &SltError) -> Option<String> {
-        Some(err.diagnostic.code.code().to_owned())
-    }
-
-    fn engine_name(&self) -> &str {
-        "airlock"
-    }
-}
-
-/// Polls a future that never waits: the DB above is synchronous.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
-fn run_file(path: &Path) -> Result<(), Failed> {
-    let mut runner = Runner::new(|| async { Ok(AirlockDb::new()) });
-    if std::env::var_os("AIRLOCK_REWRITE").is_some() {
-        block_on(runner.update_test_file(
-            path,
-            " ",
-            sqllogictest::default_validator,
-            sqllogictest::default_normalizer,
-            sqllogictest::default_column_validator,
-        ))
-        .map_err(|e| Failed::from(e.to_string()))?;
-    } else {
-        runner
-            .run_file(path)
-            .map_err(|e| Failed::from(e.display(true).to_string()))?;
-    }
-    Ok(())
-}
+use airlock_engine::AwsSetup;
+use airlock_engine::aws::AwsConfig;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/slt");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .slt files in {}", dir.display());
-    let tests = files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Trial::test(name, move || run_file(&path))
-        })
-        .collect();
-    sqllogictest::harness::run(&Arguments::from_args(), tests).exit();
+    let offline =
+        AwsConfig::new(airlock_testkit::offline_sdk_config()).with_timeout(Duration::from_secs(1));
+    slt_db::main(
+        "../../testdata/slt",
+        move || AwsSetup::Config(Box::new(offline.clone())),
+        Vec::new(),
+    );
 }

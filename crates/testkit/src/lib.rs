@@ -344,3 +344,32 @@ pub fn unique(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     format!("{prefix}{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
+
+/// A base configuration whose every call goes to a closed loopback port, with dummy
+/// credentials: for test engines that must never reach a network.
+pub fn offline_sdk_config() -> SdkConfig {
+    let endpoint = closed_port_endpoint();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(
+                    aws_config::defaults(BehaviorVersion::latest())
+                        .region(Region::new(REGION))
+                        .endpoint_url(endpoint)
+                        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                            "AKIDOFFLINE",
+                            "offline",
+                            None,
+                            None,
+                            "offline",
+                        )))
+                        .load(),
+                )
+        })
+        .join()
+        .expect("offline config")
+    })
+}

@@ -1,0 +1,167 @@
+//! The engine's way to AWS: a lazily started Tokio runtime and one shared
+//! [`Validator`], so that `Session::execute` stays synchronous for hosts and the REPL,
+//! and nothing touches the network until the first `VALIDATE`.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use airlock_aws::{
+    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, ValidationReport,
+    Validator,
+};
+use airlock_core::{Diagnostic, SqlState};
+use aws_config::SdkConfig;
+
+/// How the engine reaches AWS.
+#[derive(Debug, Clone)]
+pub enum AwsSetup {
+    /// Airlock's identity from the AWS default chain (environment, profile, web identity,
+    /// instance metadata; `AWS_ENDPOINT_URL` honoured), loaded at the first validation.
+    FromEnv {
+        /// The limit for one AWS call, retries included.
+        timeout: Duration,
+        /// Attempts per call.
+        max_attempts: u32,
+    },
+    /// A ready configuration (a host's own identity, or an emulator in tests).
+    Config(Box<AwsConfig>),
+}
+
+impl Default for AwsSetup {
+    fn default() -> Self {
+        AwsSetup::FromEnv {
+            timeout: DEFAULT_TIMEOUT,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// The runtime and validator, started on first use.
+#[derive(Debug)]
+pub(crate) struct Aws {
+    setup: AwsSetup,
+    state: OnceLock<Result<State, String>>,
+}
+
+#[derive(Debug)]
+struct State {
+    runtime: Runtime,
+    config: AwsConfig,
+    validator: Validator,
+}
+
+impl Aws {
+    pub(crate) fn new(setup: AwsSetup) -> Aws {
+        Aws {
+            setup,
+            state: OnceLock::new(),
+        }
+    }
+
+    /// Validates a connection; blocks the calling thread until the report is in.
+    pub(crate) fn validate(
+        &self,
+        connection: &ResolvedConnection,
+        principal: Option<&str>,
+    ) -> Result<ValidationReport, Diagnostic> {
+        let state = self
+            .state
+            .get_or_init(|| self.start())
+            .as_ref()
+            .map_err(|reason| {
+                Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
+                    .with_detail(reason.clone())
+            })?;
+        Ok(state
+            .runtime
+            .block_on(state.validator.validate(connection, principal)))
+    }
+
+    /// An SDK configuration that acts through `connection` (see
+    /// [`airlock_aws::sdk_config`]).
+    pub(crate) fn sdk_config(
+        &self,
+        connection: &ResolvedConnection,
+        principal: Option<&str>,
+    ) -> Result<SdkConfig, Diagnostic> {
+        let state = self.state()?;
+        state
+            .runtime
+            .block_on(airlock_aws::sdk_config(
+                &state.config,
+                connection,
+                principal,
+            ))
+            .map_err(|e| Diagnostic::from_error(&e))
+    }
+
+    fn state(&self) -> Result<&State, Diagnostic> {
+        self.state
+            .get_or_init(|| self.start())
+            .as_ref()
+            .map_err(|reason| {
+                Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
+                    .with_detail(reason.clone())
+            })
+    }
+
+    fn start(&self) -> Result<State, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("airlock-aws")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let runtime = Runtime(Some(runtime));
+        let config = match &self.setup {
+            AwsSetup::Config(config) => (**config).clone(),
+            AwsSetup::FromEnv {
+                timeout,
+                max_attempts,
+            } => runtime
+                .block_on(AwsConfig::from_env())
+                .with_timeout(*timeout)
+                .with_max_attempts(*max_attempts),
+        };
+        let validator = Validator::new(&config);
+        Ok(State {
+            runtime,
+            config,
+            validator,
+        })
+    }
+}
+
+/// A Tokio runtime that can be used and dropped from anywhere — including from inside a
+/// host's own async runtime, where `block_on` and a plain drop would panic.
+#[derive(Debug)]
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn block_on<F: Future + Send>(&self, future: F) -> F::Output
+    where
+        F::Output: Send,
+    {
+        let Some(runtime) = &self.0 else {
+            unreachable!("the runtime is only taken in drop")
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return runtime.block_on(future);
+        }
+        // Inside a host's runtime: block a helper thread instead of a runtime worker.
+        std::thread::scope(
+            |scope| match scope.spawn(|| runtime.block_on(future)).join() {
+                Ok(output) => output,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+        )
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
