@@ -23,3 +23,10 @@ if ! python3 -c "import importlib.metadata as m, ministack; assert m.version('mi
     python3 -m pip install --quiet "ministack==${MINISTACK_VERSION}" \
         || python3 -m pip install --quiet --break-system-packages "ministack==${MINISTACK_VERSION}"
 fi
+
+# sqlite3, the SQLite shell (Debian's package), for crates/cli/benches/startup.rs: the
+# baseline that `airlock -c` start-to-exit is measured against. `cargo test --all-targets`
+# runs the benchmark once, and it fails without sqlite3 rather than skip.
+if ! command -v sqlite3 >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3
+fi

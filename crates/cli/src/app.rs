@@ -1,0 +1,164 @@
+//! The `airlock` program: arguments in, exit status out. `main.rs` only calls [`main`].
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal};
+
+use airlock_engine::catalog::CatalogConfig;
+use airlock_engine::core::Diagnostic;
+use airlock_engine::{Engine, EngineConfig, ForeignStatements, Session};
+
+use crate::args::{self, Action, Options, Parsed};
+use crate::diagnostic::render_diagnostic;
+use crate::repl;
+use crate::run::{
+    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Locus, Runner, ScriptEnd, Settings,
+    write_stderr, write_stdout,
+};
+
+/// Runs `airlock` with `args` (the program name first) and returns its exit status:
+/// psql's 0 (success), 1 (a failed `-c`, an unreadable file, a bad flag), 2 (the
+/// catalog could not be opened), 3 (a script stopped under `ON_ERROR_STOP`).
+pub fn main<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let options = match args::parse(args) {
+        Parsed::Run(options) => *options,
+        Parsed::Print(text) => {
+            write_stdout(&text);
+            return EXIT_SUCCESS;
+        }
+        Parsed::Error(message) => {
+            write_stderr(&message);
+            return EXIT_FAILURE;
+        }
+    };
+
+    let session = match open(&options) {
+        Ok(session) => session,
+        Err(status) => return status,
+    };
+    let mut runner = Runner::new(
+        session,
+        Settings {
+            print: options.print.clone(),
+            timing: false,
+            quiet: options.quiet,
+            on_error_stop: options.on_error_stop,
+        },
+    );
+
+    if !options.actions.is_empty() {
+        return run_actions(&mut runner, &options.actions);
+    }
+    // psql is interactive only when both ends are a terminal.
+    if io::stdin().is_terminal() && io::stdout().is_terminal() {
+        return repl::run(&mut runner, &options.catalog.display().to_string());
+    }
+    let stdin = io::stdin();
+    let mut reader = stdin.lock();
+    match runner.run_script(&mut reader, None) {
+        ScriptEnd::Stopped => EXIT_USER,
+        ScriptEnd::Finished { .. } | ScriptEnd::Quit => EXIT_SUCCESS,
+    }
+}
+
+/// psql's loop over `-c` and `-f`: each runs in order; the exit status is the last
+/// one's, and under `ON_ERROR_STOP` the first failure ends the run.
+fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
+    let mut status = EXIT_SUCCESS;
+    for action in actions {
+        let quit;
+        (status, quit) = match action {
+            Action::Command(text) => {
+                let step = runner.run_command_string(text);
+                let status = if step.failed {
+                    EXIT_FAILURE
+                } else {
+                    EXIT_SUCCESS
+                };
+                (status, step.quit)
+            }
+            Action::File(path) => match runner.run_file(
+                path,
+                Locus {
+                    file: None,
+                    line: 0,
+                },
+            ) {
+                None => (EXIT_FAILURE, false),
+                Some(ScriptEnd::Stopped) => (EXIT_USER, false),
+                Some(ScriptEnd::Finished { .. }) => (EXIT_SUCCESS, false),
+                Some(ScriptEnd::Quit) => (EXIT_SUCCESS, true),
+            },
+        };
+        if quit || (status != EXIT_SUCCESS && runner.settings.on_error_stop) {
+            break;
+        }
+    }
+    status
+}
+
+/// Opens the catalog and applies `--aws-principal` to it. A failure is printed and
+/// comes back as the exit status (2, psql's "connection failed").
+fn open(options: &Options) -> Result<Session, u8> {
+    let config = EngineConfig {
+        catalog: CatalogConfig {
+            external_id_prefix: options.aws_external_id_prefix,
+            // Used only if the catalog is created now; see below for an existing one.
+            aws_principal: options.aws_principal.clone(),
+            ..CatalogConfig::default()
+        },
+        foreign_statements: ForeignStatements::Reject,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(&options.catalog, config).map_err(|e| connection_error(&e))?;
+    let mut session = engine.session();
+    if let Some(principal) = &options.aws_principal {
+        apply_principal(&mut session, principal)?;
+    }
+    Ok(session)
+}
+
+/// An existing catalog keeps its principal when opened; a different `--aws-principal`
+/// is applied the way a user would, with `ALTER SYSTEM SET`, and its NOTICE (rows
+/// rewritten) is shown.
+fn apply_principal(session: &mut Session, principal: &str) -> Result<(), u8> {
+    let current = session
+        .execute("SHOW aws_principal")
+        .pop()
+        .and_then(Result::ok)
+        .and_then(|r| {
+            r.rows()
+                .and_then(|rows| rows.rows.first()?.first().cloned())
+        })
+        .flatten();
+    if current.as_deref() == Some(principal) {
+        return Ok(());
+    }
+    let sql = format!(
+        "ALTER SYSTEM SET aws_principal = '{}'",
+        principal.replace('\'', "''")
+    );
+    for result in session.execute(&sql) {
+        match result {
+            Ok(result) => {
+                for notice in &result.notices {
+                    write_stderr(&render_diagnostic(notice, None));
+                }
+            }
+            Err(e) => return Err(connection_error(&e)),
+        }
+    }
+    Ok(())
+}
+
+/// Prints why the catalog could not be used, psql style (`psql: error: …`), and
+/// returns exit status 2.
+fn connection_error(e: &Diagnostic) -> u8 {
+    let rendered = render_diagnostic(e, None);
+    let rendered = rendered.strip_prefix("ERROR:  ").unwrap_or(&rendered);
+    write_stderr(&format!("airlock: error: {rendered}"));
+    EXIT_BADCONN
+}

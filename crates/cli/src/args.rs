@@ -1,0 +1,313 @@
+//! Command-line arguments, with psql's spellings and conventions.
+//!
+//! `clap` (derive) declares the flags and writes `--help`; two psql conventions need a
+//! little more than a derive:
+//! - `-c` and `-f` may be mixed and repeated, and run in the order given (psql 10+), so
+//!   the order is recovered from clap's argument indices;
+//! - `-v NAME=VALUE` sets a psql variable; the ones Airlock understands
+//!   (`ON_ERROR_STOP`, `QUIET`) take psql's boolean spellings (`1`, `on`, `true`, `yes`, …).
+//!
+//! Parsing never exits the process and never panics: every outcome, `--help` included,
+//! comes back as a value that `app` prints.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+
+use crate::format::{OutputFormat, PrintOptions};
+
+/// The catalog used when neither `--catalog` nor `AIRLOCK_CATALOG` names one.
+pub const DEFAULT_CATALOG: &str = "airlock.db";
+
+/// The flags as clap sees them; [`parse`] turns them into [`Options`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "airlock",
+    version,
+    about = "Airlock is a SQL-dialect connection manager for AWS connections, with a psql-like shell.",
+    after_help = "With no -c or -f, statements are read from standard input: interactively \
+                  (prompt, line editing, history) when it is a terminal, as a script otherwise.\n\
+                  Exit status: 0 ok; 1 a -c command failed or a file could not be read; \
+                  2 the catalog could not be opened; 3 a script stopped under ON_ERROR_STOP."
+)]
+struct Cli {
+    /// Catalog file to open or create (`:memory:` for a throwaway catalog)
+    #[arg(long, value_name = "PATH", env = "AIRLOCK_CATALOG", default_value = DEFAULT_CATALOG)]
+    catalog: PathBuf,
+
+    /// Run one command string (SQL, or a single backslash command) and exit; repeatable
+    #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+    command: Vec<String>,
+
+    /// Run the commands in FILE (`-` for standard input) and exit; repeatable
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Vec<String>,
+
+    /// Set a variable, psql style (`-v ON_ERROR_STOP=1`)
+    #[arg(
+        short = 'v',
+        long = "set",
+        visible_alias = "variable",
+        value_name = "NAME=VALUE"
+    )]
+    set: Vec<String>,
+
+    /// Unaligned output (values separated by the field separator)
+    #[arg(short = 'A', long = "no-align")]
+    no_align: bool,
+
+    /// Print rows only: no header, no row-count footer
+    #[arg(short = 't', long = "tuples-only")]
+    tuples_only: bool,
+
+    /// Field separator for unaligned output (default "|")
+    #[arg(short = 'F', long = "field-separator", value_name = "SEP")]
+    field_separator: Option<String>,
+
+    /// CSV output
+    #[arg(long)]
+    csv: bool,
+
+    /// Expanded output: one line per column, one block per row
+    #[arg(short = 'x', long)]
+    expanded: bool,
+
+    /// Quiet: no command tags and no messages from backslash commands
+    #[arg(short = 'q', long)]
+    quiet: bool,
+
+    /// Accepted and ignored: Airlock reads no startup file (psql's `-X` habit)
+    #[arg(short = 'X', long = "no-psqlrc", hide = true)]
+    _no_psqlrc: bool,
+
+    /// IAM principal Airlock acts as; applied to an existing catalog with ALTER SYSTEM
+    #[arg(long, value_name = "ARN", env = "AIRLOCK_AWS_PRINCIPAL")]
+    aws_principal: Option<String>,
+
+    /// External-ID prefix (a UUID) for a catalog being created
+    #[arg(long, value_name = "UUID")]
+    aws_external_id_prefix: Option<String>,
+}
+
+/// One `-c` or `-f`, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `-c`: a command string, sent whole (or one backslash command).
+    Command(String),
+    /// `-f`: a script file; `-` is standard input.
+    File(String),
+}
+
+/// Everything the command line asks for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub catalog: PathBuf,
+    pub actions: Vec<Action>,
+    pub print: PrintOptions,
+    pub on_error_stop: bool,
+    pub quiet: bool,
+    pub aws_principal: Option<String>,
+    pub aws_external_id_prefix: Option<uuid::Uuid>,
+}
+
+/// What parsing the command line came to.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Run with these options.
+    Run(Box<Options>),
+    /// Print this text on standard output and exit 0 (`--help`, `--version`).
+    Print(String),
+    /// A usage error: print this message on standard error and exit 1, as psql does.
+    Error(String),
+}
+
+/// Parses `args` (the program name first).
+pub fn parse<I, T>(args: I) -> Parsed
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Parsed::Print(e.to_string()),
+                _ => Parsed::Error(usage_error(&e.to_string())),
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => return Parsed::Error(usage_error(&e.to_string())),
+    };
+    match options(cli, &matches) {
+        Ok(options) => Parsed::Run(Box::new(options)),
+        Err(message) => Parsed::Error(usage_error(&message)),
+    }
+}
+
+/// psql's two-line usage error: the message, then where to look.
+fn usage_error(message: &str) -> String {
+    // clap's rendering is "error: <message>\n\nUsage: ..."; the first line is the news.
+    let first = message.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!(
+        "airlock: error: {first}\nairlock: hint: Try \"airlock --help\" for more information.\n"
+    )
+}
+
+fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
+    let mut on_error_stop = false;
+    let mut quiet = cli.quiet;
+    for assignment in &cli.set {
+        match assignment.split_once('=') {
+            Some((name, value)) => match name {
+                "ON_ERROR_STOP" => on_error_stop = parse_bool(name, value)?,
+                "QUIET" => quiet = parse_bool(name, value)?,
+                // psql keeps any variable; Airlock has no interpolation, so others are
+                // accepted and have no effect.
+                "" => return Err(format!("invalid variable assignment \"{assignment}\"")),
+                _ => {}
+            },
+            // psql: a name without `=` unsets the variable.
+            None => match assignment.as_str() {
+                "ON_ERROR_STOP" => on_error_stop = false,
+                "QUIET" => quiet = cli.quiet,
+                _ => {}
+            },
+        }
+    }
+
+    let format = if cli.csv {
+        OutputFormat::Csv
+    } else if cli.no_align {
+        OutputFormat::Unaligned
+    } else {
+        OutputFormat::Aligned
+    };
+    let mut print = PrintOptions {
+        format,
+        expanded: cli.expanded,
+        tuples_only: cli.tuples_only,
+        ..PrintOptions::default()
+    };
+    if let Some(sep) = cli.field_separator {
+        print.field_sep = sep;
+    }
+
+    let aws_external_id_prefix = cli
+        .aws_external_id_prefix
+        .as_deref()
+        .map(|s| {
+            uuid::Uuid::parse_str(s)
+                .map_err(|e| format!("invalid value \"{s}\" for --aws-external-id-prefix: {e}"))
+        })
+        .transpose()?;
+
+    Ok(Options {
+        catalog: cli.catalog,
+        actions: ordered_actions(cli.command, cli.file, matches),
+        print,
+        on_error_stop,
+        quiet,
+        aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),
+        aws_external_id_prefix,
+    })
+}
+
+/// `-c` and `-f` values merged back into command-line order.
+fn ordered_actions(commands: Vec<String>, files: Vec<String>, matches: &ArgMatches) -> Vec<Action> {
+    let indices = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(|i| i.collect())
+            .unwrap_or_default()
+    };
+    let mut actions: Vec<(usize, Action)> = indices("command")
+        .into_iter()
+        .zip(commands.into_iter().map(Action::Command))
+        .chain(
+            indices("file")
+                .into_iter()
+                .zip(files.into_iter().map(Action::File)),
+        )
+        .collect();
+    actions.sort_by_key(|(index, _)| *index);
+    actions.into_iter().map(|(_, action)| action).collect()
+}
+
+/// psql's `ParseVariableBool`: case-insensitive, unambiguous prefixes of `true`, `false`,
+/// `yes`, `no`, `on`, `off`, and `1`/`0`.
+pub fn parse_bool(name: &str, value: &str) -> Result<bool, String> {
+    let v = value.to_ascii_lowercase();
+    let prefix_of = |word: &str, min: usize| v.len() >= min && word.starts_with(v.as_str());
+    if prefix_of("true", 1) || prefix_of("yes", 1) || prefix_of("on", 2) || v == "1" {
+        Ok(true)
+    } else if prefix_of("false", 1) || prefix_of("no", 1) || prefix_of("off", 2) || v == "0" {
+        Ok(false)
+    } else {
+        Err(format!(
+            "unrecognized value \"{value}\" for \"{name}\": Boolean expected"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Options {
+        match parse(std::iter::once("airlock").chain(args.iter().copied())) {
+            Parsed::Run(options) => *options,
+            other => panic!("expected options, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn commands_and_files_keep_their_order() {
+        let o = run(&["-c", "a", "-f", "x", "--command=b", "-fy"]);
+        assert_eq!(
+            o.actions,
+            vec![
+                Action::Command("a".into()),
+                Action::File("x".into()),
+                Action::Command("b".into()),
+                Action::File("y".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn psql_booleans() {
+        for v in ["1", "on", "ON", "t", "true", "y", "yes"] {
+            assert_eq!(parse_bool("X", v), Ok(true), "{v}");
+        }
+        for v in ["0", "off", "of", "f", "FALSE", "n", "no"] {
+            assert_eq!(parse_bool("X", v), Ok(false), "{v}");
+        }
+        for v in ["", "o", "maybe", "2"] {
+            assert!(parse_bool("X", v).is_err(), "{v}");
+        }
+        assert!(run(&["-v", "ON_ERROR_STOP=1"]).on_error_stop);
+        assert!(run(&["--set=ON_ERROR_STOP=on", "-v", "OTHER=x"]).on_error_stop);
+        assert!(!run(&["-v", "ON_ERROR_STOP=1", "-v", "ON_ERROR_STOP"]).on_error_stop);
+    }
+
+    #[test]
+    fn usage_errors_are_values() {
+        for args in [
+            &["--bogus"][..],
+            &["-c"],
+            &["-v", "ON_ERROR_STOP=maybe"],
+            &["--aws-external-id-prefix", "nope"],
+        ] {
+            let parsed = parse(std::iter::once("airlock").chain(args.iter().copied()));
+            let Parsed::Error(message) = parsed else {
+                panic!("{args:?}: expected a usage error, got {parsed:?}");
+            };
+            assert!(message.starts_with("airlock: error: "), "{message}");
+        }
+    }
+}

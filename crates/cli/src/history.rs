@@ -1,0 +1,74 @@
+//! What the interactive shell remembers, on disk and in memory: only redacted statements.
+//!
+//! datafusion-cli writes raw input lines to its history file; a shell whose statements
+//! carry credentials (`CREATE SECRET s AS '…'`) cannot. Every entry is built from the
+//! parsed statement's redacted printer, so a secret value is replaced by `'<REDACTED>'`
+//! before anything is remembered. Text that does not parse has no redacted form we can
+//! trust (a value may sit anywhere in a broken statement), so it is not remembered at
+//! all — not on disk, and not for up-arrow recall either.
+
+use std::path::PathBuf;
+
+use airlock_engine::parser::Statement;
+
+/// The environment variable that overrides the history file's path (psql's `HISTFILE`).
+pub const HISTORY_ENV: &str = "AIRLOCK_HISTORY";
+/// The history file's name in the home directory.
+pub const HISTORY_FILE_NAME: &str = ".airlock_history";
+
+/// Where history is kept: `$AIRLOCK_HISTORY`, else `~/.airlock_history`. `None` when
+/// there is no home directory, or when `AIRLOCK_HISTORY` is set but empty (no file).
+pub fn history_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(HISTORY_ENV) {
+        return (!path.is_empty()).then(|| PathBuf::from(path));
+    }
+    std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map(|home| PathBuf::from(home).join(HISTORY_FILE_NAME))
+}
+
+/// The history entry for statements that parsed: each statement's redacted form, ended
+/// by `;`, on one line.
+pub fn statements_entry(statements: &[Statement]) -> Option<String> {
+    if statements.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = statements
+        .iter()
+        .map(|s| format!("{};", s.to_redacted_string()))
+        .collect();
+    Some(parts.join(" "))
+}
+
+/// The history entry for a backslash command line. None of them takes a secret, so the
+/// line is kept as typed (trimmed).
+pub fn meta_entry(line: &str) -> Option<String> {
+    let line = line.trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use airlock_engine::parser::parse_statements;
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let statements = parse_statements(
+            "CREATE SECRET s AS 'canary-1';\nALTER SECRET s AS 'canary-2'; SELECT 1",
+        )
+        .unwrap();
+        let entry = statements_entry(&statements).unwrap();
+        assert!(!entry.contains("canary"), "{entry}");
+        assert!(entry.contains("<REDACTED>"), "{entry}");
+        assert!(!entry.contains('\n'), "{entry}");
+    }
+
+    #[test]
+    fn nothing_for_nothing() {
+        assert_eq!(statements_entry(&[]), None);
+        assert_eq!(meta_entry("  "), None);
+        assert_eq!(meta_entry(" \\d foo "), Some("\\d foo".to_owned()));
+    }
+}

@@ -1,0 +1,522 @@
+//! Running input — `-c` strings, scripts, interactive lines — the way psql does.
+//!
+//! One [`Runner`] serves every source, so a statement behaves the same typed at the
+//! prompt, piped in, or read with `-f`/`\i`:
+//! - input is read line by line; a line starting with `\` (outside a statement) is a
+//!   backslash command, anything else is SQL, split at top-level `;` by the parser's
+//!   [`split_complete`];
+//! - results go to standard output (result sets as psql prints them, command tags unless
+//!   quiet), notices and errors to standard error, each error with psql's caret drawn
+//!   into the statement's own text;
+//! - errors read from a file are prefixed `airlock:FILE:LINE: `, as psql prefixes
+//!   `psql:FILE:LINE: `; errors from `-c`, piped standard input and the prompt are not.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::time::{Duration, Instant};
+
+use airlock_engine::core::Diagnostic;
+use airlock_engine::parser::{is_blank, parse_statements, split_complete};
+use airlock_engine::{Response, Session};
+
+use crate::describe::{self, Described};
+use crate::diagnostic::render_diagnostic;
+use crate::format::{PrintOptions, format_rows};
+use crate::history;
+use crate::meta::{self, MetaCommand};
+
+/// psql's exit status when everything it ran succeeded.
+pub const EXIT_SUCCESS: u8 = 0;
+/// psql's exit status for a failed `-c`, an unreadable file or a bad flag.
+pub const EXIT_FAILURE: u8 = 1;
+/// psql's exit status when the connection failed; here: the catalog could not be opened.
+pub const EXIT_BADCONN: u8 = 2;
+/// psql's exit status when a script stopped at an error under `ON_ERROR_STOP`.
+pub const EXIT_USER: u8 = 3;
+
+/// How deep `\i` may nest: a file that includes itself stops here instead of
+/// exhausting the stack.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// The settings psql keeps in variables and `\pset`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub print: PrintOptions,
+    /// `\timing`: print `Time: … ms` after each statement.
+    pub timing: bool,
+    /// `-q`: no command tags, no messages from `\x` and `\timing`.
+    pub quiet: bool,
+    /// `-v ON_ERROR_STOP=1`: a script stops at its first error.
+    pub on_error_stop: bool,
+}
+
+/// Where a line of input came from, for the `airlock:FILE:LINE: ` prefix.
+#[derive(Debug, Clone, Copy)]
+pub struct Locus<'a> {
+    /// The file's name as given (`<stdin>` for `-f -`); `None` for input that psql
+    /// does not prefix (the prompt, `-c`, piped standard input).
+    pub file: Option<&'a str>,
+    pub line: usize,
+}
+
+impl Locus<'_> {
+    const NONE: Locus<'static> = Locus {
+        file: None,
+        line: 0,
+    };
+}
+
+/// What running some input came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Step {
+    /// Something failed (an error was printed).
+    pub failed: bool,
+    /// `\q`: stop reading input and exit.
+    pub quit: bool,
+}
+
+impl Step {
+    fn merge(&mut self, other: Step) {
+        self.failed |= other.failed;
+        self.quit |= other.quit;
+    }
+
+    fn failed() -> Step {
+        Step {
+            failed: true,
+            quit: false,
+        }
+    }
+}
+
+/// How a script ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptEnd {
+    /// Read to the end (errors, if any, did not stop it).
+    Finished { failed: bool },
+    /// Stopped at an error under `ON_ERROR_STOP`.
+    Stopped,
+    /// `\q`.
+    Quit,
+}
+
+/// Runs statements and backslash commands on one session.
+#[derive(Debug)]
+pub struct Runner {
+    session: Session,
+    pub settings: Settings,
+    include_depth: usize,
+}
+
+impl Runner {
+    pub fn new(session: Session, settings: Settings) -> Runner {
+        Runner {
+            session,
+            settings,
+            include_depth: 0,
+        }
+    }
+
+    /// The session, for setup statements that print nothing.
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// Runs one `-c` string: a backslash command, or SQL sent whole — a syntax error
+    /// anywhere runs none of it, as in psql, and the caret points into the whole string.
+    pub fn run_command_string(&mut self, text: &str) -> Step {
+        if text.trim_start().starts_with('\\') {
+            let mut step = Step::default();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                step.merge(self.run_meta(line, Locus::NONE));
+                if step.quit {
+                    break;
+                }
+            }
+            step
+        } else {
+            self.run_sql(text, Locus::NONE).0
+        }
+    }
+
+    /// Feeds one line (without its newline) into `buffer`, running any backslash
+    /// command and every statement the line completes. The history entries of what ran
+    /// (redacted) are pushed onto `history`.
+    pub fn feed_line(
+        &mut self,
+        buffer: &mut String,
+        line: &str,
+        locus: Locus<'_>,
+        history: &mut Vec<String>,
+    ) -> Step {
+        if line.trim_start().starts_with('\\') && is_blank(buffer) {
+            buffer.clear();
+            history.extend(history::meta_entry(line));
+            return self.run_meta(line, locus);
+        }
+        buffer.push_str(line);
+        buffer.push('\n');
+        let split = split_complete(buffer);
+        let mut step = Step::default();
+        let mut consumed = 0;
+        for statement in &split.complete {
+            consumed += statement.len();
+            let (result, entry) = self.run_sql(statement, locus);
+            history.extend(entry);
+            step.merge(result);
+            if result.failed && self.settings.on_error_stop {
+                break;
+            }
+        }
+        // Under ON_ERROR_STOP, statements after the failed one on the same line are
+        // dropped, as psql drops the rest of its input.
+        if (step.failed && self.settings.on_error_stop) || is_blank(split.rest) {
+            buffer.clear();
+        } else {
+            buffer.drain(..consumed);
+        }
+        step
+    }
+
+    /// Runs what is left in `buffer` at the end of a script: psql sends a last statement
+    /// that lacks its `;`.
+    pub fn finish_buffer(
+        &mut self,
+        buffer: &mut String,
+        locus: Locus<'_>,
+        history: &mut Vec<String>,
+    ) -> Step {
+        let text = std::mem::take(buffer);
+        if is_blank(&text) {
+            return Step::default();
+        }
+        let (step, entry) = self.run_sql(&text, locus);
+        history.extend(entry);
+        step
+    }
+
+    /// Runs a script read line by line from `reader`; `file` names it for error
+    /// prefixes (`None`: no prefix, as for piped standard input).
+    pub fn run_script(&mut self, reader: &mut dyn BufRead, file: Option<&str>) -> ScriptEnd {
+        let mut buffer = String::new();
+        let mut history = Vec::new();
+        let mut failed = false;
+        let mut line_no = 0;
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            match reader.read_until(b'\n', &mut raw) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let label = file.unwrap_or("<stdin>");
+                    self.print_error_line(&format!("{label}: {}", io_message(&e)), Locus::NONE);
+                    return ScriptEnd::Finished { failed: true };
+                }
+            }
+            line_no += 1;
+            let text = String::from_utf8_lossy(&raw);
+            let line = text
+                .strip_suffix('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .unwrap_or(&text);
+            let locus = Locus {
+                file,
+                line: line_no,
+            };
+            let step = self.feed_line(&mut buffer, line, locus, &mut history);
+            failed |= step.failed;
+            if step.quit {
+                return ScriptEnd::Quit;
+            }
+            if step.failed && self.settings.on_error_stop {
+                return ScriptEnd::Stopped;
+            }
+        }
+        let locus = Locus {
+            file,
+            line: line_no,
+        };
+        let step = self.finish_buffer(&mut buffer, locus, &mut history);
+        failed |= step.failed;
+        if step.failed && self.settings.on_error_stop {
+            return ScriptEnd::Stopped;
+        }
+        ScriptEnd::Finished { failed }
+    }
+
+    /// Opens and runs a script file (`-` is standard input, named `<stdin>`). `None`
+    /// when the file cannot be opened (the error is printed).
+    pub fn run_file(&mut self, path: &str, locus: Locus<'_>) -> Option<ScriptEnd> {
+        if path == "-" {
+            let stdin = io::stdin();
+            let mut reader = stdin.lock();
+            return Some(self.run_script(&mut reader, Some("<stdin>")));
+        }
+        match File::open(path) {
+            Ok(file) => Some(self.run_script(&mut BufReader::new(file), Some(path))),
+            Err(e) => {
+                self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
+                None
+            }
+        }
+    }
+
+    /// Parses and runs SQL text; returns the outcome and the history entry (the
+    /// redacted statements, or `None` when the text does not parse).
+    fn run_sql(&mut self, text: &str, locus: Locus<'_>) -> (Step, Option<String>) {
+        // psql does not send the whitespace before a statement, so `LINE n:` counts
+        // from the statement's first line.
+        let text = text.trim_start();
+        let statements = match parse_statements(text) {
+            Ok(statements) => statements,
+            Err(e) => {
+                self.print_diagnostic(&Diagnostic::from_error(&e), Some(text), locus);
+                return (Step::failed(), None);
+            }
+        };
+        let entry = history::statements_entry(&statements);
+        for statement in statements {
+            let started = Instant::now();
+            let result = self.session.execute_statement(statement);
+            let elapsed = started.elapsed();
+            match result {
+                Ok(result) => {
+                    for notice in &result.notices {
+                        self.print_diagnostic(notice, Some(text), locus);
+                    }
+                    match &result.response {
+                        Response::Rows(rows) => {
+                            write_stdout(&format_rows(rows, &self.settings.print));
+                        }
+                        Response::Command(tag) if !self.settings.quiet => {
+                            write_stdout(&format!("{tag}\n"));
+                        }
+                        Response::Command(_) | Response::PassThrough(_) => {}
+                    }
+                    if self.settings.timing {
+                        write_stdout(&timing_line(elapsed));
+                    }
+                }
+                Err(e) => {
+                    self.print_diagnostic(&e, Some(text), locus);
+                    return (Step::failed(), entry);
+                }
+            }
+        }
+        (Step::default(), entry)
+    }
+
+    /// Runs one backslash command line.
+    fn run_meta(&mut self, line: &str, locus: Locus<'_>) -> Step {
+        let command = match meta::parse(line) {
+            Ok(command) => command,
+            Err(e) => {
+                self.print_error_line(&e.0, locus);
+                return Step::failed();
+            }
+        };
+        match command {
+            MetaCommand::Help => write_stdout(&meta::help_text()),
+            MetaCommand::Quit => {
+                return Step {
+                    failed: false,
+                    quit: true,
+                };
+            }
+            MetaCommand::Describe(None) => {
+                let result = describe::list_objects(&mut self.session);
+                return self.print_described(result, locus);
+            }
+            MetaCommand::Describe(Some(name)) => {
+                let result = describe::describe(&mut self.session, &name);
+                return self.print_described(result, locus);
+            }
+            MetaCommand::ListConnections(pattern) => {
+                let result = describe::list_connections(&mut self.session, pattern.as_ref());
+                return self.print_described(result, locus);
+            }
+            MetaCommand::ListSecrets(pattern) => {
+                let result = describe::list_secrets(&mut self.session, pattern.as_ref());
+                return self.print_described(result, locus);
+            }
+            MetaCommand::Expanded(value) => {
+                let on = value.unwrap_or(!self.settings.print.expanded);
+                self.settings.print.expanded = on;
+                self.say(if on {
+                    "Expanded display is on.\n"
+                } else {
+                    "Expanded display is off.\n"
+                });
+            }
+            MetaCommand::Timing(value) => {
+                let on = value.unwrap_or(!self.settings.timing);
+                self.settings.timing = on;
+                self.say(if on {
+                    "Timing is on.\n"
+                } else {
+                    "Timing is off.\n"
+                });
+            }
+            MetaCommand::Include(path) => return self.include(&path, locus),
+        }
+        Step::default()
+    }
+
+    /// `\i FILE`: runs the file as a script nested in this one. An error that stops it
+    /// under `ON_ERROR_STOP` stops the includer too.
+    fn include(&mut self, path: &str, locus: Locus<'_>) -> Step {
+        if self.include_depth >= MAX_INCLUDE_DEPTH {
+            self.print_error_line(
+                &format!("{path}: \\i nested more than {MAX_INCLUDE_DEPTH} levels deep"),
+                locus,
+            );
+            return Step::failed();
+        }
+        self.include_depth += 1;
+        let end = self.run_file(path, locus);
+        self.include_depth -= 1;
+        match end {
+            None | Some(ScriptEnd::Stopped) => Step::failed(),
+            Some(ScriptEnd::Finished { .. }) => Step::default(),
+            Some(ScriptEnd::Quit) => Step {
+                failed: false,
+                quit: true,
+            },
+        }
+    }
+
+    fn print_described(&mut self, result: Result<Described, Diagnostic>, locus: Locus<'_>) -> Step {
+        match result {
+            Ok(Described::Listing(listing)) => {
+                write_stdout(&describe::render(&listing, &self.settings.print));
+                Step::default()
+            }
+            Ok(Described::Nothing { message, failed }) => {
+                self.print_error_line(&message, locus);
+                Step {
+                    failed,
+                    quit: false,
+                }
+            }
+            Err(e) => {
+                self.print_diagnostic(&e, None, locus);
+                Step::failed()
+            }
+        }
+    }
+
+    /// A message from a backslash command, unless quiet.
+    fn say(&self, message: &str) {
+        if !self.settings.quiet {
+            write_stdout(message);
+        }
+    }
+
+    fn print_diagnostic(&self, diagnostic: &Diagnostic, statement: Option<&str>, locus: Locus<'_>) {
+        write_stderr(&with_locus(
+            &render_diagnostic(diagnostic, statement),
+            locus,
+        ));
+    }
+
+    /// A one-line message on standard error (psql's `pg_log_error` in terse mode).
+    fn print_error_line(&self, message: &str, locus: Locus<'_>) {
+        write_stderr(&with_locus(&format!("{message}\n"), locus));
+    }
+}
+
+/// psql's `psql:FILE:LINE: ` prefix, on the first line only.
+fn with_locus(text: &str, locus: Locus<'_>) -> String {
+    match locus.file {
+        Some(file) => format!("airlock:{file}:{}: {text}", locus.line),
+        None => text.to_owned(),
+    }
+}
+
+/// psql's `PrintTiming`: milliseconds, and from one second on also the clock form.
+pub fn timing_line(elapsed: Duration) -> String {
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        return format!("Time: {ms:.3} ms\n");
+    }
+    let total_seconds = ms / 1000.0;
+    let minutes = (total_seconds / 60.0).floor();
+    let seconds = total_seconds - 60.0 * minutes;
+    if minutes < 60.0 {
+        return format!("Time: {ms:.3} ms ({:02}:{seconds:06.3})\n", minutes as u64);
+    }
+    let hours = (minutes / 60.0).floor();
+    let minutes = minutes - 60.0 * hours;
+    if hours < 24.0 {
+        return format!(
+            "Time: {ms:.3} ms ({:02}:{:02}:{seconds:06.3})\n",
+            hours as u64, minutes as u64
+        );
+    }
+    let days = (hours / 24.0).floor();
+    let hours = hours - 24.0 * days;
+    format!(
+        "Time: {ms:.3} ms ({days:.0} d {:02}:{:02}:{seconds:06.3})\n",
+        hours as u64, minutes as u64
+    )
+}
+
+/// An I/O error as psql words it: the OS message without Rust's `(os error N)`.
+pub fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Writes to standard output. A closed pipe (`airlock … | head`) is not an error worth
+/// a panic; the output is simply dropped, as psql drops it.
+pub fn write_stdout(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Writes to standard error, after standard output is flushed so the two interleave in
+/// the order things happened.
+pub fn write_stderr(text: &str) {
+    let _ = io::stdout().lock().flush();
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timing_like_psql() {
+        assert_eq!(timing_line(Duration::from_micros(1234)), "Time: 1.234 ms\n");
+        assert_eq!(
+            timing_line(Duration::from_millis(61_500)),
+            "Time: 61500.000 ms (01:01.500)\n"
+        );
+        assert_eq!(
+            timing_line(Duration::from_secs(3 * 3600 + 2)),
+            "Time: 10802000.000 ms (03:00:02.000)\n"
+        );
+        assert_eq!(
+            timing_line(Duration::from_secs(86_400 + 1)),
+            "Time: 86401000.000 ms (1 d 00:00:01.000)\n"
+        );
+    }
+
+    #[test]
+    fn locus_prefixes_the_first_line() {
+        let locus = Locus {
+            file: Some("s.sql"),
+            line: 4,
+        };
+        assert_eq!(
+            with_locus("ERROR:  x\nLINE 1: y\n", locus),
+            "airlock:s.sql:4: ERROR:  x\nLINE 1: y\n"
+        );
+        assert_eq!(with_locus("ERROR:  x\n", Locus::NONE), "ERROR:  x\n");
+    }
+}
