@@ -11,7 +11,7 @@ use crate::args::{self, Action, Options, Parsed};
 use crate::diagnostic::render_diagnostic;
 use crate::repl;
 use crate::run::{
-    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Locus, Runner, ScriptEnd, Settings,
+    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, io_message,
     write_stderr, write_stdout,
 };
 
@@ -80,17 +80,14 @@ fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
                 };
                 (status, step.quit)
             }
-            Action::File(path) => match runner.run_file(
-                path,
-                Locus {
-                    file: None,
-                    line: 0,
-                },
-            ) {
-                None => (EXIT_FAILURE, false),
-                Some(ScriptEnd::Stopped) => (EXIT_USER, false),
-                Some(ScriptEnd::Finished { .. }) => (EXIT_SUCCESS, false),
-                Some(ScriptEnd::Quit) => (EXIT_SUCCESS, true),
+            Action::File(path) => match runner.run_file(path) {
+                Err(e) => {
+                    write_stderr(&format!("airlock: error: {path}: {}\n", io_message(&e)));
+                    (EXIT_FAILURE, false)
+                }
+                Ok(ScriptEnd::Stopped) => (EXIT_USER, false),
+                Ok(ScriptEnd::Finished { .. }) => (EXIT_SUCCESS, false),
+                Ok(ScriptEnd::Quit) => (EXIT_SUCCESS, true),
             },
         };
         if quit || (status != EXIT_SUCCESS && runner.settings.on_error_stop) {

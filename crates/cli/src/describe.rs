@@ -107,7 +107,7 @@ fn describe_connection(session: &mut Session, name: &str) -> Result<Option<Listi
         &format!(
             "SELECT c.id, c.type, a.access_key_id, ak.name, sk.name, a.session_token, st.name, \
                a.assume_role_arn, a.assume_role_session_name, a.endpoint, a.region, \
-               a.principal, a.external_id, a.example_trust_policy, c.created_at \
+               a.principal, a.external_id, a.example_trust_policy \
              FROM mz_connections c JOIN mz_aws_connections a ON a.id = c.id \
              LEFT JOIN mz_secrets ak ON ak.id = a.access_key_id_secret_id \
              LEFT JOIN mz_secrets sk ON sk.id = a.secret_access_key_secret_id \
@@ -134,8 +134,7 @@ fn describe_connection(session: &mut Session, name: &str) -> Result<Option<Listi
         principal,
         external_id,
         trust_policy,
-        created_at,
-    ]: [Option<String>; 15] = row
+    ]: [Option<String>; 14] = row
         .try_into()
         .map_err(|_| internal("connection row shape"))?;
 
@@ -164,7 +163,6 @@ fn describe_connection(session: &mut Session, name: &str) -> Result<Option<Listi
         );
         props.push("External ID", external_id);
     }
-    props.push("Created", created_at);
     if let Some(id) = &id {
         props.push("Last validation", last_validation(session, id)?);
     }

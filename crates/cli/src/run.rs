@@ -245,21 +245,17 @@ impl Runner {
         ScriptEnd::Finished { failed }
     }
 
-    /// Opens and runs a script file (`-` is standard input, named `<stdin>`). `None`
-    /// when the file cannot be opened (the error is printed).
-    pub fn run_file(&mut self, path: &str, locus: Locus<'_>) -> Option<ScriptEnd> {
+    /// Opens and runs a script file (`-` is standard input, named `<stdin>`). A file
+    /// that cannot be opened is the caller's to report: psql words it differently for
+    /// `-f` and `\\i`.
+    pub fn run_file(&mut self, path: &str) -> io::Result<ScriptEnd> {
         if path == "-" {
             let stdin = io::stdin();
             let mut reader = stdin.lock();
-            return Some(self.run_script(&mut reader, Some("<stdin>")));
+            return Ok(self.run_script(&mut reader, Some("<stdin>")));
         }
-        match File::open(path) {
-            Ok(file) => Some(self.run_script(&mut BufReader::new(file), Some(path))),
-            Err(e) => {
-                self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
-                None
-            }
-        }
+        let file = File::open(path)?;
+        Ok(self.run_script(&mut BufReader::new(file), Some(path)))
     }
 
     /// Parses and runs SQL text; returns the outcome and the history entry (the
@@ -374,12 +370,16 @@ impl Runner {
             return Step::failed();
         }
         self.include_depth += 1;
-        let end = self.run_file(path, locus);
+        let end = self.run_file(path);
         self.include_depth -= 1;
         match end {
-            None | Some(ScriptEnd::Stopped) => Step::failed(),
-            Some(ScriptEnd::Finished { .. }) => Step::default(),
-            Some(ScriptEnd::Quit) => Step {
+            Err(e) => {
+                self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
+                Step::failed()
+            }
+            Ok(ScriptEnd::Stopped) => Step::failed(),
+            Ok(ScriptEnd::Finished { .. }) => Step::default(),
+            Ok(ScriptEnd::Quit) => Step {
                 failed: false,
                 quit: true,
             },
