@@ -46,6 +46,14 @@ const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];
 /// Functions that reach outside the database.
 const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
 
+/// The largest string or blob a catalog query may build (`randomblob(1e9)` would
+/// otherwise allocate a gigabyte).
+pub const MAX_VALUE_BYTES: i32 = 16 << 20;
+
+/// The most result text a catalog query may return, so that a cross join of the views
+/// cannot exhaust memory before the deadline stops it.
+pub const MAX_RESULT_BYTES: usize = 64 << 20;
+
 /// How many virtual-machine steps run between checks of the query deadline.
 const PROGRESS_STEPS: i32 = 10_000;
 
@@ -108,6 +116,11 @@ impl QueryConnection {
             .ctx("opening the query connection")?;
         conn.pragma_update(None, "query_only", true)
             .ctx("opening the query connection")?;
+        conn.set_limit(
+            rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
+            MAX_VALUE_BYTES,
+        )
+        .ctx("opening the query connection")?;
 
         let denied = Arc::new(Mutex::new(None));
         let record = Arc::clone(&denied);
@@ -170,15 +183,27 @@ impl QueryConnection {
         let width = decl.len();
         let mut seen = vec![Seen::default(); width];
         let mut rows = Vec::new();
+        let mut bytes = 0usize;
         let mut cursor = stmt.query([])?;
         while let Some(row) = cursor.next()? {
             let mut values = Vec::with_capacity(width);
             for (i, seen) in seen.iter_mut().enumerate() {
                 let value = row.get_ref(i)?;
                 seen.note(value);
-                values.push(text(value));
+                let value = text(value);
+                bytes += value.as_ref().map_or(0, String::len) + 8;
+                values.push(value);
             }
             rows.push(values);
+            if bytes > MAX_RESULT_BYTES {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
+                    Some(format!(
+                        "catalog query result exceeds {} MiB",
+                        MAX_RESULT_BYTES >> 20
+                    )),
+                ));
+            }
         }
         let columns = decl
             .into_iter()
@@ -211,6 +236,16 @@ impl QueryConnection {
                 what: "writing the catalog".to_owned(),
             },
             Some(rusqlite::ErrorCode::OperationInterrupted) => CatalogError::QueryTimeout,
+            Some(rusqlite::ErrorCode::TooBig) => CatalogError::QueryFailed {
+                code: SqlState::ProgramLimitExceeded,
+                message: match e {
+                    rusqlite::Error::SqliteFailure(_, Some(msg)) => msg,
+                    _ => format!(
+                        "a catalog query value exceeds {} MiB",
+                        MAX_VALUE_BYTES >> 20
+                    ),
+                },
+            },
             _ => match e {
                 rusqlite::Error::MultipleStatement => CatalogError::QueryFailed {
                     code: SqlState::SyntaxError,

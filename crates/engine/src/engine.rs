@@ -13,6 +13,11 @@ use crate::error::ExecError;
 use crate::execute::{Executor, Step};
 use crate::response::{Response, StatementResult};
 
+/// The most text one [`Session::execute`] call accepts. The parser holds every token of
+/// its input at once (about 60 bytes a token), so this bounds its memory: 4 MiB of
+/// `(((…` is some 250 MB of tokens. Real statements are a few hundred bytes.
+pub const MAX_SCRIPT_BYTES: usize = 4 << 20;
+
 /// What the engine does with statements Airlock does not own (anything `sqlparser`
 /// parses that is not Airlock's dialect or a catalog query).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,6 +98,18 @@ impl Session {
     /// statements run in order until one fails. The result has one entry per statement
     /// run; only the last can be an error.
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult, Diagnostic>> {
+        if sql.len() > MAX_SCRIPT_BYTES {
+            return vec![Err(Diagnostic::error(
+                SqlState::ProgramLimitExceeded,
+                format!("statement text exceeds {} MiB", MAX_SCRIPT_BYTES >> 20),
+            )
+            .with_hint(
+                "Run large scripts statement by statement, e.g. with airlock -f FILE.",
+            ))];
+        }
+        if let Some(nul) = sql.find('\0') {
+            return vec![Err(nul_byte(sql, nul))];
+        }
         let statements = match airlock_parser::parse_statements(sql) {
             Ok(statements) => statements,
             Err(e) => return vec![Err(Diagnostic::from_error(&e))],
@@ -169,4 +186,18 @@ impl Session {
             _ => Ok(result),
         }
     }
+}
+
+/// PostgreSQL refuses NUL in text, whatever the client: so does Airlock, before parsing,
+/// so that no NUL reaches a name, a value or the catalog.
+fn nul_byte(sql: &str, at: usize) -> Diagnostic {
+    let before = &sql[..at];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    let mut d = Diagnostic::error(
+        SqlState::CharacterNotInRepertoire,
+        "invalid byte sequence for encoding \"UTF8\": 0x00",
+    );
+    d.position = Some(airlock_core::Position { line, column });
+    d
 }

@@ -37,6 +37,8 @@ pub enum PlanError {
     SetAndReset(AwsOptionName),
     #[error("identifier \"{0}…\" is too long")]
     NameTooLong(String),
+    #[error("{what} exceeds {MAX_VALUE_BYTES} bytes")]
+    ValueTooLong { what: String },
 
     // ---- settings -----------------------------------------------------------------------
     #[error("unrecognized configuration parameter \"{0}\"")]
@@ -62,6 +64,10 @@ pub enum PlanError {
 /// The longest name Airlock accepts, in bytes (PostgreSQL's NAMEDATALEN - 1).
 pub const MAX_NAME_BYTES: usize = 63;
 
+/// The longest secret value or option value Airlock accepts, in bytes. AWS credentials
+/// are far shorter (AWS Secrets Manager caps a secret at 64 KiB too).
+pub const MAX_VALUE_BYTES: usize = 64 << 10;
+
 impl SqlError for PlanError {
     fn code(&self) -> SqlState {
         use PlanError::*;
@@ -76,6 +82,7 @@ impl SqlError for PlanError {
             | InvalidOptionValue { .. }
             | InvalidParameterValue { .. } => SqlState::InvalidParameterValue,
             NameTooLong(_) => SqlState::NameTooLong,
+            ValueTooLong { .. } => SqlState::ProgramLimitExceeded,
             UnknownParameter(_) => SqlState::UndefinedObject,
             ReadOnlyParameter(_) => SqlState::CantChangeRuntimeParam,
             UnknownRelation(_) => SqlState::UndefinedTable,

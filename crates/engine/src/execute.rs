@@ -12,7 +12,7 @@ use airlock_parser::ast::{
     self, AlterConnectionAction, AwsOptionName, Ident, ObjectType, Statement, SystemVariable,
 };
 
-use crate::error::{ExecError, MAX_NAME_BYTES, PlanError, Result};
+use crate::error::{ExecError, MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError, Result};
 use crate::like::like;
 use crate::plan::aws::{SecretResolver, options_of, plan_aws};
 use crate::query;
@@ -163,6 +163,7 @@ impl Executor<'_> {
 
     fn create_secret(&mut self, s: ast::CreateSecret) -> Result<Response> {
         check_name(&s.name)?;
+        check_length("a secret value", s.value.expose_secret())?;
         let mut txn = self.catalog.begin()?;
         if let Some(existing) = txn.object_by_name(s.name.as_str())?
             && s.if_not_exists
@@ -176,6 +177,7 @@ impl Executor<'_> {
     }
 
     fn alter_secret(&mut self, s: ast::AlterSecret) -> Result<Response> {
+        check_length("a secret value", s.value.expose_secret())?;
         let mut txn = self.catalog.begin()?;
         let Some(secret) = lookup(&txn, &s.name, ObjectKind::Secret, s.if_exists)? else {
             self.notices
@@ -632,6 +634,16 @@ fn check_name(name: &Ident) -> Result<()> {
             end -= 1;
         }
         return Err(PlanError::NameTooLong(name.as_str()[..end].to_owned()).into());
+    }
+    Ok(())
+}
+
+fn check_length(what: &str, value: &str) -> Result<()> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(PlanError::ValueTooLong {
+            what: what.to_owned(),
+        }
+        .into());
     }
     Ok(())
 }

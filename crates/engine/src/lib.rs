@@ -33,6 +33,6 @@ pub use airlock_catalog as catalog;
 pub use airlock_core as core;
 pub use airlock_parser as parser;
 pub use aws_client::AwsSetup;
-pub use engine::{Engine, EngineConfig, ForeignStatements, Session};
-pub use error::{MAX_NAME_BYTES, PlanError};
+pub use engine::{Engine, EngineConfig, ForeignStatements, MAX_SCRIPT_BYTES, Session};
+pub use error::{MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError};
 pub use response::{Response, StatementResult};

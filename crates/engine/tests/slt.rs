@@ -6,6 +6,8 @@
 //! `AIRLOCK_REWRITE=1 cargo test -p airlock-engine --test slt` rewrites the expected
 //! output in place (review the diff).
 
+#[path = "common/dump.rs"]
+mod dump;
 #[path = "common/slt_db.rs"]
 mod slt_db;
 

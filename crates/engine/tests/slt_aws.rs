@@ -17,6 +17,8 @@
 //!
 //! `AIRLOCK_REWRITE=1 cargo test -p airlock-engine --test slt_aws` rewrites the files.
 
+#[path = "common/dump.rs"]
+mod dump;
 #[path = "common/slt_db.rs"]
 mod slt_db;
 

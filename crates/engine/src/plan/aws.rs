@@ -26,6 +26,18 @@ pub(crate) fn plan_aws(
     options: &[AwsOption],
     secrets: &mut dyn SecretResolver,
 ) -> Result<AwsConnection> {
+    // Values are bounded before anything looks at them.
+    for option in options {
+        if let OptionValue::String(value) = &option.value
+            && value.len() > crate::error::MAX_VALUE_BYTES
+        {
+            return Err(PlanError::ValueTooLong {
+                what: format!("the value of {}", option.name),
+            }
+            .into());
+        }
+    }
+
     // Rule 1: each option at most once.
     let mut by_name: BTreeMap<AwsOptionName, &OptionValue> = BTreeMap::new();
     for option in options {

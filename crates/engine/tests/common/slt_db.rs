@@ -73,36 +73,8 @@ impl AirlockDb {
         }
     }
 
-    /// Every row of every table in the catalog file, as text, table by table.
     fn dump(&self) -> Vec<(String, Vec<String>)> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open catalog read-only");
-        let mut tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .expect("list tables");
-        tables.retain(|t| !t.starts_with("sqlite_"));
-        tables
-            .into_iter()
-            .map(|table| {
-                let mut stmt = conn
-                    .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-                    .expect("select");
-                let n = stmt.column_count();
-                let mut rows = stmt.query([]).expect("query");
-                let mut lines = Vec::new();
-                while let Some(row) = rows.next().expect("row") {
-                    let values: Vec<String> = (0..n)
-                        .map(|i| format!("{:?}", row.get_ref(i).expect("value")))
-                        .collect();
-                    lines.push(values.join(" | "));
-                }
-                (table, lines)
-            })
-            .collect()
+        crate::dump::dump(&self.path)
     }
 }
 
