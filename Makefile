@@ -31,9 +31,9 @@ fmt:
 bench:
 	$(CARGO) bench --workspace
 
-# `make fuzz TARGET=parse SECONDS=600` — needs `cargo install cargo-fuzz` and nightly.
+# `make fuzz TARGET=parse SECONDS=600` (or TARGET=execute) — needs `cargo install cargo-fuzz` and a nightly toolchain.
 fuzz:
-	cd fuzz && $(CARGO) fuzz run $(or $(TARGET),parse) -- -max_total_time=$(or $(SECONDS),60)
+	cd fuzz && $(CARGO) +nightly fuzz run $(or $(TARGET),parse) -- -max_total_time=$(or $(SECONDS),60)
 
 doc:
 	$(CARGO) doc --workspace --no-deps
