@@ -183,7 +183,7 @@ fn crash_statement(r: usize, n: usize) -> (String, &'static str) {
             format!("CREATE SECRET {s} AS 'value-{r}-{g}';"),
             "CREATE SECRET",
         ),
-        1 if g % 2 == 0 => (
+        1 if g.is_multiple_of(2) => (
             format!(
                 "CREATE CONNECTION {c} TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', \
                  SECRET ACCESS KEY = SECRET {s}, REGION = 'us-east-1');"
@@ -425,7 +425,7 @@ fn concurrent_script(p: usize) -> String {
     for g in 0..100 {
         let (s, c) = (format!("s_{p}_{g}"), format!("c_{p}_{g}"));
         sql += &format!("CREATE SECRET {s} AS 'value-{p}-{g}';\n");
-        if g % 2 == 0 {
+        if g.is_multiple_of(2) {
             sql += &format!(
                 "CREATE CONNECTION {c} TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', \
                  SECRET ACCESS KEY = SECRET {s});\n"
