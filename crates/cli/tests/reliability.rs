@@ -422,7 +422,7 @@ fn sigkill_while_creating_the_catalog_leaves_a_usable_or_refused_file() {
 /// One process's script for the concurrency test: 100 groups of five statements.
 fn concurrent_script(p: usize) -> String {
     let mut sql = String::new();
-    for g in 0..100 {
+    for g in 0..100usize {
         let (s, c) = (format!("s_{p}_{g}"), format!("c_{p}_{g}"));
         sql += &format!("CREATE SECRET {s} AS 'value-{p}-{g}';\n");
         if g.is_multiple_of(2) {
