@@ -391,4 +391,23 @@ mod tests {
              LINE 1: SELECT a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a,...\n               ^\n"
         );
     }
+
+    #[test]
+    fn literals_of_non_queries_are_masked_and_the_caret_follows() {
+        let mut d = Diagnostic::error(SqlState::SyntaxError, "Expected: AS or =, found: 'k-1'");
+        d.position = Some(Position { line: 2, column: 3 });
+        assert_eq!(
+            render_diagnostic(&d, Some("CREATE SECRET s\n  'k-1' x")),
+            "ERROR:  Expected: AS or =, found: '<REDACTED>'\n\
+             LINE 2:   '<REDACTED>' x\n\
+             \x20         ^\n"
+        );
+        // Queries are echoed as psql echoes them.
+        let mut d = Diagnostic::error(SqlState::SyntaxError, "boom");
+        d.position = Some(Position { line: 1, column: 8 });
+        assert_eq!(
+            render_diagnostic(&d, Some("SELECT 'v' x y")),
+            "ERROR:  boom\nLINE 1: SELECT 'v' x y\n               ^\n"
+        );
+    }
 }
