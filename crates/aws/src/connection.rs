@@ -72,6 +72,22 @@ impl AssumeRoleTarget {
     }
 }
 
+impl AccessKey {
+    /// The keys as the SDK's static credentials: the one place their values leave
+    /// `SecretString`, to sign requests.
+    pub(crate) fn credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.expose_secret().to_owned(),
+            self.session_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+            None,
+            "airlock-connection",
+        )
+    }
+}
+
 impl ResolvedConnection {
     /// Builds the resolved form of a planned connection: `read_secret` is asked for each
     /// secret the connection references (and only those), `external_id` is the

@@ -9,7 +9,7 @@
 use airlock_core::{Diagnostic, SqlError, SqlState};
 use aws_config::SdkConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_sts::config::{Credentials, IdentityCache, SharedCredentialsProvider};
+use aws_sdk_sts::config::{IdentityCache, SharedCredentialsProvider};
 
 use crate::config::AwsConfig;
 use crate::connection::{ResolvedAuth, ResolvedConnection};
@@ -65,15 +65,7 @@ pub async fn sdk_config(
     }
     let conn_config = builder.build();
     let provider = match &conn.auth {
-        ResolvedAuth::AccessKey(key) => SharedCredentialsProvider::new(Credentials::new(
-            key.access_key_id.clone(),
-            key.secret_access_key.expose_secret().to_owned(),
-            key.session_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
-            None,
-            "airlock-connection",
-        )),
+        ResolvedAuth::AccessKey(key) => SharedCredentialsProvider::new(key.credentials()),
         ResolvedAuth::AssumeRole(target) => {
             let (acting, _) =
                 identity::resolve(&base, principal)

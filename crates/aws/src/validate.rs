@@ -406,15 +406,7 @@ async fn validate_access_key(
     conn: &ResolvedConnection,
     key: &AccessKey,
 ) -> ValidationReport {
-    let credentials = Credentials::new(
-        key.access_key_id.clone(),
-        key.secret_access_key.expose_secret().to_owned(),
-        key.session_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned()),
-        None,
-        "airlock-connection",
-    );
+    let credentials = key.credentials();
     let client = clients.for_connection(conn);
     let result = sts::caller_identity(&Signed {
         client: &client,
