@@ -49,10 +49,30 @@ impl ParseError {
             ParserError::TokenizerError(text) | ParserError::ParserError(text) => text,
         };
         match split_location(&text) {
-            Some((message, position)) => ParseError::new(message, Some(position)),
-            None => ParseError::new(text, Some(end)),
+            Some((message, position)) => ParseError::new(redact_found(message), Some(position)),
+            None => ParseError::new(redact_found(&text), Some(end)),
         }
     }
+}
+
+/// sqlparser's own messages quote the token they found (`found: 'hunter2'`); a string
+/// literal's text may be a secret value, so it is named instead, as Airlock's own
+/// messages do.
+fn redact_found(message: &str) -> String {
+    const FOUND: &str = ", found: ";
+    if let Some(at) = message.find(FOUND) {
+        let found = &message[at + FOUND.len()..];
+        let quoted = [
+            "'", "\"", "$", "E'", "e'", "N'", "n'", "X'", "x'", "B'", "b'", "U&'", "u&'", "R'",
+            "r'",
+        ]
+        .iter()
+        .any(|p| found.starts_with(p));
+        if quoted {
+            return format!("{}{FOUND}a string literal", &message[..at]);
+        }
+    }
+    message.to_owned()
 }
 
 /// Splits `message at Line: l, Column: c` into its parts.
@@ -102,6 +122,16 @@ mod tests {
             end,
         );
         assert_eq!(e.position, Some(end));
+        let e = ParseError::from_sqlparser(
+            ParserError::ParserError(
+                "Expected: end of statement, found: 'hunter2' at Line: 1, Column: 9".into(),
+            ),
+            end,
+        );
+        assert_eq!(
+            e.message,
+            "Expected: end of statement, found: a string literal"
+        );
         let e = ParseError::from_sqlparser(ParserError::RecursionLimitExceeded, end);
         assert_eq!(e.code(), SqlState::StatementTooComplex);
     }

@@ -204,8 +204,13 @@ impl<'a> AirlockParser<'a> {
             let found = self.parser.peek_token();
             let position = self.position_of(&found);
             return Err(Failure::Rich(
-                ParseError::new(format!("Expected: AWS, found: {found}"), Some(position))
-                    .with_hint("Airlock manages AWS connections only: CREATE CONNECTION name TO AWS (...)."),
+                ParseError::new(
+                    format!("Expected: AWS, found: {}", found_text(&found)),
+                    Some(position),
+                )
+                .with_hint(
+                    "Airlock manages AWS connections only: CREATE CONNECTION name TO AWS (...).",
+                ),
             ));
         }
         self.parser.expect_token(&Token::LParen)?;
@@ -426,7 +431,10 @@ impl<'a> AirlockParser<'a> {
         let valid = AwsOptionName::ALL.map(AwsOptionName::as_str).join(", ");
         if found.is_empty() {
             return Err(Failure::Rich(ParseError::new(
-                format!("Expected: an AWS connection option ({valid}), found: {start}"),
+                format!(
+                    "Expected: an AWS connection option ({valid}), found: {}",
+                    found_text(&start)
+                ),
                 Some(position),
             )));
         }
@@ -573,9 +581,44 @@ impl From<ParserError> for Failure {
 /// sqlparser's `Expected: X, found: Y at Line: l, Column: c`.
 fn expected_err(what: &str, found: &TokenWithSpan) -> ParserError {
     ParserError::ParserError(format!(
-        "Expected: {what}, found: {found}{}",
+        "Expected: {what}, found: {}{}",
+        found_text(found),
         found.span.start
     ))
+}
+
+/// How an error names the token it found. A string literal is named, not quoted: its
+/// text may be a secret value (`CREATE SECRET s 'hunter2'` is missing its `AS`), and
+/// errors travel to logs and terminals.
+pub(crate) fn found_text(found: &TokenWithSpan) -> String {
+    if is_literal_token(&found.token) {
+        "a string literal".to_owned()
+    } else {
+        found.to_string()
+    }
+}
+
+fn is_literal_token(token: &Token) -> bool {
+    matches!(
+        token,
+        Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::TripleSingleQuotedString(_)
+            | Token::TripleDoubleQuotedString(_)
+            | Token::DollarQuotedString(_)
+            | Token::SingleQuotedByteStringLiteral(_)
+            | Token::DoubleQuotedByteStringLiteral(_)
+            | Token::TripleSingleQuotedByteStringLiteral(_)
+            | Token::TripleDoubleQuotedByteStringLiteral(_)
+            | Token::SingleQuotedRawStringLiteral(_)
+            | Token::DoubleQuotedRawStringLiteral(_)
+            | Token::TripleSingleQuotedRawStringLiteral(_)
+            | Token::TripleDoubleQuotedRawStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::UnicodeStringLiteral(_)
+            | Token::HexStringLiteral(_)
+    )
 }
 
 fn is_string_token(token: &Token) -> bool {

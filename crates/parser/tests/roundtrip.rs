@@ -293,3 +293,17 @@ fn debug_output_never_holds_values() {
     let redacted: String = stmts.iter().map(Statement::to_redacted_string).collect();
     assert!(!redacted.contains("canary"), "{redacted}");
 }
+
+#[test]
+fn syntax_errors_never_quote_string_literals() {
+    for sql in [
+        "CREATE SECRET s 'canary-5'",
+        "CREATE SECRET s AS 'canary-5' extra",
+        "CREATE CONNECTION c TO AWS ('canary-5')",
+        "CREATE ROLE r PASSWORD 'canary-5' 'canary-5'",
+        "SELECT 1 'canary-5' 'canary-5'",
+    ] {
+        let err = parse_statements(sql).unwrap_err();
+        assert!(!err.message.contains("canary"), "{sql}: {}", err.message);
+    }
+}
