@@ -3,8 +3,8 @@
 
 use airlock_aws::{ResolvedConnection, Status, ValidationReport};
 use airlock_catalog::{
-    Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind, ObjectRef, Txn, Validation,
-    ValidationStatus,
+    Catalog, CatalogError, ConnectionEntry, DropBehavior, NewConnection, ObjectKind, ObjectRef,
+    Txn, Validation, ValidationStatus,
 };
 use airlock_core::aws::{AwsConnection, IamArn};
 use airlock_core::{Column, ColumnType, ConnectionId, Diagnostic, Rows, SecretId};
@@ -311,14 +311,20 @@ impl Executor<'_> {
         &self,
         name: &Ident,
     ) -> Result<(ConnectionId, ResolvedConnection, Option<String>)> {
-        let Some(entry) = self.catalog.connection_by_name(name.as_str())? else {
-            return Err(match self.catalog.object_by_name(name.as_str())? {
-                Some(other) => wrong_kind(&other, ObjectKind::Connection),
-                None => unknown(ObjectKind::Connection, name),
-            });
-        };
+        let entry = self.connection_named(name)?;
         let principal = self.catalog.settings()?.aws_principal;
         Ok((entry.id, self.resolve(&entry.aws, entry.id)?, principal))
+    }
+
+    /// Connection `name`, or the error for a missing name or another kind of object.
+    fn connection_named(&self, name: &Ident) -> Result<ConnectionEntry> {
+        match self.catalog.connection_by_name(name.as_str())? {
+            Some(entry) => Ok(entry),
+            None => Err(match self.catalog.object_by_name(name.as_str())? {
+                Some(other) => wrong_kind(&other, ObjectKind::Connection),
+                None => unknown(ObjectKind::Connection, name),
+            }),
+        }
     }
 
     // ---- both kinds ---------------------------------------------------------------------
@@ -439,15 +445,7 @@ impl Executor<'_> {
     }
 
     fn show_create(&mut self, s: ast::ShowCreateConnection) -> Result<Response> {
-        let entry = match self.catalog.connection_by_name(s.name.as_str())? {
-            Some(entry) => entry,
-            None => {
-                return Err(match self.catalog.object_by_name(s.name.as_str())? {
-                    Some(other) => wrong_kind(&other, ObjectKind::Connection),
-                    None => unknown(ObjectKind::Connection, &s.name),
-                });
-            }
-        };
+        let entry = self.connection_named(&s.name)?;
         let sql = if s.redacted {
             entry.redacted_create_sql
         } else {
