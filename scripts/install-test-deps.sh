@@ -13,15 +13,18 @@ fi
 
 # The ministack STS/IAM emulator (PyPI), for crates/aws/tests and benches: the real
 # aws-sdk-sts against an emulator that checks SigV4 signatures and evaluates trust
-# policies. Pinned, so that a new release cannot change what the tests prove.
+# policies. Pinned, so that a new release cannot change what the tests prove. It goes into
+# a virtual environment of the project's own, never into the system Python (whose botocore
+# an installed awscli depends on); crates/testkit finds it there, or at $PYTHON.
 MINISTACK_VERSION=1.5.33
-if ! python3 -c "import importlib.metadata as m, ministack; assert m.version('ministack') == '${MINISTACK_VERSION}'" 2>/dev/null; then
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip
+VENV="${AIRLOCK_TEST_VENV:-$(cd "$(dirname "$0")/.." && pwd)/target/test-venv}"
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, ministack; assert m.version('ministack') == '${MINISTACK_VERSION}'" 2>/dev/null; then
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
     fi
-    # A Debian system Python refuses plain `pip install` (PEP 668); retry as it says.
-    python3 -m pip install --quiet "ministack==${MINISTACK_VERSION}" \
-        || python3 -m pip install --quiet --break-system-packages "ministack==${MINISTACK_VERSION}"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "ministack==${MINISTACK_VERSION}"
 fi
 
 # sqlite3, the SQLite shell (Debian's package), for crates/cli/benches/startup.rs: the

@@ -9,9 +9,10 @@
 //! A small Python watchdog owns the emulator and stops it when its standard input closes,
 //! which happens when the test process exits for any reason — so a shared emulator held
 //! in a `static` (which is never dropped) does not outlive the tests.
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,11 +50,22 @@ pub struct Ministack {
     pub endpoint: String,
     watchdog: Child,
     stdin: Option<ChildStdin>,
-    log: PathBuf,
+    /// The emulator's output: a file already unlinked, so that nothing is left behind
+    /// however the test process ends.
+    log: File,
 }
 
+/// The Python that runs the emulator: `$PYTHON`, else the virtual environment that
+/// `make test-deps` creates under the workspace's `target/`, else `python3`.
 fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
+    if let Ok(python) = std::env::var("PYTHON") {
+        return python;
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-venv/bin/python");
+    if venv.exists() {
+        return venv.to_string_lossy().into_owned();
+    }
+    "python3".to_owned()
 }
 
 fn free_port() -> u16 {
@@ -92,11 +104,15 @@ impl Ministack {
 
     fn try_start() -> Result<Ministack, String> {
         let port = free_port();
-        let log = std::env::temp_dir().join(format!(
+        let path = std::env::temp_dir().join(format!(
             "airlock-ministack-{}-{port}.log",
             std::process::id()
         ));
-        let log_file = std::fs::File::create(&log).expect("cannot create the emulator log");
+        let log_file = File::create(&path).expect("cannot create the emulator log");
+        let log = File::open(&path).expect("cannot reopen the emulator log");
+        // Unlinked at once: the emulator writes and we read through open handles, and no
+        // file outlives the test process (the shared emulator's `Drop` never runs).
+        let _ = std::fs::remove_file(&path);
         let watchdog = Command::new(python())
             .args(["-c", WATCHDOG])
             .env("AUTH", "true")
@@ -140,7 +156,11 @@ impl Ministack {
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let mut text = String::new();
+        let mut log = &self.log;
+        let _ = log.seek(SeekFrom::Start(0));
+        let _ = log.read_to_string(&mut text);
+        text
     }
 
     /// Airlock's own identity: the emulator's root credentials, the emulator as endpoint
@@ -172,7 +192,6 @@ impl Drop for Ministack {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.watchdog.try_wait() {
-                let _ = std::fs::remove_file(&self.log);
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
