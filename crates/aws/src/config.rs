@@ -7,7 +7,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 
-/// The default limit for one AWS call, retries included (SPEC §5).
+/// The default limit for one AWS call, retries included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default number of attempts per call: the first one plus two retries.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -31,8 +31,17 @@ pub struct AwsConfig {
 
 impl AwsConfig {
     /// Settings around an explicit base configuration, with the default timeout and
-    /// retries.
+    /// retries. A configuration without an HTTP client gets Airlock's
+    /// ([`crate::https_client`]).
     pub fn new(sdk_config: SdkConfig) -> Self {
+        let sdk_config = if sdk_config.http_client().is_some() {
+            sdk_config
+        } else {
+            sdk_config
+                .to_builder()
+                .http_client(crate::https_client())
+                .build()
+        };
         AwsConfig {
             sdk_config,
             timeout: DEFAULT_TIMEOUT,
@@ -42,7 +51,12 @@ impl AwsConfig {
 
     /// Airlock's identity from the AWS default chain.
     pub async fn from_env() -> Self {
-        AwsConfig::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
+        AwsConfig::new(
+            aws_config::defaults(BehaviorVersion::latest())
+                .http_client(crate::https_client())
+                .load()
+                .await,
+        )
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {

@@ -29,6 +29,7 @@
 mod config;
 mod connection;
 mod credentials;
+mod http;
 mod identity;
 mod report;
 mod sts;
@@ -39,6 +40,7 @@ pub use connection::{
     AccessKey, AssumeRoleTarget, DEFAULT_SESSION_NAME, ResolvedAuth, ResolvedConnection,
 };
 pub use credentials::{CredentialsError, sdk_config};
+pub use http::https_client;
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
 pub use sts::CallError;

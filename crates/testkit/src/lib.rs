@@ -68,6 +68,15 @@ fn python() -> String {
     "python3".to_owned()
 }
 
+/// The HTTP client Airlock itself uses (`airlock_aws::https_client`, which this crate
+/// cannot name without a dependency cycle): rustls on ring.
+fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -173,6 +182,7 @@ impl Ministack {
     /// A base configuration with other credentials.
     pub async fn config_with(&self, credentials: Credentials) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
@@ -376,6 +386,7 @@ pub fn offline_sdk_config() -> SdkConfig {
                 .expect("runtime")
                 .block_on(
                     aws_config::defaults(BehaviorVersion::latest())
+                        .http_client(http_client())
                         .region(Region::new(REGION))
                         .endpoint_url(endpoint)
                         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
