@@ -95,12 +95,15 @@ HINT:  Pass statements that hold secret values with -f FILE or on standard input
 /// one's, and under `ON_ERROR_STOP` the first failure ends the run.
 fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
     let mut status = EXIT_SUCCESS;
+    let mut warned = false;
     for action in actions {
         let quit;
         (status, quit) = match action {
             Action::Command(text) => {
-                if holds_secret_value(text) {
+                if !warned && holds_secret_value(text) {
+                    // Once: the arguments were public from the start.
                     write_stderr(ARGV_SECRET_WARNING);
+                    warned = true;
                 }
                 let step = runner.run_command_string(text);
                 let status = if step.failed {
