@@ -24,3 +24,30 @@ pub fn no_core_dumps() {
         let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
     }
 }
+
+/// Whether the kernel would dump this process's memory (`PR_GET_DUMPABLE`); `true` where
+/// it cannot be asked.
+pub fn is_dumpable() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{DumpableBehavior, dumpable_behavior};
+        !matches!(dumpable_behavior(), Ok(DumpableBehavior::NotDumpable))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
+/// `RLIMIT_CORE` as (soft, hard); `None` for unlimited or where it cannot be read.
+pub fn core_limit() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        Some((limit.current?, limit.maximum?))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
