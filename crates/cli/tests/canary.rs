@@ -422,7 +422,11 @@ fn error_excerpts_never_echo_secret_values() {
         let printed: Vec<&str> = screen
             .lines()
             .map(str::trim)
-            .filter(|l| ["ERROR:", "LINE ", "HINT:", "DETAIL:"].iter().any(|p| l.starts_with(p)))
+            .filter(|l| {
+                ["ERROR:", "LINE ", "HINT:", "DETAIL:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
             .collect();
         assert!(!printed.is_empty(), "{sql}: {screen}");
         for canary in &canaries {

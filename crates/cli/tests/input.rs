@@ -43,7 +43,12 @@ fn text(bytes: &[u8]) -> String {
 /// The names of the secrets in the catalog, through the shell.
 fn secrets(dir: &Path) -> String {
     let out = run(
-        airlock(dir).args(["-A", "-t", "-c", "SELECT name FROM mz_secrets ORDER BY name"]),
+        airlock(dir).args([
+            "-A",
+            "-t",
+            "-c",
+            "SELECT name FROM mz_secrets ORDER BY name",
+        ]),
         b"",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -60,7 +65,8 @@ fn nul_bytes_from_files_and_stdin_are_refused() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(
-        err.matches("invalid byte sequence for encoding \"UTF8\": 0x00").count(),
+        err.matches("invalid byte sequence for encoding \"UTF8\": 0x00")
+            .count(),
         2,
         "{err}"
     );
@@ -92,11 +98,16 @@ fn invalid_utf8_is_refused_not_replaced() {
         assert!(!err.contains('\u{fffd}'), "{label}: {err}");
     }
     let out = run(
-        airlock(dir.path()).args(["-v", "ON_ERROR_STOP=1", "-f"]).arg(&file),
+        airlock(dir.path())
+            .args(["-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(&file),
         b"",
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).starts_with(&format!("airlock:{}:1: ERROR:  invalid byte", file.display())));
+    assert!(text(&out.stderr).starts_with(&format!(
+        "airlock:{}:1: ERROR:  invalid byte",
+        file.display()
+    )));
     // The bad statement never ran; the good one did, its value intact.
     assert_eq!(secrets(dir.path()), "good\n");
 }
@@ -123,8 +134,14 @@ fn huge_statements_are_refused_with_bounded_memory() {
     let (out, took) = bounded_run(airlock(dir.path()).arg("-f").arg(&file), b"");
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("ERROR:  statement text exceeds 4 MiB"), "{err}");
-    assert!(err.starts_with(&format!("airlock:{}:", file.display())), "{err}");
+    assert!(
+        err.contains("ERROR:  statement text exceeds 4 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with(&format!("airlock:{}:", file.display())),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(60), "{took:?}");
     let (out, _) = bounded_run(&mut airlock(dir.path()), big.as_bytes());
     assert_eq!(out.status.code(), Some(1));
@@ -137,7 +154,9 @@ fn huge_statements_are_refused_with_bounded_memory() {
         .and_then(|f| f.set_len(2 << 30))
         .expect("sparse file");
     let (out, took) = bounded_run(
-        airlock(dir.path()).args(["-v", "ON_ERROR_STOP=1", "-f"]).arg(&sparse),
+        airlock(dir.path())
+            .args(["-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(&sparse),
         b"",
     );
     let err = text(&out.stderr);
@@ -172,7 +191,11 @@ fn read_errors_fail_with_the_file_prefix() {
         b"",
     );
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(text(&out.stdout), "", "ON_ERROR_STOP stops at the read error");
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "ON_ERROR_STOP stops at the read error"
+    );
     // `\i` of a directory fails like `\i` of a missing file: the script goes on, and
     // stops under ON_ERROR_STOP.
     let outer = dir.path().join("outer.sql");
@@ -182,7 +205,9 @@ fn read_errors_fail_with_the_file_prefix() {
     assert!(text(&out.stderr).contains("could not read from input file: Is a directory"));
     assert!(text(&out.stdout).contains(" 2\n"));
     let out = run(
-        airlock(dir.path()).args(["-v", "ON_ERROR_STOP=1", "-f"]).arg(&outer),
+        airlock(dir.path())
+            .args(["-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(&outer),
         b"",
     );
     assert_eq!(out.status.code(), Some(3));
@@ -193,12 +218,18 @@ fn read_errors_fail_with_the_file_prefix() {
 fn secrets_in_argv_are_warned_about() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = run(
-        airlock(dir.path()).args(["-c", "create secret s as 'v'", "-c", "ALTER SECRET s AS 'w'"]),
+        airlock(dir.path()).args([
+            "-c",
+            "create secret s as 'v'",
+            "-c",
+            "ALTER SECRET s AS 'w'",
+        ]),
         b"",
     );
     let err = text(&out.stderr);
     assert_eq!(
-        err.matches("WARNING:  a secret value given with -c is visible").count(),
+        err.matches("WARNING:  a secret value given with -c is visible")
+            .count(),
         1,
         "{err}"
     );
@@ -261,7 +292,9 @@ fn the_process_leaves_no_core_dump() {
 
 #[cfg(target_os = "linux")]
 fn core_limit(limits: &str) -> Option<(&str, &str)> {
-    let line = limits.lines().find(|l| l.starts_with("Max core file size"))?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))?;
     let mut fields = line["Max core file size".len()..].split_whitespace();
     Some((fields.next()?, fields.next()?))
 }

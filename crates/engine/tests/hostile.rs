@@ -396,7 +396,10 @@ fn injection_stays_inside_values() {
 fn chains(links: usize) -> Vec<String> {
     vec![
         format!("SELECT 1{}", "+1".repeat(links)),
-        format!("SELECT * FROM mz_connections WHERE true{}", " AND true".repeat(links)),
+        format!(
+            "SELECT * FROM mz_connections WHERE true{}",
+            " AND true".repeat(links)
+        ),
         format!("SELECT 'a'{}", " || 'a'".repeat(links)),
         format!("SELECT 1{}", "::text".repeat(links)),
         format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(links)),
@@ -436,7 +439,11 @@ fn the_engine_runs_on_a_2_mib_thread() {
                 format!("SELECT {}1", "NOT ".repeat(100_000)),
             ] {
                 let results = session.execute(&sql);
-                let e = results.last().expect("a result").as_ref().expect_err("deep");
+                let e = results
+                    .last()
+                    .expect("a result")
+                    .as_ref()
+                    .expect_err("deep");
                 assert_eq!(e.code, SqlState::StatementTooComplex);
             }
             assert_eq!(dump::dump(&path), before);
@@ -445,7 +452,10 @@ fn the_engine_runs_on_a_2_mib_thread() {
             let max = airlock_engine::parser::MAX_EXPRESSION_DEPTH;
             let accepted = [
                 format!("SELECT 1{}", "+1".repeat(max - 1)),
-                format!("SELECT 1 AS x FROM mz_connections WHERE true{}", " AND true".repeat(max - 1)),
+                format!(
+                    "SELECT 1 AS x FROM mz_connections WHERE true{}",
+                    " AND true".repeat(max - 1)
+                ),
                 format!("SELECT 'a'{}", " || 'a'".repeat(max - 1)),
                 format!("SELECT 1{}", "::text".repeat(max - 1)),
                 format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(max / 4 - 1)),
@@ -488,7 +498,10 @@ fn execute_statement_checks_what_execute_checks() {
     };
     for (statement, code) in [
         (create("nul\0name", "v"), SqlState::CharacterNotInRepertoire),
-        (create("n", "nul\0value"), SqlState::CharacterNotInRepertoire),
+        (
+            create("n", "nul\0value"),
+            SqlState::CharacterNotInRepertoire,
+        ),
         (create("admin\u{202e}txt", "v"), SqlState::InvalidName),
         (create("a\u{2066}b", "v"), SqlState::InvalidName),
     ] {

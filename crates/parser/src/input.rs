@@ -345,9 +345,18 @@ mod tests {
     fn long_flat_chains_are_refused_before_parsing() {
         let too_complex = Some(SqlState::StatementTooComplex);
         assert_eq!(code(&format!("SELECT 1{}", "+1".repeat(8000))), too_complex);
-        assert_eq!(code(&format!("SELECT true{}", " AND true".repeat(3000))), too_complex);
-        assert_eq!(code(&format!("SELECT 'a'{}", " || 'a'".repeat(3000))), too_complex);
-        assert_eq!(code(&format!("SELECT 1{}", "::text".repeat(3000))), too_complex);
+        assert_eq!(
+            code(&format!("SELECT true{}", " AND true".repeat(3000))),
+            too_complex
+        );
+        assert_eq!(
+            code(&format!("SELECT 'a'{}", " || 'a'".repeat(3000))),
+            too_complex
+        );
+        assert_eq!(
+            code(&format!("SELECT 1{}", "::text".repeat(3000))),
+            too_complex
+        );
         assert_eq!(
             code(&format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(3000))),
             too_complex
@@ -364,7 +373,10 @@ mod tests {
     #[test]
     fn real_statements_are_far_below_the_bound() {
         let conditions: Vec<String> = (0..60).map(|i| format!("name = 'n{i}'")).collect();
-        let sql = format!("SELECT * FROM mz_connections WHERE {}", conditions.join(" AND "));
+        let sql = format!(
+            "SELECT * FROM mz_connections WHERE {}",
+            conditions.join(" AND ")
+        );
         assert_eq!(code(&sql), None);
         // Lists do not deepen the tree: thousands of items are fine.
         let list: Vec<String> = (0..5000).map(|i| format!("-{i}")).collect();
@@ -399,13 +411,18 @@ mod tests {
         );
         assert_eq!(e.code, SqlState::CharacterNotInRepertoire);
         let e = check_utf8(b"x\xff").unwrap_err();
-        assert_eq!(e.message, "invalid byte sequence for encoding \"UTF8\": 0xff");
+        assert_eq!(
+            e.message,
+            "invalid byte sequence for encoding \"UTF8\": 0xff"
+        );
     }
 
     #[test]
     fn bidi_controls_are_found() {
         assert_eq!(bidi_control("plain"), None);
-        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{061c}'] {
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{061c}',
+        ] {
             assert_eq!(bidi_control(&format!("a{c}b")), Some(c));
         }
         assert_eq!(bidi_control("naïve"), None);

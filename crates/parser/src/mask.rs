@@ -96,7 +96,13 @@ pub fn mask_statement(text: &str) -> Masked {
     let spans: Vec<(usize, usize, &Token)> = tokens
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-        .map(|t| (lines.offset(t.span.start), lines.offset(t.span.end), &t.token))
+        .map(|t| {
+            (
+                lines.offset(t.span.start),
+                lines.offset(t.span.end),
+                &t.token,
+            )
+        })
         .collect();
     if tail == text.len() && is_one_query(&spans) {
         return unmasked(text);
@@ -179,9 +185,7 @@ fn is_one_query(spans: &[(usize, usize, &Token)]) -> bool {
 /// In `CREATE SECRET … name AS|= value` or `ALTER SECRET name AS|= value`, the index of
 /// the first token after `AS` or `=`.
 fn secret_value_start(statement: &[(usize, usize, &Token)]) -> Option<usize> {
-    let word = |i: usize, k: Keyword| {
-        matches!(statement.get(i), Some((_, _, Token::Word(w))) if w.quote_style.is_none() && w.keyword == k)
-    };
+    let word = |i: usize, k: Keyword| matches!(statement.get(i), Some((_, _, Token::Word(w))) if w.quote_style.is_none() && w.keyword == k);
     if !(word(0, Keyword::CREATE) || word(0, Keyword::ALTER)) || !word(1, Keyword::SECRET) {
         return None;
     }

@@ -82,7 +82,9 @@ impl<'a> AirlockParser<'a> {
         let tokens = Tokenizer::new(&DIALECT, sql)
             .with_unescape(true)
             .tokenize_with_location()
-            .map_err(|e| ParseError::from_sqlparser(ParserError::TokenizerError(e.to_string()), end))?;
+            .map_err(|e| {
+                ParseError::from_sqlparser(ParserError::TokenizerError(e.to_string()), end)
+            })?;
         check_complexity(&tokens, end)?;
         let parser = Parser::new(&DIALECT)
             .with_recursion_limit(RECURSION_LIMIT)
@@ -543,7 +545,10 @@ impl<'a> AirlockParser<'a> {
         }
         // Reported with its hint by `parse_statement`.
         self.pending = Some(error);
-        Err(ParserError::ParserError(format!("{message}{}", found.span.start)))
+        Err(ParserError::ParserError(format!(
+            "{message}{}",
+            found.span.start
+        )))
     }
 
     /// A string literal: `'...'`, `E'...'` or a dollar-quoted string.

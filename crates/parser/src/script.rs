@@ -137,7 +137,11 @@ impl<'a> LineIndex<'a> {
         };
         let line_start = self.starts[line];
         let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
-        let line_end = self.starts.get(line + 1).copied().unwrap_or(self.text.len());
+        let line_end = self
+            .starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         if self.ascii[line] && column < line_end - line_start {
             return line_start + column;
         }
