@@ -33,7 +33,8 @@ bench:
 
 # `make fuzz TARGET=parse SECONDS=600` (or TARGET=execute) — needs `cargo install cargo-fuzz` and a nightly toolchain.
 fuzz:
-	cd fuzz && $(CARGO) +nightly fuzz run $(or $(TARGET),parse) -- -max_total_time=$(or $(SECONDS),60)
+	mkdir -p fuzz/corpus/$(or $(TARGET),parse)
+	cd fuzz && $(CARGO) +nightly fuzz run $(or $(TARGET),parse) corpus/$(or $(TARGET),parse) seeds -- -max_total_time=$(or $(SECONDS),60)
 
 doc:
 	$(CARGO) doc --workspace --no-deps

@@ -1,15 +1,21 @@
-//! Any bytes: the parser and the statement splitter must not panic, and every Airlock
-//! statement they accept must print back to the same tree, in full and redacted form.
+//! Any bytes: the parser, the statement splitter and the error-excerpt masker must not
+//! panic, and every Airlock statement they accept must print back to the same tree, in
+//! full and redacted form. Seeds (long operator chains, masking attacks) are in
+//! `fuzz/seeds/`.
 #![no_main]
 
-use airlock_parser::{Statement, parse_statements, split_complete};
+use airlock_parser::{Statement, check_utf8, mask_statement, parse_statements, split_complete};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(sql) = std::str::from_utf8(data) else {
+    let Ok(sql) = check_utf8(data) else {
         return;
     };
     let _ = split_complete(sql);
+    // The masker maps every character of the original into its text.
+    let masked = mask_statement(sql);
+    let last = masked.char_index(usize::MAX);
+    assert_eq!(last, masked.text.chars().count());
     let Ok(statements) = parse_statements(sql) else {
         return;
     };

@@ -58,20 +58,53 @@ where
     }
     let stdin = io::stdin();
     let mut reader = stdin.lock();
-    match runner.run_script(&mut reader, None) {
+    let end = runner.run_script(&mut reader, None);
+    script_status(end, runner.settings.on_error_stop)
+}
+
+/// The exit status of a script (`-f`, standard input): psql's rule, errors that did not
+/// stop it do not count; input that could not be read to its end does.
+fn script_status(end: ScriptEnd, on_error_stop: bool) -> u8 {
+    match end {
         ScriptEnd::Stopped => EXIT_USER,
+        ScriptEnd::ReadError if on_error_stop => EXIT_USER,
+        ScriptEnd::ReadError => EXIT_FAILURE,
         ScriptEnd::Finished { .. } | ScriptEnd::Quit => EXIT_SUCCESS,
     }
 }
+
+/// Whether a `-c` string holds a statement that carries a secret value (`CREATE SECRET`,
+/// `ALTER SECRET … AS`): command-line arguments are visible to every user of the
+/// machine (`ps`, `/proc/PID/cmdline`).
+fn holds_secret_value(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    words
+        .windows(2)
+        .any(|w| (w[0] == "CREATE" || w[0] == "ALTER") && w[1] == "SECRET")
+}
+
+/// The warning printed before a `-c` that [`holds_secret_value`].
+pub const ARGV_SECRET_WARNING: &str = "WARNING:  a secret value given with -c is visible to other users of this machine (ps, /proc/PID/cmdline)\n\
+HINT:  Pass statements that hold secret values with -f FILE or on standard input instead.\n";
 
 /// psql's loop over `-c` and `-f`: each runs in order; the exit status is the last
 /// one's, and under `ON_ERROR_STOP` the first failure ends the run.
 fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
     let mut status = EXIT_SUCCESS;
+    let mut warned = false;
     for action in actions {
         let quit;
         (status, quit) = match action {
             Action::Command(text) => {
+                if !warned && holds_secret_value(text) {
+                    // Once: the arguments were public from the start.
+                    write_stderr(ARGV_SECRET_WARNING);
+                    warned = true;
+                }
                 let step = runner.run_command_string(text);
                 let status = if step.failed {
                     EXIT_FAILURE
@@ -85,9 +118,8 @@ fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
                     write_stderr(&format!("airlock: error: {path}: {}\n", io_message(&e)));
                     (EXIT_FAILURE, false)
                 }
-                Ok(ScriptEnd::Stopped) => (EXIT_USER, false),
-                Ok(ScriptEnd::Finished { .. }) => (EXIT_SUCCESS, false),
                 Ok(ScriptEnd::Quit) => (EXIT_SUCCESS, true),
+                Ok(end) => (script_status(end, runner.settings.on_error_stop), false),
             },
         };
         if quit || (status != EXIT_SUCCESS && runner.settings.on_error_stop) {
@@ -95,6 +127,32 @@ fn run_actions(runner: &mut Runner, actions: &[Action]) -> u8 {
         }
     }
     status
+}
+
+/// A warning when the catalog's key file (`<catalog>.key`) can be read by the file's
+/// group or by everyone: whoever can read it can decrypt every secret in the catalog.
+pub fn key_file_warning(catalog: &std::path::Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = catalog.as_os_str().to_owned();
+        name.push(".key");
+        let path = std::path::PathBuf::from(name);
+        let mode = std::fs::metadata(&path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then(|| {
+            format!(
+                "WARNING:  secret key file \"{}\" is readable by other users (mode {mode:04o})\n\
+                 HINT:  Anyone who can read it can decrypt every secret in the catalog: chmod 600 \"{}\"\n",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = catalog;
+        None
+    }
 }
 
 /// Opens the catalog and applies `--aws-principal` to it. A failure is printed and
@@ -111,6 +169,9 @@ fn open(options: &Options) -> Result<Session, u8> {
         ..EngineConfig::default()
     };
     let engine = Engine::open(&options.catalog, config).map_err(|e| connection_error(&e))?;
+    if let Some(warning) = key_file_warning(&options.catalog) {
+        write_stderr(&warning);
+    }
     let mut session = engine.session();
     if let Some(principal) = &options.aws_principal {
         apply_principal(&mut session, principal)?;

@@ -13,6 +13,7 @@
 //! under the error's first character.
 
 use airlock_core::{Diagnostic, Position};
+use airlock_engine::parser::mask_statement;
 
 use crate::format::width::char_width;
 
@@ -30,25 +31,19 @@ const MIN_RIGHT_CUT: usize = 10;
 /// where "unexpected end of input" errors belong; a position on a line the statement
 /// does not have draws no caret.
 pub fn render_diagnostic(diagnostic: &Diagnostic, statement: Option<&str>) -> String {
-    // A statement that may carry a secret value is echoed with its string literals
-    // masked, in the `LINE n:` excerpt and in the message (`found: '…'`).
-    let masked = statement
-        .filter(|s| may_carry_secrets(s))
-        .map(mask_literals);
-    let mut message = diagnostic.message.clone();
-    if let Some(masked) = &masked {
-        for literal in &masked.literals {
-            message = message.replace(literal.as_str(), REDACTED_LITERAL);
-        }
-    }
+    // The statement is echoed masked (every literal, unless it is one read-only
+    // query), in the `LINE n:` excerpt and in the message (`found: '…'`).
+    let masked = statement.map(mask_statement);
+    let message = match &masked {
+        Some(masked) => masked.mask_message(&diagnostic.message),
+        None => diagnostic.message.clone(),
+    };
     let mut out = format!("{}:  {}\n", diagnostic.severity.as_str(), message);
-    if let (Some(position), Some(statement)) = (diagnostic.position, statement)
+    if let (Some(position), Some(statement), Some(masked)) =
+        (diagnostic.position, statement, &masked)
         && let Some(loc) = char_index(statement, position)
     {
-        match &masked {
-            Some(masked) => out.push_str(&error_position(&masked.text, masked.map[loc])),
-            None => out.push_str(&error_position(statement, loc)),
-        }
+        out.push_str(&error_position(&masked.text, masked.char_index(loc)));
     }
     if let Some(detail) = &diagnostic.detail {
         out.push_str("DETAIL:  ");
@@ -61,167 +56,6 @@ pub fn render_diagnostic(diagnostic: &Diagnostic, statement: Option<&str>) -> St
         out.push('\n');
     }
     out
-}
-
-/// What a masked string literal shows.
-const REDACTED_LITERAL: &str = "'<REDACTED>'";
-
-/// Whether an erroneous statement may hold a secret value in a string literal: anything
-/// but a read-only query (`SELECT`, `WITH`, `VALUES`, `TABLE`, `SHOW`, `EXPLAIN`), whose
-/// literals are echoed as psql echoes them. A statement that failed to parse cannot be
-/// trusted to say which of its literals is a secret (`CREATE SECRET s AS 'v' oops`), so
-/// every literal of it is masked, as the history keeps nothing of it.
-fn may_carry_secrets(statement: &str) -> bool {
-    let mut rest = statement.trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
-        } else {
-            break;
-        }
-    }
-    let word: String = rest
-        .trim_start_matches('(')
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    !matches!(
-        word.as_str(),
-        "SELECT" | "WITH" | "VALUES" | "TABLE" | "SHOW" | "EXPLAIN"
-    )
-}
-
-/// A statement with every string literal's content replaced by `<REDACTED>`.
-#[derive(Debug)]
-struct Masked {
-    text: String,
-    /// Character index in the original → character index in `text` (one past the end
-    /// included).
-    map: Vec<usize>,
-    /// The literals as written (quotes included), longest first.
-    literals: Vec<String>,
-}
-
-/// Masks `'…'` literals (with `''` inside, and `E'…'` with backslash escapes; an
-/// unterminated one runs to the end) and `$tag$…$tag$` strings; comments and quoted
-/// names are left as they are.
-fn mask_literals(statement: &str) -> Masked {
-    let chars: Vec<char> = statement.chars().collect();
-    let mut text = String::with_capacity(statement.len());
-    let mut map = Vec::with_capacity(chars.len() + 1);
-    let mut literals = Vec::new();
-    let mut count = 0; // characters in `text`
-    let mut i = 0;
-    let copy = |c: char, text: &mut String, map: &mut Vec<usize>, count: &mut usize| {
-        map.push(*count);
-        text.push(c);
-        *count += 1;
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '-' && next == Some('-') {
-            while i < chars.len() && chars[i] != '\n' {
-                copy(chars[i], &mut text, &mut map, &mut count);
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let end = (i + 2..chars.len().saturating_sub(1))
-                .find(|&j| chars[j] == '*' && chars[j + 1] == '/')
-                .map_or(chars.len(), |j| j + 2);
-            while i < end {
-                copy(chars[i], &mut text, &mut map, &mut count);
-                i += 1;
-            }
-        } else if c == '"' {
-            let end = (i + 1..chars.len())
-                .find(|&j| chars[j] == '"')
-                .map_or(chars.len(), |j| j + 1);
-            while i < end {
-                copy(chars[i], &mut text, &mut map, &mut count);
-                i += 1;
-            }
-        } else if c == '\'' || c == '$' {
-            let (close, escapes) = if c == '$' {
-                let tag_end = (i + 1..chars.len())
-                    .take_while(|&j| {
-                        chars[j] == '$' || chars[j].is_alphanumeric() || chars[j] == '_'
-                    })
-                    .find(|&j| chars[j] == '$');
-                match tag_end {
-                    Some(j) if i == 0 || !chars[i - 1].is_alphanumeric() => {
-                        (chars[i..=j].iter().collect::<String>(), false)
-                    }
-                    _ => {
-                        copy(c, &mut text, &mut map, &mut count);
-                        i += 1;
-                        continue;
-                    }
-                }
-            } else {
-                let escapes = i > 0
-                    && matches!(chars[i - 1], 'e' | 'E')
-                    && (i < 2 || !chars[i - 2].is_alphanumeric());
-                ("\'".to_owned(), escapes)
-            };
-            let open_len = close.chars().count();
-            let close_chars: Vec<char> = close.chars().collect();
-            // Find the end of the literal.
-            let mut j = i + open_len;
-            let end = loop {
-                if j >= chars.len() {
-                    break None;
-                }
-                if escapes && chars[j] == '\\' {
-                    j += 2;
-                    continue;
-                }
-                if chars[j..].starts_with(&close_chars) {
-                    if c == '\'' && chars.get(j + 1) == Some(&'\'') {
-                        j += 2;
-                        continue;
-                    }
-                    break Some(j);
-                }
-                j += 1;
-            };
-            let content_end = end.unwrap_or(chars.len());
-            let literal_end = end.map_or(chars.len(), |e| e + open_len);
-            if content_end == i + open_len {
-                // An empty literal hides nothing.
-                while i < literal_end {
-                    copy(chars[i], &mut text, &mut map, &mut count);
-                    i += 1;
-                }
-                continue;
-            }
-            literals.push(chars[i..literal_end].iter().collect::<String>());
-            for &k in &chars[i..i + open_len] {
-                copy(k, &mut text, &mut map, &mut count);
-            }
-            let start = count;
-            text.push_str("<REDACTED>");
-            count += "<REDACTED>".len();
-            map.extend(std::iter::repeat_n(start, content_end - (i + open_len)));
-            for &k in &chars[content_end..literal_end] {
-                copy(k, &mut text, &mut map, &mut count);
-            }
-            i = literal_end;
-        } else {
-            copy(c, &mut text, &mut map, &mut count);
-            i += 1;
-        }
-    }
-    map.push(count);
-    literals.sort_by_key(|l| std::cmp::Reverse(l.len()));
-    Masked {
-        text,
-        map,
-        literals,
-    }
 }
 
 /// The 0-based character index of a 1-based line and column (lines end at `\n`).

@@ -18,6 +18,7 @@ pub mod args;
 pub mod describe;
 pub mod diagnostic;
 pub mod format;
+pub mod hardening;
 pub mod history;
 pub mod meta;
 pub mod repl;

@@ -3,5 +3,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    airlock_cli::hardening::no_core_dumps();
     ExitCode::from(airlock_cli::app::main(std::env::args_os()))
 }

@@ -12,11 +12,14 @@
 //!   `psql:FILE:LINE: `; errors from `-c`, piped standard input and the prompt are not.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
 use airlock_engine::core::Diagnostic;
-use airlock_engine::parser::{is_blank, parse_statements, split_complete};
+use airlock_engine::parser::input::too_long;
+use airlock_engine::parser::{
+    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, parse_statements, split_complete,
+};
 use airlock_engine::{Response, Session};
 
 use crate::describe::{self, Described};
@@ -73,18 +76,29 @@ pub struct Step {
     pub failed: bool,
     /// `\q`: stop reading input and exit.
     pub quit: bool,
+    /// The input cannot be read on (a statement past the size bound): a script ends
+    /// here, as at a read error.
+    pub fatal: bool,
 }
 
 impl Step {
     fn merge(&mut self, other: Step) {
         self.failed |= other.failed;
         self.quit |= other.quit;
+        self.fatal |= other.fatal;
     }
 
     fn failed() -> Step {
         Step {
             failed: true,
-            quit: false,
+            ..Step::default()
+        }
+    }
+
+    fn quit() -> Step {
+        Step {
+            quit: true,
+            ..Step::default()
         }
     }
 }
@@ -98,6 +112,9 @@ pub enum ScriptEnd {
     Stopped,
     /// `\q`.
     Quit,
+    /// The input could not be read to its end: an I/O error (a directory, EIO), a line
+    /// or statement past the size bound. Exit status 1 (3 under `ON_ERROR_STOP`).
+    ReadError,
 }
 
 /// Runs statements and backslash commands on one session.
@@ -154,8 +171,23 @@ impl Runner {
             history.extend(history::meta_entry(line));
             return self.run_meta(line, locus);
         }
+        if buffer.len() + line.len() >= MAX_INPUT_BYTES {
+            // One statement may not grow past the bound the engine applies to text.
+            buffer.clear();
+            self.print_diagnostic(&Diagnostic::from_error(&too_long()), None, locus);
+            return Step {
+                failed: true,
+                fatal: true,
+                quit: false,
+            };
+        }
         buffer.push_str(line);
         buffer.push('\n');
+        // Only a `;` can complete a statement: a line without one adds to the buffer
+        // (and re-splitting a long statement at every line would be quadratic).
+        if !line.contains(';') {
+            return Step::default();
+        }
         let split = split_complete(buffer);
         let mut step = Step::default();
         let mut consumed = 0;
@@ -205,29 +237,58 @@ impl Runner {
         let mut raw = Vec::new();
         loop {
             raw.clear();
-            match reader.read_until(b'\n', &mut raw) {
+            // At most one byte past the bound is read into memory, whatever the source
+            // (`/dev/zero`, a sparse file of gigabytes without a newline).
+            let limit = MAX_INPUT_BYTES as u64 + 1;
+            match (&mut *reader).take(limit).read_until(b'\n', &mut raw) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
-                    let label = file.unwrap_or("<stdin>");
-                    self.print_error_line(&format!("{label}: {}", io_message(&e)), Locus::NONE);
-                    return ScriptEnd::Finished { failed: true };
+                    let locus = Locus {
+                        file: Some(file.unwrap_or("<stdin>")),
+                        line: line_no,
+                    };
+                    self.print_error_line(
+                        &format!("error: could not read from input file: {}", io_message(&e)),
+                        locus,
+                    );
+                    return ScriptEnd::ReadError;
                 }
             }
             line_no += 1;
-            let text = String::from_utf8_lossy(&raw);
-            let line = text
-                .strip_suffix('\n')
-                .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                .unwrap_or(&text);
             let locus = Locus {
                 file,
                 line: line_no,
             };
+            if raw.len() > MAX_INPUT_BYTES {
+                self.print_diagnostic(&Diagnostic::from_error(&too_long()), None, locus);
+                return ScriptEnd::ReadError;
+            }
+            let line = match check_utf8(&raw) {
+                Ok(text) => text,
+                Err(e) => {
+                    // Bytes that are not UTF-8 are refused, never replaced by U+FFFD: the
+                    // statement they belong to does not run.
+                    buffer.clear();
+                    self.print_diagnostic(&Diagnostic::from_error(&e), None, locus);
+                    failed = true;
+                    if self.settings.on_error_stop {
+                        return ScriptEnd::Stopped;
+                    }
+                    continue;
+                }
+            };
+            let line = line
+                .strip_suffix('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .unwrap_or(line);
             let step = self.feed_line(&mut buffer, line, locus, &mut history);
             failed |= step.failed;
             if step.quit {
                 return ScriptEnd::Quit;
+            }
+            if step.fatal {
+                return ScriptEnd::ReadError;
             }
             if step.failed && self.settings.on_error_stop {
                 return ScriptEnd::Stopped;
@@ -264,6 +325,11 @@ impl Runner {
         // psql does not send the whitespace before a statement, so `LINE n:` counts
         // from the statement's first line.
         let text = text.trim_start();
+        if let Err(e) = check_text(text) {
+            let echo = (text.len() <= MAX_INPUT_BYTES).then_some(text);
+            self.print_diagnostic(&Diagnostic::from_error(&e), echo, locus);
+            return (Step::failed(), None);
+        }
         let statements = match parse_statements(text) {
             Ok(statements) => statements,
             Err(e) => {
@@ -314,12 +380,7 @@ impl Runner {
         };
         match command {
             MetaCommand::Help => write_stdout(&meta::help_text()),
-            MetaCommand::Quit => {
-                return Step {
-                    failed: false,
-                    quit: true,
-                };
-            }
+            MetaCommand::Quit => return Step::quit(),
             MetaCommand::Describe(None) => {
                 let result = describe::list_objects(&mut self.session);
                 return self.print_described(result, locus);
@@ -377,12 +438,11 @@ impl Runner {
                 self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
                 Step::failed()
             }
-            Ok(ScriptEnd::Stopped) => Step::failed(),
+            // A file that could not be read to its end is an error of the `\\i`, as a
+            // missing file is.
+            Ok(ScriptEnd::Stopped | ScriptEnd::ReadError) => Step::failed(),
             Ok(ScriptEnd::Finished { .. }) => Step::default(),
-            Ok(ScriptEnd::Quit) => Step {
-                failed: false,
-                quit: true,
-            },
+            Ok(ScriptEnd::Quit) => Step::quit(),
         }
     }
 
@@ -396,7 +456,7 @@ impl Runner {
                 self.print_error_line(&message, locus);
                 Step {
                     failed,
-                    quit: false,
+                    ..Step::default()
                 }
             }
             Err(e) => {

@@ -357,3 +357,94 @@ fn canary_values_never_leave_the_secret_store() {
         );
     }
 }
+
+/// The attacks of issue 10 on error excerpts: text that starts like a read-only query,
+/// or hides the value from a hand-written scanner, or types it without quotes. Each runs
+/// through `-c`, `-f`, standard input and the interactive shell; no error output holds
+/// the canary.
+#[test]
+fn error_excerpts_never_echo_secret_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hex = random_hex();
+    let quoted = format!("canary-excerpt-{hex}");
+    // A value typed without quotes is a word: letters and digits only.
+    let bare = format!("CANARYbare{hex}");
+    let canaries = vec![quoted.clone(), bare.clone()];
+    let mut w = World {
+        catalog: dir.path().join("excerpt.db"),
+        history: dir.path().join("history"),
+        dir,
+        endpoint: format!("http://127.0.0.1:{}", closed_port()),
+        outputs: Vec::new(),
+    };
+    let c = &quoted;
+    let attacks = [
+        format!("SHOW SECRETS; CREATE SECRET s AS '{c}' oops"),
+        format!("SELECT 1; CREATE SECRET s AS '{c}"),
+        format!("EXPLAIN CREATE SECRET s AS '{c}'"),
+        format!("WITH x AS (SELECT 1) CREATE SECRET s AS '{c}'"),
+        format!("(SELECT 1); CREATE SECRET s AS '{c}' oops"),
+        format!("/* /* */ SELECT */ CREATE SECRET s AS '{c}' oops"),
+        format!("SHOW SECRETS; CREATE SECRET s AS _e'\\' '{c}' oops"),
+        format!("SHOW SECRETS; CREATE SECRET s AS $e'\\' '{c}' oops"),
+        format!("CREATE SECRET s AS {bare}"),
+        format!("ALTER SECRET s AS {bare} oops"),
+        format!("CREATE SECRET s = {bare} {bare}"),
+        format!("SELECT 1; CREATE CONNECTION k TO AWS (SESSION TOKEN = {bare})"),
+        format!("SELECT 1; CREATE CONNECTION k TO AWS (SESSION TOKEN = '{c}') oops"),
+    ];
+    let mut errors = 0;
+    for (i, sql) in attacks.iter().enumerate() {
+        let (_, err, status) = w.run(&format!("-c attack {i}"), &["-c", sql], "");
+        assert_eq!(status, 1, "{sql}: {err}");
+        assert!(err.contains("ERROR:"), "{sql}: {err}");
+        errors += 1;
+        let file = write(w.dir.path(), &format!("attack{i}.sql"), &format!("{sql}\n"));
+        let (_, err, _) = w.run(&format!("-f attack {i}"), &["-f", &file], "");
+        assert!(err.contains("ERROR:"), "{sql}: {err}");
+        let (_, err, _) = w.run(&format!("stdin attack {i}"), &[], &format!("{sql}\n"));
+        assert!(err.contains("ERROR:"), "{sql}: {err}");
+    }
+    assert!(errors >= 13);
+
+    // The interactive shell: what it prints after each line (errors, excerpts) is
+    // scanned; the echo of what was typed is not.
+    let mut command = w.command();
+    command.env("TERM", "dumb");
+    let mut s = spawn_command(command, Some(20_000)).expect("start airlock in a pty");
+    s.exp_string(PROMPT).expect("prompt");
+    for sql in &attacks {
+        if sql.ends_with(&format!("'{c}")) {
+            continue; // unterminated: the shell waits for the closing quote
+        }
+        s.send_line(&format!("{sql};")).expect("type");
+        let screen = s.exp_string(PROMPT).expect("prompt after an attack");
+        let printed: Vec<&str> = screen
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                ["ERROR:", "LINE ", "HINT:", "DETAIL:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        assert!(!printed.is_empty(), "{sql}: {screen}");
+        for canary in &canaries {
+            for line in &printed {
+                assert!(!line.contains(canary.as_str()), "{sql}: {line}");
+            }
+        }
+    }
+    s.send_line("\\q").expect("quit");
+    s.exp_eof().expect("exit");
+
+    for (what, bytes) in &w.outputs {
+        assert_no_canary(&canaries, what, bytes);
+    }
+    if let Ok(history) = fs::read(&w.history) {
+        assert_no_canary(&canaries, "history", &history);
+    }
+    for (what, bytes) in &w.catalog_files() {
+        assert_no_canary(&canaries, what, bytes);
+    }
+}

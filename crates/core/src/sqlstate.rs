@@ -28,6 +28,8 @@ pub enum SqlState {
     InsufficientPrivilege,
     /// `42601`
     SyntaxError,
+    /// `42602`
+    InvalidName,
     /// `42622`
     NameTooLong,
     /// `42704`
@@ -77,6 +79,7 @@ impl SqlState {
             SqlState::InvalidAuthorizationSpecification => "28000",
             SqlState::InsufficientPrivilege => "42501",
             SqlState::SyntaxError => "42601",
+            SqlState::InvalidName => "42602",
             SqlState::NameTooLong => "42622",
             SqlState::UndefinedObject => "42704",
             SqlState::DuplicateObject => "42710",

@@ -13,10 +13,10 @@ use crate::error::ExecError;
 use crate::execute::{Executor, Step};
 use crate::response::{Response, StatementResult};
 
-/// The most text one [`Session::execute`] call accepts. The parser holds every token of
-/// its input at once (about 60 bytes a token), so this bounds its memory: 4 MiB of
-/// `(((…` is some 250 MB of tokens. Real statements are a few hundred bytes.
-pub const MAX_SCRIPT_BYTES: usize = 4 << 20;
+/// The most text one [`Session::execute`] call accepts: the parser's
+/// [`MAX_INPUT_BYTES`](airlock_parser::MAX_INPUT_BYTES), the one bound every entry point
+/// (the shell's `-c`, `-f`, standard input and prompt included) applies.
+pub const MAX_SCRIPT_BYTES: usize = airlock_parser::MAX_INPUT_BYTES;
 
 /// What the engine does with statements Airlock does not own (anything `sqlparser`
 /// parses that is not Airlock's dialect or a catalog query).
@@ -98,17 +98,8 @@ impl Session {
     /// statements run in order until one fails. The result has one entry per statement
     /// run; only the last can be an error.
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult, Diagnostic>> {
-        if sql.len() > MAX_SCRIPT_BYTES {
-            return vec![Err(Diagnostic::error(
-                SqlState::ProgramLimitExceeded,
-                format!("statement text exceeds {} MiB", MAX_SCRIPT_BYTES >> 20),
-            )
-            .with_hint(
-                "Run large scripts statement by statement, e.g. with airlock -f FILE.",
-            ))];
-        }
-        if let Some(nul) = sql.find('\0') {
-            return vec![Err(nul_byte(sql, nul))];
+        if let Err(e) = airlock_parser::check_text(sql) {
+            return vec![Err(Diagnostic::from_error(&e))];
         }
         let statements = match airlock_parser::parse_statements(sql) {
             Ok(statements) => statements,
@@ -116,7 +107,7 @@ impl Session {
         };
         let mut results = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = self.execute_statement(statement);
+            let result = self.run_statement(statement);
             let failed = result.is_err();
             results.push(result);
             if failed {
@@ -149,6 +140,12 @@ impl Session {
         &mut self,
         statement: Statement,
     ) -> Result<StatementResult, Diagnostic> {
+        // A statement a host built never went through `execute`'s text checks.
+        airlock_parser::check_statement(&statement).map_err(|e| Diagnostic::from_error(&e))?;
+        self.run_statement(statement)
+    }
+
+    fn run_statement(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
         let inner = &self.engine.inner;
         // A panic while holding the lock cannot leave the catalog half-written (every
         // write is a SQLite transaction), so a poisoned lock is safe to take over.
@@ -186,18 +183,4 @@ impl Session {
             _ => Ok(result),
         }
     }
-}
-
-/// PostgreSQL refuses NUL in text, whatever the client: so does Airlock, before parsing,
-/// so that no NUL reaches a name, a value or the catalog.
-fn nul_byte(sql: &str, at: usize) -> Diagnostic {
-    let before = &sql[..at];
-    let line = before.matches('\n').count() as u64 + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
-    let mut d = Diagnostic::error(
-        SqlState::CharacterNotInRepertoire,
-        "invalid byte sequence for encoding \"UTF8\": 0x00",
-    );
-    d.position = Some(airlock_core::Position { line, column });
-    d
 }

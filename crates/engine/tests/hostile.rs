@@ -197,6 +197,14 @@ fn malformed() -> Vec<String> {
         ));
     }
 
+    // Long flat chains, refused before any syntax tree exists.
+    for links in [1_000, 8_000] {
+        cases.extend(chains(links));
+    }
+    // Names that display as something else.
+    cases.push("CREATE SECRET \"evil\u{202e}lmth.exe\" AS 'x'".to_owned());
+    cases.push("DROP SECRET s\u{200e}".to_owned());
+
     // NUL bytes, anywhere.
     for sql in [
         "\0",
@@ -382,4 +390,136 @@ fn injection_stays_inside_values() {
         "CREATE CONNECTION \"c\"\"; DROP SECRET s; --\" TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R')"
     );
     assert!(airlock_engine::parser::parse_statement(&text).is_ok());
+}
+
+/// Long flat chains, in every shape that builds a tree as deep as the chain is long.
+fn chains(links: usize) -> Vec<String> {
+    vec![
+        format!("SELECT 1{}", "+1".repeat(links)),
+        format!(
+            "SELECT * FROM mz_connections WHERE true{}",
+            " AND true".repeat(links)
+        ),
+        format!("SELECT 'a'{}", " || 'a'".repeat(links)),
+        format!("SELECT 1{}", "::text".repeat(links)),
+        format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(links)),
+        format!("SELECT false{}", " OR false".repeat(links)),
+        format!("SELECT 1 AS x{}", " IS NULL".repeat(links)),
+        format!("SELECT 'a'{}", " COLLATE \"C\"".repeat(links)),
+        format!("CREATE SECRET s AS 'x'{}", "||'x'".repeat(links)),
+        format!("SELECT ({})", vec!["1+1"; links].join(")+(")),
+    ]
+}
+
+/// The worst inputs — flat chains of 8,000 links, nesting 100,000 deep — on a thread with
+/// a 2 MiB stack, the size of a test thread or a typical server worker: each is refused
+/// with 54001 before any syntax tree exists. Statements just under the bound run there
+/// too, in this unoptimized build, where every frame is several times larger than in a
+/// release build.
+#[test]
+fn the_engine_runs_on_a_2_mib_thread() {
+    let worker = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let (_dir, path, mut session) = engine();
+            let before = dump::dump(&path);
+            let mut refused = 0;
+            for links in [3_000, 8_000, 100_000] {
+                for sql in chains(links) {
+                    let label: String = sql.chars().take(60).collect();
+                    let results = session.execute(&sql);
+                    let last = results.last().expect("a result");
+                    let e = last.as_ref().expect_err(&label);
+                    assert_eq!(e.code, SqlState::StatementTooComplex, "{label}: {e:?}");
+                    refused += 1;
+                }
+            }
+            for sql in [
+                format!("SELECT {}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+                format!("SELECT {}1", "NOT ".repeat(100_000)),
+            ] {
+                let results = session.execute(&sql);
+                let e = results
+                    .last()
+                    .expect("a result")
+                    .as_ref()
+                    .expect_err("deep");
+                assert_eq!(e.code, SqlState::StatementTooComplex);
+            }
+            assert_eq!(dump::dump(&path), before);
+            // Just under the bound: these parse, plan, run (or are refused for what they
+            // are, not for their depth) without overflowing the stack.
+            let max = airlock_engine::parser::MAX_EXPRESSION_DEPTH;
+            let accepted = [
+                format!("SELECT 1{}", "+1".repeat(max - 1)),
+                format!(
+                    "SELECT 1 AS x FROM mz_connections WHERE true{}",
+                    " AND true".repeat(max - 1)
+                ),
+                format!("SELECT 'a'{}", " || 'a'".repeat(max - 1)),
+                format!("SELECT 1{}", "::text".repeat(max - 1)),
+                format!("SELECT 1{}", " UNION ALL SELECT 1".repeat(max / 4 - 1)),
+                // Nesting has sqlparser's own bound (50 recursions); chains inside it add up.
+                format!(
+                    "SELECT {}1{}{}",
+                    "(SELECT ".repeat(10),
+                    "+1".repeat(max - 2 * 10 - 1),
+                    ")".repeat(10)
+                ),
+            ];
+            for sql in accepted {
+                let label: String = sql.chars().take(60).collect();
+                if let Some(Err(e)) = session.execute(&sql).last() {
+                    assert_ne!(e.code, SqlState::StatementTooComplex, "{label}: {e:?}");
+                }
+            }
+            refused
+        })
+        .expect("spawn");
+    let refused = worker.join().expect("no stack overflow on a 2 MiB thread");
+    assert_eq!(refused, 30);
+}
+
+/// A statement a host builds itself goes through `execute_statement`, which applies the
+/// same checks as `execute`: no NUL in names and values, no bidirectional controls in
+/// names.
+#[test]
+fn execute_statement_checks_what_execute_checks() {
+    use airlock_engine::parser::Statement;
+    use airlock_engine::parser::ast::{CreateSecret, Ident, SecretValue};
+    let (_dir, path, mut session) = engine();
+    let before = dump::dump(&path);
+    let create = |name: &str, value: &str| {
+        Statement::CreateSecret(CreateSecret {
+            if_not_exists: false,
+            name: Ident::new(name),
+            value: SecretValue::new(value),
+        })
+    };
+    for (statement, code) in [
+        (create("nul\0name", "v"), SqlState::CharacterNotInRepertoire),
+        (
+            create("n", "nul\0value"),
+            SqlState::CharacterNotInRepertoire,
+        ),
+        (create("admin\u{202e}txt", "v"), SqlState::InvalidName),
+        (create("a\u{2066}b", "v"), SqlState::InvalidName),
+    ] {
+        let e = session.execute_statement(statement).expect_err("refused");
+        assert_eq!(e.code, code, "{e:?}");
+    }
+    // And through text, every name position.
+    for sql in [
+        "CREATE SECRET \"admin\u{202e}txt\" AS 'v'",
+        "CREATE SECRET a\u{200f}b AS 'v'",
+        "CREATE CONNECTION \"c\u{061c}\" TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R')",
+        "ALTER SECRET s RENAME TO \"s\u{2069}\"",
+        "CREATE CONNECTION k2 TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET \"s\u{202a}\")",
+    ] {
+        let results = session.execute(sql);
+        let e = results.last().expect("result").as_ref().expect_err(sql);
+        assert_eq!(e.code, SqlState::InvalidName, "{sql}: {e:?}");
+        assert!(e.message.contains("bidirectional"), "{e:?}");
+    }
+    assert_eq!(dump::dump(&path), before);
 }

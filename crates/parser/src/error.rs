@@ -27,6 +27,17 @@ impl ParseError {
         }
     }
 
+    pub(crate) fn with_code(
+        code: SqlState,
+        message: impl Into<String>,
+        position: Option<Position>,
+    ) -> Self {
+        ParseError {
+            code,
+            ..ParseError::new(message, position)
+        }
+    }
+
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -21,12 +21,16 @@
 pub mod ast;
 pub mod display;
 mod error;
+pub mod input;
+pub mod mask;
 mod parser;
 pub mod script;
 
 pub use ast::Statement;
 pub use display::{Mode, REDACTED};
 pub use error::ParseError;
+pub use input::{MAX_EXPRESSION_DEPTH, MAX_INPUT_BYTES, check_statement, check_text, check_utf8};
+pub use mask::{Masked, mask_statement};
 pub use parser::{AirlockParser, parse_statement, parse_statements};
 pub use script::{Split, is_blank, is_complete, split_complete};
 

@@ -9,10 +9,11 @@ use airlock_core::Position;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Word};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
 
 use crate::ast::*;
 use crate::error::ParseError;
+use crate::input::{bidi_control, bidi_error, check_complexity};
 
 /// The dialect for everything Airlock passes through: its users come from PostgreSQL
 /// and Materialize.
@@ -57,6 +58,9 @@ pub(crate) fn end_position(sql: &str) -> Position {
 pub struct AirlockParser<'a> {
     parser: Parser<'a>,
     end: Position,
+    /// An error richer than sqlparser's (its own SQLSTATE), raised deep in a statement
+    /// parser; it replaces the `ParserError` that carried it out.
+    pending: Option<ParseError>,
 }
 
 impl std::fmt::Debug for AirlockParser<'_> {
@@ -70,13 +74,26 @@ impl std::fmt::Debug for AirlockParser<'_> {
 type PResult<T> = Result<T, ParserError>;
 
 impl<'a> AirlockParser<'a> {
+    /// Tokenizes `sql` and checks, on the tokens, that no statement chains or nests
+    /// operators too deeply to walk ([`crate::input`]): a statement that does gets 54001
+    /// before any syntax tree exists.
     pub fn new(sql: &'a str) -> Result<Self, ParseError> {
         let end = end_position(sql);
+        let tokens = Tokenizer::new(&DIALECT, sql)
+            .with_unescape(true)
+            .tokenize_with_location()
+            .map_err(|e| {
+                ParseError::from_sqlparser(ParserError::TokenizerError(e.to_string()), end)
+            })?;
+        check_complexity(&tokens, end)?;
         let parser = Parser::new(&DIALECT)
             .with_recursion_limit(RECURSION_LIMIT)
-            .try_with_sql(sql)
-            .map_err(|e| ParseError::from_sqlparser(e, end))?;
-        Ok(AirlockParser { parser, end })
+            .with_tokens_with_locations(tokens);
+        Ok(AirlockParser {
+            parser,
+            end,
+            pending: None,
+        })
     }
 
     fn err(&self, e: ParserError) -> ParseError {
@@ -112,7 +129,7 @@ impl<'a> AirlockParser<'a> {
                 .parse_statement()
                 .map(|s| Statement::Sql(Box::new(s)))
                 .map_err(|e| self.err(e)),
-            Err(Failure::Syntax(e)) => Err(self.err(e)),
+            Err(Failure::Syntax(e)) => Err(self.pending.take().unwrap_or_else(|| self.err(e))),
             Err(Failure::Rich(e)) => Err(e),
         }
     }
@@ -165,7 +182,7 @@ impl<'a> AirlockParser<'a> {
         if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
             return self.expected_next("AS or =");
         }
-        let value = SecretValue::new(self.parse_string()?);
+        let value = SecretValue::new(self.parse_value_string("a string literal")?);
         Ok(Statement::CreateSecret(CreateSecret {
             if_not_exists,
             name,
@@ -188,7 +205,7 @@ impl<'a> AirlockParser<'a> {
         if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
             return self.expected_next("AS or RENAME TO");
         }
-        let value = SecretValue::new(self.parse_string()?);
+        let value = SecretValue::new(self.parse_value_string("a string literal")?);
         Ok(Statement::AlterSecret(AlterSecret {
             if_exists,
             name,
@@ -389,7 +406,10 @@ impl<'a> AirlockParser<'a> {
         } else if is_string_token(&self.parser.peek_token_ref().token) {
             OptionValue::String(self.parse_string()?)
         } else {
-            return Err(self.expected_here("a string literal or SECRET name").into());
+            return Err(self
+                .parse_value_string("a string literal or SECRET name")
+                .expect_err("not a string")
+                .into());
         };
         Ok(AwsOption { name, value })
     }
@@ -481,6 +501,12 @@ impl<'a> AirlockParser<'a> {
                 )))
             }
             Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('"') => {
+                if let Some(c) = bidi_control(&w.value) {
+                    // Reported as its own error (42602) by `parse_statement`.
+                    let position = self.position_of(&token);
+                    self.pending = Some(bidi_error(c, Some(position)));
+                    return Err(ParserError::ParserError("bidirectional control".to_owned()));
+                }
                 let name = Ident::new(fold(w));
                 if self.parser.peek_token_ref().token == Token::Period {
                     let found = self.parser.peek_token();
@@ -493,6 +519,36 @@ impl<'a> AirlockParser<'a> {
             }
             _ => Err(expected_err("a name", &token)),
         }
+    }
+
+    /// A string literal in a place that holds a value which may be secret (a secret's
+    /// value, an option value). When something else is there, the error describes what it
+    /// found without quoting it: `CREATE SECRET s AS wJalrXUtnFEMI` is a secret typed
+    /// without its quotes.
+    fn parse_value_string(&mut self, what: &str) -> PResult<String> {
+        if is_string_token(&self.parser.peek_token_ref().token) {
+            return self.parse_string();
+        }
+        let found = self.parser.peek_token();
+        let kind = match &found.token {
+            Token::EOF => "EOF".to_owned(),
+            Token::Word(_) => "a word".to_owned(),
+            Token::Number(..) => "a number".to_owned(),
+            t if is_literal_token(t) => "a string literal".to_owned(),
+            Token::Comma | Token::RParen | Token::LParen | Token::SemiColon => found.to_string(),
+            _ => "a symbol".to_owned(),
+        };
+        let message = format!("Expected: {what}, found: {kind}");
+        let mut error = ParseError::new(message.clone(), Some(self.position_of(&found)));
+        if matches!(found.token, Token::Word(_) | Token::Number(..)) {
+            error = error.with_hint("Values are string literals: put the value in quotes ('...').");
+        }
+        // Reported with its hint by `parse_statement`.
+        self.pending = Some(error);
+        Err(ParserError::ParserError(format!(
+            "{message}{}",
+            found.span.start
+        )))
     }
 
     /// A string literal: `'...'`, `E'...'` or a dollar-quoted string.
@@ -598,7 +654,7 @@ pub(crate) fn found_text(found: &TokenWithSpan) -> String {
     }
 }
 
-fn is_literal_token(token: &Token) -> bool {
+pub(crate) fn is_literal_token(token: &Token) -> bool {
     matches!(
         token,
         Token::SingleQuotedString(_)

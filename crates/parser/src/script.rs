@@ -99,28 +99,52 @@ fn is_unterminated(message: &str) -> bool {
         || (message.starts_with("Expected close delimiter") && message.ends_with("before EOF."))
 }
 
-/// Maps sqlparser's 1-based line/column (in characters) to byte offsets.
-struct LineIndex<'a> {
+/// Maps sqlparser's 1-based line/column (in characters) to byte offsets, in constant
+/// time on ASCII lines (a statement is often one long line with thousands of tokens).
+pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Per line: whether it is all ASCII, so that a column is a byte offset.
+    ascii: Vec<bool>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            ascii,
+        }
     }
 
-    fn offset(&self, location: Location) -> usize {
-        let Some(&line_start) = usize::try_from(location.line)
+    pub(crate) fn offset(&self, location: Location) -> usize {
+        let Some(line) = usize::try_from(location.line)
             .ok()
             .and_then(|l| l.checked_sub(1))
-            .and_then(|l| self.starts.get(l))
+            .filter(|&l| l < self.starts.len())
         else {
             return self.text.len();
         };
+        let line_start = self.starts[line];
         let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
+        let line_end = self
+            .starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        if self.ascii[line] && column < line_end - line_start {
+            return line_start + column;
+        }
         self.text[line_start..]
             .char_indices()
             .nth(column)

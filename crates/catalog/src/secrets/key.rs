@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::rand_core::RngCore;
 use chacha20poly1305::aead::{KeyInit, OsRng};
 use zeroize::Zeroizing;
 
@@ -20,9 +21,9 @@ pub struct SecretKey(Zeroizing<[u8; 32]>);
 impl SecretKey {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> SecretKey {
-        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        // Straight into the wiped buffer: no copy of the key is left behind.
         let mut bytes = Zeroizing::new([0u8; 32]);
-        bytes.copy_from_slice(&key);
+        OsRng.fill_bytes(&mut *bytes);
         SecretKey(bytes)
     }
 
@@ -71,19 +72,25 @@ fn hex_digit(c: u8) -> Option<u8> {
     }
 }
 
+/// The most a key file is read: 64 digits and some whitespace. A longer file is not a
+/// key file, and reading into a buffer that never grows leaves no stray copy of the key
+/// in freed memory.
+const MAX_KEY_FILE_BYTES: usize = 256;
+
 /// Reads the key file, or `None` if there is none.
 pub(crate) fn read_key_file(path: &Path) -> Result<Option<SecretKey>> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => Zeroizing::new(text),
+    let io_err = |e| CatalogError::io(format!("read secret key file {}", path.display()), e);
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(CatalogError::io(
-                format!("read secret key file {}", path.display()),
-                e,
-            ));
-        }
+        Err(e) => return Err(io_err(e)),
     };
-    SecretKey::from_hex(&text)
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_BYTES + 1));
+    io::Read::take(file, MAX_KEY_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    let text = std::str::from_utf8(&bytes).unwrap_or("");
+    SecretKey::from_hex(text)
         .map(Some)
         .ok_or_else(|| CatalogError::InvalidSecretKey {
             source_name: format!("key file {}", path.display()),

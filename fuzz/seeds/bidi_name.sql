@@ -1,0 +1,1 @@
+CREATE SECRET "admin‮txt" AS 'x'

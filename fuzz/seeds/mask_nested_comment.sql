@@ -1,0 +1,1 @@
+/* /* */ SELECT */ CREATE SECRET s AS 'CANARY'

@@ -1,0 +1,1 @@
+SHOW SECRETS; CREATE SECRET s AS _e'\' 'CANARY' oops
