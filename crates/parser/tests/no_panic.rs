@@ -149,8 +149,9 @@ fn check_input(sql: &str) {
 fn ident() -> impl Strategy<Value = Ident> {
     prop_oneof![
         "[a-z_][a-z0-9_]{0,10}",
-        // Anything a quoted identifier can hold, quotes, spaces and keywords included.
-        "[^\"\\x00]{1,12}",
+        // Anything a quoted identifier can hold, quotes, spaces and keywords included;
+        // not NUL and not the bidirectional-text controls names may not hold.
+        "[^\"\\x00\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200e}\u{200f}\u{061c}]{1,12}",
         "\"[a-z]{1,3}\"",
         Just("select".to_owned()),
         Just("if".to_owned()),

@@ -89,7 +89,12 @@ pub(crate) fn read_key_file(path: &Path) -> Result<Option<SecretKey>> {
     io::Read::take(file, MAX_KEY_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
-    let text = std::str::from_utf8(&bytes).unwrap_or("");
+    // Past the bound it is not a key file, whatever its first bytes say.
+    let text = if bytes.len() <= MAX_KEY_FILE_BYTES {
+        std::str::from_utf8(&bytes).unwrap_or("")
+    } else {
+        ""
+    };
     SecretKey::from_hex(text)
         .map(Some)
         .ok_or_else(|| CatalogError::InvalidSecretKey {
@@ -190,6 +195,18 @@ mod tests {
             "an existing key file is never replaced"
         );
         assert_eq!(*read_key_file(&path).unwrap().unwrap().0, *first.0);
+        // A file far longer than a key is not one (and is not read whole).
+        let long = dir.path().join("long.key");
+        fs::write(
+            &long,
+            format!("{}\n{}", first.to_hex().as_str(), " ".repeat(1 << 20)),
+        )
+        .unwrap();
+        assert!(matches!(
+            read_key_file(&long),
+            Err(CatalogError::InvalidSecretKey { .. })
+        ));
+        fs::remove_file(&long).unwrap();
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary files are removed");
     }
