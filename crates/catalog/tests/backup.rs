@@ -88,12 +88,13 @@ fn backup_child_writer() {
         return;
     };
     let mut catalog = open_with_key_file(Path::new(&path));
-    for i in 0..400 {
+    for i in 0..150 {
         let mut txn = catalog.begin().unwrap();
         txn.create_secret(&format!("w{i}"), &SecretString::new(format!("v{i}")))
             .unwrap();
         txn.commit().unwrap();
-        println!("@@ {i}");
+        // Slow enough that the parent's backups overlap the writes.
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
@@ -111,13 +112,18 @@ fn a_backup_taken_while_another_process_writes_opens_with_every_row() {
     .unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut counts = Vec::new();
+    let mut during = 0;
     for n in 0..8 {
-        // Wait until the writer has committed something new.
+        // Wait until the writer has committed something new, unless it is done.
         let start = std::time::Instant::now();
         while catalog.secrets().unwrap().len() <= counts.last().copied().unwrap_or(0)
+            && child.try_wait().unwrap().is_none()
             && start.elapsed() < std::time::Duration::from_secs(20)
         {
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if child.try_wait().unwrap().is_none() {
+            during += 1;
         }
         let dest = out.path().join(format!("b{n}.db"));
         let before = catalog.secrets().unwrap().len();
@@ -156,6 +162,11 @@ fn a_backup_taken_while_another_process_writes_opens_with_every_row() {
     }
     let status = child.wait().unwrap();
     assert!(status.success());
+    assert!(
+        during >= 2,
+        "only {during} backups ran while the writer wrote"
+    );
+    eprintln!("secrets in each backup: {counts:?}");
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert!(
         counts.last().unwrap() > counts.first().unwrap(),

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Instant;
 
-use airlock_catalog::{Catalog, CatalogConfig, CatalogError};
+use airlock_catalog::{Catalog, CatalogError};
 use airlock_core::{SqlError, SqlState};
 use common::*;
 
