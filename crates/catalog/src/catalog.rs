@@ -67,8 +67,11 @@ pub enum Location {
 /// alongside the one writer, and a [`Txn`] waits (about five seconds, see
 /// [`crate::BUSY_TIMEOUT`]) for another process's write lock.
 pub struct Catalog {
-    conn: Connection,
+    // Fields drop in order: the read-only query connection closes first, so that the
+    // read-write one is the last connection of this process to close, and SQLite
+    // checkpoints the WAL into the catalog file (and removes it) as it closes.
     queries: QueryConnection,
+    conn: Connection,
     secrets: Secrets,
     location: Location,
     environment_id: uuid::Uuid,
@@ -294,6 +297,97 @@ impl Catalog {
         match &self.secrets {
             Secrets::External(store) => cleanup_orphans(&mut self.conn, store.as_ref()),
             Secrets::Embedded(_) => Ok(Vec::new()),
+        }
+    }
+}
+
+impl Catalog {
+    /// Copies the catalog, as of one committed state, to a new file `dest` (mode 0600)
+    /// with SQLite's online backup API: other connections and processes may go on
+    /// reading and writing meanwhile. The copy is complete in `dest` itself, with no
+    /// `-wal` file beside it. If this catalog has a key file (`<catalog>.key`), it is
+    /// copied to `<dest>.key` (mode 0600), so that the copy opens with its secret
+    /// values; a key given by the host or in `AIRLOCK_SECRET_KEY` is not written
+    /// anywhere. Refuses to overwrite `dest` or its key file.
+    pub fn backup(&self, dest: impl AsRef<Path>) -> Result<()> {
+        let dest = dest.as_ref();
+        let key = match &self.location {
+            Location::File(path) => match fs::read(key_file_for(path)) {
+                Ok(bytes) => Some(zeroize::Zeroizing::new(bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(CatalogError::io(
+                        format!("read {}", key_file_for(path).display()),
+                        e,
+                    ));
+                }
+            },
+            Location::Memory => None,
+        };
+        let dest_key = key_file_for(dest);
+        if key.is_some() && dest_key.exists() {
+            return Err(CatalogError::io(
+                format!("create {}", dest_key.display()),
+                io::Error::from(io::ErrorKind::AlreadyExists),
+            ));
+        }
+        private_create_new(dest)
+            .map_err(|e| CatalogError::io(format!("create {}", dest.display()), e))?;
+        let copied = (|| -> Result<()> {
+            let mut out = Connection::open(dest).ctx("opening the backup file")?;
+            {
+                let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)
+                    .ctx("starting the backup")?;
+                // One step copies every page under one read transaction: one consistent
+                // state, and writers (WAL mode) are never blocked.
+                let deadline = std::time::Instant::now() + crate::BUSY_TIMEOUT;
+                loop {
+                    match backup.step(-1).ctx("copying the catalog")? {
+                        rusqlite::backup::StepResult::Done => break,
+                        _ if std::time::Instant::now() >= deadline => {
+                            return Err(CatalogError::Busy);
+                        }
+                        _ => std::thread::sleep(Duration::from_millis(1)),
+                    }
+                }
+            }
+            // A self-contained file: rollback-journal mode, nothing left in a WAL.
+            let _: String = out
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+                .ctx("finishing the backup")?;
+            out.close()
+                .map_err(|(_, e)| CatalogError::sqlite("closing the backup file", e))?;
+            if let Some(key) = &key {
+                use std::io::Write as _;
+                let mut file = private_create_new(&dest_key)
+                    .map_err(|e| CatalogError::io(format!("create {}", dest_key.display()), e))?;
+                file.write_all(key)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| CatalogError::io(format!("write {}", dest_key.display()), e))?;
+            }
+            fs::File::open(dest)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| CatalogError::io(format!("sync {}", dest.display()), e))?;
+            sync_parent_dir(dest);
+            Ok(())
+        })();
+        if copied.is_err() {
+            let _ = fs::remove_file(dest);
+        }
+        copied
+    }
+}
+
+impl Drop for Catalog {
+    fn drop(&mut self) {
+        // Copy what the WAL holds into the catalog file now, without waiting for anyone:
+        // if another process still has the catalog open, the file is complete as of
+        // this moment all the same. The close that follows finishes the job when this is
+        // the last connection.
+        if matches!(self.location, Location::File(_)) {
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
         }
     }
 }

@@ -7,6 +7,7 @@
 //! `ATTACH`, transaction control, `sqlite_schema`, the ciphertext table) is denied at
 //! prepare time, before a single row is read.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -46,12 +47,35 @@ const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];
 /// Functions that reach outside the database.
 const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
 
-/// The largest string or blob a catalog query may build (`randomblob(1e9)` would
-/// otherwise allocate a gigabyte).
-pub const MAX_VALUE_BYTES: i32 = 16 << 20;
+mod functions;
+
+/// The largest string or blob a catalog query may build or read (`randomblob(1e9)`
+/// would otherwise allocate a gigabyte). Every stored value fits: names are at most 63
+/// bytes, option values 64 KiB, so a connection's `create_sql` stays well under it. It
+/// is also one factor of the work of a `LIKE` (see [`MAX_LIKE_PATTERN_BYTES`]).
+pub const MAX_VALUE_BYTES: i32 = 1 << 20;
+
+/// The longest `LIKE` or `GLOB` pattern. SQLite matches a pattern in one
+/// virtual-machine step, in time up to the product of pattern and text lengths (about
+/// 2.5 ns per pair measured), which neither the deadline nor an interrupt can stop:
+/// 256 bytes against [`MAX_VALUE_BYTES`] is at most 0.7 s.
+pub const MAX_LIKE_PATTERN_BYTES: i32 = 256;
+
+/// The most result columns (and `ORDER BY`/`GROUP BY` terms) a catalog query may have,
+/// so that one row holds at most 200 MiB inside SQLite.
+pub const MAX_COLUMNS: i32 = 200;
+
+/// The most arguments a function call may have: PostgreSQL's limit (`FUNC_MAX_ARGS`).
+pub const MAX_FUNCTION_ARGS: i32 = 100;
+
+/// SQLite's hard heap limit (`PRAGMA hard_heap_limit`), in bytes. SQLite keeps one
+/// limit for the whole process; it is only ever lowered to this, never raised.
+/// Allocations past it fail, and the query with them (54000), instead of the process.
+pub const HEAP_LIMIT_BYTES: i64 = 1 << 30;
 
 /// The most result text a catalog query may return, so that a cross join of the views
-/// cannot exhaust memory before the deadline stops it.
+/// cannot exhaust memory before the deadline stops it. Counted value by value, before
+/// each is converted.
 pub const MAX_RESULT_BYTES: usize = 64 << 20;
 
 /// How many virtual-machine steps run between checks of the query deadline.
@@ -91,6 +115,9 @@ impl QueryResult {
 pub(crate) struct QueryConnection {
     conn: Connection,
     denied: Arc<Mutex<Option<String>>>,
+    /// The names the running statement may define itself (CTEs), which therefore do not
+    /// prove that a read comes from inside a real view.
+    shadowed: Arc<Mutex<HashSet<String>>>,
     deadline: Arc<Mutex<Option<Instant>>>,
     timeout: Duration,
 }
@@ -116,16 +143,38 @@ impl QueryConnection {
             .ctx("opening the query connection")?;
         conn.pragma_update(None, "query_only", true)
             .ctx("opening the query connection")?;
-        conn.set_limit(
-            rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
-            MAX_VALUE_BYTES,
-        )
-        .ctx("opening the query connection")?;
+        use rusqlite::limits::Limit;
+        for (limit, value) in [
+            (Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+            (
+                Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
+                MAX_LIKE_PATTERN_BYTES,
+            ),
+            (Limit::SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
+            (Limit::SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS),
+        ] {
+            conn.set_limit(limit, value)
+                .ctx("opening the query connection")?;
+        }
+        // Sorts and temporary b-trees stay in memory, under the heap limit, rather than
+        // in temporary files of any size.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .ctx("opening the query connection")?;
+        let current: i64 = conn
+            .query_row("PRAGMA hard_heap_limit", [], |r| r.get(0))
+            .ctx("opening the query connection")?;
+        if current == 0 || current > HEAP_LIMIT_BYTES {
+            conn.pragma_update(None, "hard_heap_limit", HEAP_LIMIT_BYTES)
+                .ctx("opening the query connection")?;
+        }
+        functions::install(&conn).ctx("opening the query connection")?;
 
         let denied = Arc::new(Mutex::new(None));
         let record = Arc::clone(&denied);
+        let shadowed: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let names = Arc::clone(&shadowed);
         conn.authorizer(Some(move |ctx: AuthContext<'_>| {
-            let verdict = authorize(&ctx);
+            let verdict = authorize(&ctx, &names.lock().unwrap_or_else(PoisonError::into_inner));
             if let Err(what) = &verdict {
                 let mut slot = record.lock().unwrap_or_else(PoisonError::into_inner);
                 slot.get_or_insert_with(|| what.clone());
@@ -151,6 +200,7 @@ impl QueryConnection {
         Ok(QueryConnection {
             conn,
             denied,
+            shadowed,
             deadline,
             timeout,
         })
@@ -159,6 +209,7 @@ impl QueryConnection {
     /// Runs one read-only statement.
     pub(crate) fn query(&self, sql: &str) -> Result<QueryResult> {
         *self.denied.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.shadowed.lock().unwrap_or_else(PoisonError::into_inner) = defined_names(sql);
         *self.deadline.lock().unwrap_or_else(PoisonError::into_inner) =
             Some(Instant::now() + self.timeout);
         let result = self.run(sql);
@@ -190,20 +241,21 @@ impl QueryConnection {
             for (i, seen) in seen.iter_mut().enumerate() {
                 let value = row.get_ref(i)?;
                 seen.note(value);
-                let value = text(value);
-                bytes += value.as_ref().map_or(0, String::len) + 8;
-                values.push(value);
+                // Counted before it is converted: a row of many large values stops at
+                // the first one past the cap, not after all of them are built.
+                bytes += text_len(value) + 8;
+                if bytes > MAX_RESULT_BYTES {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
+                        Some(format!(
+                            "catalog query result exceeds {} MiB",
+                            MAX_RESULT_BYTES >> 20
+                        )),
+                    ));
+                }
+                values.push(text(value));
             }
             rows.push(values);
-            if bytes > MAX_RESULT_BYTES {
-                return Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
-                    Some(format!(
-                        "catalog query result exceeds {} MiB",
-                        MAX_RESULT_BYTES >> 20
-                    )),
-                ));
-            }
         }
         let columns = decl
             .into_iter()
@@ -236,10 +288,21 @@ impl QueryConnection {
                 what: "writing the catalog".to_owned(),
             },
             Some(rusqlite::ErrorCode::OperationInterrupted) => CatalogError::QueryTimeout,
+            Some(rusqlite::ErrorCode::OutOfMemory) => CatalogError::QueryFailed {
+                code: SqlState::ProgramLimitExceeded,
+                message: format!(
+                    "catalog query exceeds the memory limit of {} MiB",
+                    HEAP_LIMIT_BYTES >> 20
+                ),
+            },
             Some(rusqlite::ErrorCode::TooBig) => CatalogError::QueryFailed {
                 code: SqlState::ProgramLimitExceeded,
                 message: match e {
-                    rusqlite::Error::SqliteFailure(_, Some(msg)) => msg,
+                    rusqlite::Error::SqliteFailure(_, Some(msg))
+                        if msg != "string or blob too big" =>
+                    {
+                        msg
+                    }
                     _ => format!(
                         "a catalog query value exceeds {} MiB",
                         MAX_VALUE_BYTES >> 20
@@ -264,6 +327,21 @@ impl QueryConnection {
                         what: format!("writing table {target}"),
                     }
                 }
+                rusqlite::Error::SqliteFailure(_, Some(msg))
+                    if msg == "LIKE or GLOB pattern too complex"
+                        || msg == "trim character set too complex" =>
+                {
+                    CatalogError::QueryFailed {
+                        code: SqlState::ProgramLimitExceeded,
+                        message: if msg.starts_with("LIKE") {
+                            format!(
+                                "a LIKE or GLOB pattern in a catalog query exceeds {MAX_LIKE_PATTERN_BYTES} bytes"
+                            )
+                        } else {
+                            msg
+                        },
+                    }
+                }
                 rusqlite::Error::SqlInputError { msg, .. }
                 | rusqlite::Error::SqliteFailure(_, Some(msg)) => CatalogError::QueryFailed {
                     code: sqlstate_of_message(&msg),
@@ -276,7 +354,7 @@ impl QueryConnection {
 }
 
 /// The authorizer's rule. `Err` names what was refused, for the error message.
-fn authorize(ctx: &AuthContext<'_>) -> Result<(), String> {
+fn authorize(ctx: &AuthContext<'_>, shadowed: &HashSet<String>) -> Result<(), String> {
     match ctx.action {
         AuthAction::Select | AuthAction::Recursive => Ok(()),
         AuthAction::Function { function_name } => {
@@ -307,8 +385,14 @@ fn authorize(ctx: &AuthContext<'_>) -> Result<(), String> {
             }
             let main = ctx.database_name == Some("main");
             let view = SYSTEM_VIEWS.contains(&table_name) || TABLE_FUNCTIONS.contains(&table_name);
+            // SQLite names a CTE as the accessor of the reads inside it, just as it
+            // names a view: a system view's name proves a real view only when the
+            // statement defines nothing by that name.
             let behind_view = VIEW_TABLES.contains(&table_name)
-                && ctx.accessor.is_some_and(|v| SYSTEM_VIEWS.contains(&v));
+                && ctx.accessor.is_some_and(|v| {
+                    SYSTEM_VIEWS.iter().any(|s| s.eq_ignore_ascii_case(v))
+                        && !shadowed.contains(&v.to_ascii_lowercase())
+                });
             if main && (view || behind_view) {
                 Ok(())
             } else {
@@ -363,6 +447,120 @@ fn action_name(action: &AuthAction<'_>) -> String {
         .next()
         .unwrap_or("unknown")
         .to_owned()
+}
+
+/// Every name `sql` may define as a CTE, lower-cased: each name (bare, quoted with
+/// `"`, `` ` ``, `[]`, or a string, as SQLite allows) followed by an optional column list
+/// and `AS [NOT] [MATERIALIZED] (`. It over-approximates (a `WINDOW w AS (` counts too),
+/// which only makes the authorizer stricter.
+fn defined_names(sql: &str) -> HashSet<String> {
+    #[derive(PartialEq)]
+    enum Tok {
+        /// A name or keyword; `true` when bare.
+        Word(String, bool),
+        Open,
+        Close,
+        Other,
+    }
+    let b = sql.as_bytes();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    let quoted = |i: usize, close: u8| -> (String, usize) {
+        let mut j = i + 1;
+        let mut out = Vec::new();
+        while j < b.len() {
+            if b[j] == close {
+                if close != b']' && b.get(j + 1) == Some(&close) {
+                    out.push(close);
+                    j += 2;
+                    continue;
+                }
+                return (String::from_utf8_lossy(&out).to_lowercase(), j + 1);
+            }
+            out.push(b[j]);
+            j += 1;
+        }
+        (String::from_utf8_lossy(&out).to_lowercase(), j)
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                i += 1;
+            }
+            i += 2;
+        } else if matches!(c, b'"' | b'`' | b'\'' | b'[') {
+            let close = if c == b'[' { b']' } else { c };
+            let (word, next) = quoted(i, close);
+            toks.push(Tok::Word(word, false));
+            i = next;
+        } else if c == b'(' {
+            toks.push(Tok::Open);
+            i += 1;
+        } else if c == b')' {
+            toks.push(Tok::Close);
+            i += 1;
+        } else if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 {
+            let start = i;
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'$') || b[i] >= 0x80)
+            {
+                i += 1;
+            }
+            toks.push(Tok::Word(sql[start..i].to_lowercase(), true));
+        } else {
+            toks.push(Tok::Other);
+            i += 1;
+        }
+    }
+    // The matching `)` of every `(`, in one pass.
+    let mut close = vec![None; toks.len()];
+    let mut stack = Vec::new();
+    for (k, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Open => stack.push(k),
+            Tok::Close => {
+                if let Some(open) = stack.pop() {
+                    close[open] = Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    let keyword =
+        |k: usize, word: &str| matches!(toks.get(k), Some(Tok::Word(w, true)) if w == word);
+    let mut names = HashSet::new();
+    for (k, t) in toks.iter().enumerate() {
+        let Tok::Word(name, _) = t else { continue };
+        let mut j = k + 1;
+        if toks.get(j) == Some(&Tok::Open) {
+            match close[j] {
+                Some(end) => j = end + 1,
+                None => continue,
+            }
+        }
+        if !keyword(j, "as") {
+            continue;
+        }
+        j += 1;
+        if keyword(j, "not") {
+            j += 1;
+        }
+        if keyword(j, "materialized") {
+            j += 1;
+        }
+        if toks.get(j) == Some(&Tok::Open) {
+            names.insert(name.clone());
+        }
+    }
+    names
 }
 
 /// The PostgreSQL type for a SQLite declared type, as the schema spells them.
@@ -424,13 +622,25 @@ fn text(v: ValueRef<'_>) -> Option<String> {
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         // bytea's hex output.
         ValueRef::Blob(b) => {
-            let mut out = String::with_capacity(2 + b.len() * 2);
-            out.push_str("\\x");
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut out = Vec::with_capacity(2 + b.len() * 2);
+            out.extend_from_slice(b"\\x");
             for byte in b {
-                out.push_str(&format!("{byte:02x}"));
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
             }
-            Some(out)
+            Some(String::from_utf8(out).unwrap_or_default())
         }
+    }
+}
+
+/// How many bytes [`text`] makes of `v`, without making them.
+fn text_len(v: ValueRef<'_>) -> usize {
+    match v {
+        ValueRef::Null => 0,
+        ValueRef::Integer(_) | ValueRef::Real(_) => 24,
+        ValueRef::Text(t) => t.len(),
+        ValueRef::Blob(b) => 2 + 2 * b.len(),
     }
 }
 

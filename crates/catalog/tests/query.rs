@@ -319,3 +319,67 @@ fn every_system_view_is_readable_in_memory_too() {
         );
     }
 }
+
+/// Issue 10, item 8: SQLite names a CTE as the accessor of the reads inside it, as it
+/// names a view, so a CTE called like a system view used to read storage tables
+/// "through" it. Only real views count now.
+#[test]
+fn a_cte_named_like_a_view_is_not_a_view() {
+    let (_dir, catalog) = populated();
+    let denied = [
+        // The reproduction, as the engine would pass it on.
+        "SELECT * FROM (WITH objects AS (SELECT 1) SELECT 1) q, (WITH mz_secrets AS (SELECT id, kind, name FROM objects) SELECT * FROM mz_secrets) z",
+        "WITH mz_secrets AS (SELECT id, kind, name FROM objects) SELECT * FROM mz_secrets",
+        "WITH MZ_SECRETS AS (SELECT name FROM objects) SELECT * FROM MZ_SECRETS",
+        "WITH \"mz_secrets\" AS (SELECT name FROM objects) SELECT * FROM mz_secrets",
+        "WITH [mz_connections] AS (SELECT name FROM objects) SELECT * FROM mz_connections",
+        "WITH `mz_connections` AS (SELECT name FROM objects) SELECT * FROM mz_connections",
+        "WITH 'mz_connections' AS (SELECT name FROM objects) SELECT * FROM mz_connections",
+        "WITH mz_secrets(a, b) AS MATERIALIZED (SELECT id, name FROM objects) SELECT * FROM mz_secrets",
+        "WITH mz_secrets AS NOT MATERIALIZED (SELECT name FROM objects) SELECT * FROM mz_secrets",
+        "WITH mz_secrets /* c */ AS -- c\n (SELECT name FROM objects) SELECT * FROM mz_secrets",
+        "WITH RECURSIVE mz_secrets(n) AS (SELECT name FROM objects UNION ALL SELECT n FROM mz_secrets WHERE 0) SELECT * FROM mz_secrets",
+        "SELECT * FROM (WITH mz_aws_connections AS (SELECT * FROM aws_connections) SELECT * FROM mz_aws_connections)",
+        "SELECT (WITH mz_connections AS (SELECT create_sql FROM connections) SELECT count(*) FROM mz_connections WHERE create_sql LIKE '%')",
+        "WITH x AS (SELECT 1), mz_object_dependencies AS (SELECT * FROM object_dependencies) SELECT * FROM mz_object_dependencies",
+        "WITH mz_secrets AS (SELECT * FROM mz_connections), y AS (SELECT * FROM objects) SELECT * FROM y",
+    ];
+    for sql in denied {
+        let err = catalog.query(sql).unwrap_err();
+        assert_eq!(
+            err.code(),
+            SqlState::InsufficientPrivilege,
+            "{sql}: {err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("permission denied for table "),
+            "{sql}: {err}"
+        );
+    }
+    // A CTE may still carry a view's name when it reads views, and CTEs over views work.
+    let rows = catalog
+        .query("WITH mz_secrets AS (SELECT name FROM mz_connections) SELECT * FROM mz_secrets ORDER BY name")
+        .unwrap()
+        .rows;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("key_conn".into())],
+            vec![Some("role_conn".into())]
+        ]
+    );
+    let rows = catalog
+        .query("WITH objects AS (SELECT name FROM mz_secrets) SELECT * FROM objects")
+        .unwrap()
+        .rows;
+    assert_eq!(rows, vec![vec![Some("aws_secret".into())]]);
+    assert_eq!(
+        catalog
+            .query("SELECT 'WITH mz_secrets AS (' AS s, name FROM mz_secrets")
+            .unwrap()
+            .rows
+            .len(),
+        1,
+        "a name in a string literal defines nothing"
+    );
+}

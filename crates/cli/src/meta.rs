@@ -26,6 +26,8 @@ pub enum MetaCommand {
     Timing(Option<bool>),
     /// `\i FILE`
     Include(String),
+    /// `\backup FILE`: a copy of the live catalog, its key file beside it.
+    Backup(String),
 }
 
 /// An object name or psql pattern from a backslash command, already case-folded unless
@@ -48,6 +50,7 @@ pub enum MetaKind {
     Expanded,
     Timing,
     Include,
+    Backup,
 }
 
 /// One row of the table: how a command is spelled and what `\?` says about it.
@@ -120,6 +123,13 @@ pub const COMMANDS: &[MetaSpec] = &[
         help: "execute commands from file",
         section: "Input/Output",
     },
+    MetaSpec {
+        kind: MetaKind::Backup,
+        names: &["backup"],
+        args: "FILE",
+        help: "copy the catalog (and its key file) to a new FILE",
+        section: "Input/Output",
+    },
 ];
 
 /// Why a backslash command line was refused; the text is what psql would print.
@@ -156,6 +166,10 @@ pub fn parse(line: &str) -> Result<MetaCommand, MetaError> {
         MetaKind::Timing => MetaCommand::Timing(toggle_arg(name, args.next())?),
         MetaKind::Include => match args.next() {
             Some(arg) => MetaCommand::Include(arg.text),
+            None => return Err(MetaError(format!("\\{name}: missing required argument"))),
+        },
+        MetaKind::Backup => match args.next() {
+            Some(arg) => MetaCommand::Backup(arg.text),
             None => return Err(MetaError(format!("\\{name}: missing required argument"))),
         },
     };

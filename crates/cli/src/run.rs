@@ -416,8 +416,23 @@ impl Runner {
                 });
             }
             MetaCommand::Include(path) => return self.include(&path, locus),
+            MetaCommand::Backup(path) => return self.backup(&path, locus),
         }
         Step::default()
+    }
+
+    /// `\backup FILE`: copies the live catalog, and its key file, to a new FILE.
+    fn backup(&mut self, path: &str, locus: Locus<'_>) -> Step {
+        match self.session.backup(std::path::Path::new(path)) {
+            Ok(()) => {
+                self.say(&format!("Catalog copied to {path}.\n"));
+                Step::default()
+            }
+            Err(e) => {
+                self.print_diagnostic(&e, None, locus);
+                Step::failed()
+            }
+        }
     }
 
     /// `\i FILE`: runs the file as a script nested in this one. An error that stops it

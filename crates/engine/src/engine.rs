@@ -93,10 +93,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// Runs a script of `;`-separated statements, like one PostgreSQL simple-query
-    /// message: the whole text is parsed first (a syntax error runs nothing), then the
-    /// statements run in order until one fails. The result has one entry per statement
-    /// run; only the last can be an error.
+    /// Runs a script of `;`-separated statements: the whole text is parsed first (a
+    /// syntax error runs nothing, as in a PostgreSQL simple query), then the statements
+    /// run in order until one fails. Unlike a simple query, the script is not one
+    /// transaction: each statement commits as it finishes, and those before a failure
+    /// stay committed (see `docs/architecture.md`). The result has one entry per
+    /// statement run; only the last can be an error.
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult, Diagnostic>> {
         if let Err(e) = airlock_parser::check_text(sql) {
             return vec![Err(Diagnostic::from_error(&e))];
@@ -133,6 +135,14 @@ impl Session {
             .map_err(ExecError::into_diagnostic)?
         };
         inner.aws.sdk_config(&connection, principal.as_deref())
+    }
+
+    /// Copies the catalog to a new file `dest` while others may keep using it (SQLite's
+    /// online backup), with its key file beside it: see [`Catalog::backup`].
+    pub fn backup(&mut self, dest: &Path) -> Result<(), Diagnostic> {
+        let inner = &self.engine.inner;
+        let catalog = inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+        catalog.backup(dest).map_err(|e| Diagnostic::from_error(&e))
     }
 
     /// Runs one parsed statement.

@@ -13,7 +13,7 @@ use airlock_parser::ast::{
 };
 
 use crate::error::{ExecError, MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError, Result};
-use crate::like::like;
+use crate::like::Pattern;
 use crate::plan::aws::{SecretResolver, options_of, plan_aws};
 use crate::query;
 use crate::response::{Response, StatementResult};
@@ -415,7 +415,8 @@ impl Executor<'_> {
     // ---- SHOW and settings --------------------------------------------------------------
 
     fn show_objects(&mut self, s: ast::ShowObjects) -> Result<Response> {
-        let keep = |name: &str| s.like.as_deref().is_none_or(|pattern| like(name, pattern));
+        let pattern = s.like.as_deref().map(Pattern::new).transpose()?;
+        let keep = |name: &str| pattern.as_ref().is_none_or(|p| p.matches(name));
         let rows = match s.object_type {
             ObjectType::Connection => Rows {
                 columns: vec![

@@ -9,7 +9,6 @@
 //! (SQLite has no schemas), unquoted identifiers folded to lower case, `x::type` spelled
 //! `CAST(x AS type)`, and unnamed result columns named as PostgreSQL names them.
 
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use airlock_parser::sqlparser::ast::{
@@ -59,8 +58,10 @@ pub(crate) fn prepare(statement: &Statement) -> Result<Option<String>> {
     let mut query = query.clone();
     check_shape(&query)?;
 
-    let ctes = cte_names(&query);
-    let mut resolver = Resolve { ctes, error: None };
+    let mut resolver = Resolve {
+        scopes: Vec::new(),
+        error: None,
+    };
     let _ = VisitMut::visit(&mut *query, &mut resolver);
     if let Some(e) = resolver.error {
         return Err(e.into());
@@ -112,31 +113,95 @@ fn fold(ident: &Ident) -> String {
     }
 }
 
-fn cte_names(query: &Query) -> HashSet<String> {
-    struct Ctes(HashSet<String>);
-    impl Visitor for Ctes {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-            if let Some(with) = &query.with {
-                self.0
-                    .extend(with.cte_tables.iter().map(|cte| fold(&cte.alias.name)));
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut ctes = Ctes(HashSet::new());
-    let _ = Visit::visit(query, &mut ctes);
-    ctes.0
+/// One query's `WITH` while the query is being walked.
+struct Scope {
+    /// The query, by address: the visitor hands out `&mut` without identity.
+    query: usize,
+    /// Its CTEs' names and, by address, their queries.
+    names: Vec<String>,
+    ctes: Vec<usize>,
+    recursive: bool,
+    /// How many of `names` are visible now: those before the CTE being walked (all of
+    /// them once the CTEs are done, and always all of them under `WITH RECURSIVE`).
+    visible: usize,
 }
 
-/// Resolves every relation to one of [`RELATIONS`] (or a CTE) and drops its schema.
+impl Scope {
+    fn visible(&self) -> &[String] {
+        if self.recursive {
+            &self.names
+        } else {
+            &self.names[..self.visible]
+        }
+    }
+}
+
+fn address(query: &Query) -> usize {
+    std::ptr::from_ref(query) as usize
+}
+
+/// Resolves every relation to one of [`RELATIONS`] (or a CTE in scope) and drops its
+/// schema. CTE names are scoped as in PostgreSQL: a CTE is visible in the body of its
+/// own query (subqueries included) and in the CTEs after it in the same `WITH` — every
+/// CTE of a `WITH RECURSIVE` — and nowhere else.
 struct Resolve {
-    ctes: HashSet<String>,
+    scopes: Vec<Scope>,
     error: Option<PlanError>,
+}
+
+impl Resolve {
+    fn cte_in_scope(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.visible().iter().any(|n| n == name))
+    }
 }
 
 impl VisitorMut for Resolve {
     type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let here = address(query);
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(k) = parent.ctes.iter().position(|c| *c == here)
+        {
+            parent.visible = k;
+        }
+        let (names, ctes, recursive) = match &query.with {
+            Some(with) => (
+                with.cte_tables
+                    .iter()
+                    .map(|c| fold(&c.alias.name))
+                    .collect(),
+                with.cte_tables.iter().map(|c| address(&c.query)).collect(),
+                with.recursive,
+            ),
+            None => (Vec::new(), Vec::new(), false),
+        };
+        self.scopes.push(Scope {
+            query: here,
+            // Nothing is walked before the WITH, and the body after every CTE.
+            visible: ctes.len(),
+            names,
+            ctes,
+            recursive,
+        });
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let here = address(query);
+        if self.scopes.last().is_some_and(|s| s.query == here) {
+            self.scopes.pop();
+        }
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(k) = parent.ctes.iter().position(|c| *c == here)
+        {
+            parent.visible = k + 1;
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
         let parts: Option<Vec<String>> = relation
             .0
@@ -147,11 +212,21 @@ impl VisitorMut for Resolve {
             })
             .collect();
         let known = match parts.as_deref() {
-            Some([name]) if self.ctes.contains(name) => return ControlFlow::Continue(()),
+            Some([name]) if self.cte_in_scope(name) => return ControlFlow::Continue(()),
             Some([name]) => RELATIONS.iter().find(|r| r.name == name),
-            Some([schema, name]) => RELATIONS
-                .iter()
-                .find(|r| r.schema == schema && r.name == name),
+            Some([schema, name]) => {
+                let found = RELATIONS
+                    .iter()
+                    .find(|r| r.schema == schema && r.name == name);
+                // Without its schema the name would reach the CTE instead.
+                if found.is_some() && self.cte_in_scope(name) {
+                    self.error = Some(PlanError::UnsupportedQuery(
+                        "a schema-qualified relation shadowed by a CTE of the same name",
+                    ));
+                    return ControlFlow::Break(());
+                }
+                found
+            }
             _ => None,
         };
         match known {
@@ -293,6 +368,68 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    /// Issue 10, item 8: a CTE is visible only in its own query (and the CTEs after it),
+    /// as in PostgreSQL, so a CTE name in one subquery cannot let another reach a
+    /// storage table.
+    #[test]
+    fn cte_names_are_scoped_by_query() {
+        let unknown = |sql: &str| {
+            let err = rewrite(sql).unwrap_err();
+            assert!(
+                err.starts_with("relation ") && err.ends_with("does not exist"),
+                "{sql}: {err}"
+            );
+            err
+        };
+        // The reproduction.
+        let err = unknown(
+            "SELECT * FROM (WITH objects AS (SELECT 1) SELECT 1) q, (WITH mz_secrets AS (SELECT id, kind, name FROM objects) SELECT * FROM mz_secrets) z",
+        );
+        assert_eq!(err, "relation \"objects\" does not exist");
+        for bad in [
+            // A CTE is not visible in the CTEs before it, nor (without RECURSIVE) in itself.
+            "WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a",
+            "WITH objects AS (SELECT * FROM objects) SELECT * FROM objects",
+            // Nor outside its query: in a sibling subquery, an outer query, a later
+            // scalar subquery.
+            "SELECT (WITH objects AS (SELECT 1) SELECT 1), (SELECT count(*) FROM objects)",
+            "SELECT * FROM (WITH settings AS (SELECT 1) SELECT 1) q JOIN settings ON true",
+            "SELECT * FROM mz_connections WHERE id IN (WITH x AS (SELECT 1) SELECT 1) AND name IN (SELECT * FROM x)",
+            // Nested: an inner WITH does not leak to the outer body.
+            "WITH a AS (WITH objects AS (SELECT 1) SELECT 1) SELECT * FROM objects",
+            "SELECT * FROM (SELECT * FROM (WITH connections AS (SELECT 1) SELECT 1) i) o, connections",
+        ] {
+            unknown(bad);
+        }
+        // What PostgreSQL accepts is accepted.
+        for good in [
+            "WITH a AS (SELECT 1), b AS (SELECT * FROM a) SELECT * FROM b",
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
+            "WITH RECURSIVE a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a",
+            "WITH a AS (SELECT 1) SELECT * FROM (SELECT * FROM a) q WHERE EXISTS (SELECT * FROM a)",
+            "WITH a AS (WITH b AS (SELECT 1) SELECT * FROM b) SELECT * FROM a",
+            // A CTE may shadow a relation's name, as in PostgreSQL: the CTE wins.
+            "WITH mz_secrets AS (SELECT name FROM mz_connections) SELECT * FROM mz_secrets",
+            // A CTE named like a storage table is only itself.
+            "WITH objects AS (SELECT name FROM mz_secrets) SELECT * FROM objects",
+        ] {
+            assert!(rewrite(good).unwrap().is_some(), "{good}");
+        }
+        // Outside the CTE's scope, the name means the relation again.
+        assert!(
+            rewrite(
+                "SELECT (WITH mz_secrets AS (SELECT 1) SELECT 1), (SELECT count(*) FROM mz_secrets)"
+            )
+            .unwrap()
+            .is_some()
+        );
+        // Qualified, the name means the relation; without its schema SQLite would read
+        // the CTE instead, so that is refused.
+        let err = rewrite("WITH mz_secrets AS (SELECT 1) SELECT * FROM mz_catalog.mz_secrets")
+            .unwrap_err();
+        assert!(err.contains("shadowed by a CTE"), "{err}");
     }
 
     #[test]
