@@ -30,6 +30,7 @@ mod config;
 mod connection;
 mod credentials;
 mod identity;
+mod probes;
 mod report;
 mod sts;
 mod validate;
