@@ -135,7 +135,9 @@ pub(crate) fn attacker_probes(external_id: &str) -> Vec<Probe> {
         name: CheckName::AssumeRoleWithRandomExternalId,
         external_id: Some(format!("airlock-probe-{random}")),
         sent: "external ID airlock-probe-<random>".to_owned(),
-        consequence: "a caller of the principal that sends any external ID at all could assume the role".to_owned(),
+        consequence:
+            "a caller of the principal that sends any external ID at all could assume the role"
+                .to_owned(),
     });
     probes
 }

@@ -346,7 +346,10 @@ mod tests {
             }
         }
         // A 4xx without an error code cannot be read as a refusal either.
-        assert_eq!(classify(&service_error(403, None)).code(), "InvalidResponse");
+        assert_eq!(
+            classify(&service_error(403, None)).code(),
+            "InvalidResponse"
+        );
     }
 
     #[test]

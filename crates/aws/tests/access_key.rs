@@ -74,7 +74,9 @@ async fn unknown_access_key_id_is_named() {
     assert_eq!(report.error_code.as_deref(), Some("InvalidClientTokenId"));
     assert_eq!(
         report.message.as_deref(),
-        Some("AWS does not recognize the connection's ACCESS KEY ID (AWS error InvalidClientTokenId)")
+        Some(
+            "AWS does not recognize the connection's ACCESS KEY ID (AWS error InvalidClientTokenId)"
+        )
     );
 }
 

@@ -11,7 +11,10 @@ use airlock_aws::{AwsConfig, CheckName, ResolvedConnection, Status, ValidationRe
 use support::{principal_arn, shared};
 
 const PREFIX: &str = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/policy_matrix.txt");
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/policy_matrix.txt"
+);
 
 fn short(name: CheckName) -> &'static str {
     match name {
