@@ -25,7 +25,7 @@ fn parse(external_id: &str) -> Option<(&str, &str)> {
     let ok = !prefix.is_empty()
         && !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && !(digits.len() > 1 && digits.starts_with('0'));
+        && (digits == "0" || !digits.starts_with('0'));
     ok.then_some((prefix, digits))
 }
 

@@ -344,14 +344,14 @@ mod tests {
                 "ACCESS KEY ID '{id}', SECRET ACCESS KEY SECRET s1"
             ))
             .unwrap_or_else(|e| panic!("{id}: {e}"));
-            let notices = notices(&planned);
+            let raised = notices(&planned);
             if id.starts_with("AKIA") {
-                assert!(notices.is_empty(), "{notices:?}");
+                assert!(raised.is_empty(), "{raised:?}");
             } else {
                 // Without ENDPOINT: a NOTICE, never an error.
-                assert_eq!(notices.len(), 1, "{id}");
+                assert_eq!(raised.len(), 1, "{id}");
                 assert_eq!(
-                    notices[0].render(),
+                    raised[0].render(),
                     "NOTICE:  ACCESS KEY ID does not look like an AWS access key ID\n\
                      DETAIL:  AWS access key IDs are 16 to 128 upper-case letters and digits, such as AKIAIOSFODNN7EXAMPLE, and the connection has no ENDPOINT, so it talks to AWS itself.\n\
                      HINT:  For an S3-compatible service or an emulator (MinIO, Ceph, LocalStack), set ENDPOINT."
