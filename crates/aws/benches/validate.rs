@@ -1,7 +1,11 @@
 //! What concurrency buys `VALIDATE CONNECTION`, against the ministack emulator.
 //!
-//! - `one_connection`: the three probes of one assume-role connection run together
-//!   (`Validator::validate`) vs. the same STS calls one after another.
+//! - `one_connection`: validating one assume-role connection with today's probes
+//!   (`Validator::validate`: the probe with the external ID and its `GetCallerIdentity`,
+//!   and the six negative probes of the attacker model, all concurrent) vs. the three
+//!   probes VALIDATE used to send (with, without, one random external ID), concurrent too
+//!   vs. those three one after another. The first two in one run give the cost of the
+//!   attacker model: the target is a ratio of at most 1.1 with a round trip.
 //! - `fifty_connections`: 50 connections validated concurrently vs. one after another.
 //!
 //! Each runs twice: straight to the emulator on loopback (where the emulator's own
@@ -128,7 +132,59 @@ async fn setup(ms: &Ministack, endpoint: &str, tag: &str) -> Setup {
     }
 }
 
-/// The validator's STS calls for one connection, one after another.
+/// The three probes VALIDATE used to send, concurrently as it sent them: assume with the
+/// external ID then `GetCallerIdentity`, without an external ID, with a random one.
+async fn old_three_probes(client: &aws_sdk_sts::Client, conn: &ResolvedConnection) {
+    let airlock_aws::ResolvedAuth::AssumeRole(target) = &conn.auth else {
+        unreachable!()
+    };
+    let refused = |external_id: Option<String>| async move {
+        let refused = client
+            .assume_role()
+            .role_arn(&target.role_arn)
+            .role_session_name("airlock")
+            .set_external_id(external_id)
+            .send()
+            .await;
+        assert!(refused.is_err(), "the secure policy must refuse");
+    };
+    let with = async {
+        let assumed = client
+            .assume_role()
+            .role_arn(&target.role_arn)
+            .role_session_name("airlock")
+            .external_id(&target.external_id)
+            .send()
+            .await
+            .expect("probe 1")
+            .credentials
+            .unwrap();
+        let as_role = Credentials::new(
+            assumed.access_key_id,
+            assumed.secret_access_key,
+            Some(assumed.session_token),
+            None,
+            "bench",
+        );
+        client
+            .get_caller_identity()
+            .customize()
+            .config_override(
+                aws_sdk_sts::config::Builder::default()
+                    .credentials_provider(SharedCredentialsProvider::new(as_role)),
+            )
+            .send()
+            .await
+            .expect("probe 1 identity");
+    };
+    tokio::join!(
+        with,
+        refused(None),
+        refused(Some(format!("airlock-probe-{}", uuid::Uuid::new_v4())))
+    );
+}
+
+/// The old probes for one connection, one after another.
 async fn probes_sequentially(client: &aws_sdk_sts::Client, conn: &ResolvedConnection) {
     let airlock_aws::ResolvedAuth::AssumeRole(target) = &conn.auth else {
         unreachable!()
@@ -203,11 +259,15 @@ fn bench(c: &mut Criterion) {
             .sample_size(10)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(3));
-        group.bench_function(BenchmarkId::new("concurrent_probes", network), |b| {
+        group.bench_function(BenchmarkId::new("attacker_model_probes", network), |b| {
             b.to_async(&rt).iter(|| async {
                 let report = s.validator.validate(&s.conns[0], Some(&principal)).await;
                 assert_eq!(report.status, Status::Ok);
             })
+        });
+        group.bench_function(BenchmarkId::new("old_three_probes", network), |b| {
+            b.to_async(&rt)
+                .iter(|| old_three_probes(&s.principal_client, &s.conns[0]))
         });
         group.bench_function(BenchmarkId::new("sequential_probes", network), |b| {
             b.to_async(&rt)

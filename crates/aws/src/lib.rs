@@ -31,6 +31,7 @@ mod connection;
 mod credentials;
 mod http;
 mod identity;
+mod probes;
 mod report;
 mod sts;
 mod validate;

@@ -43,10 +43,24 @@ pub enum CheckName {
     /// Assuming the role with the external ID works, and `GetCallerIdentity` with the
     /// resulting session names the role.
     AssumeRoleWithExternalId,
-    /// Assuming the role without an external ID is refused with `AccessDenied`.
+    /// The negative probes (see `probes.rs` for the attacker model): each is an
+    /// `AssumeRole` that must be refused with `AccessDenied`.
+    ///
+    /// No external ID at all.
     AssumeRoleWithoutExternalId,
-    /// Assuming the role with a wrong external ID is refused with `AccessDenied`.
-    AssumeRoleWithWrongExternalId,
+    /// This environment's prefix and an id that starts with this connection's
+    /// (`u3` → `u31`): a future connection.
+    AssumeRoleWithLongerConnectionId,
+    /// This environment's prefix and an id of the same length with its last digit
+    /// changed (`u3` → `u4`).
+    AssumeRoleWithSameLengthConnectionId,
+    /// This environment's prefix and a longer id that shares no digit with this one
+    /// (`u3` → `u11`).
+    AssumeRoleWithUnrelatedConnectionId,
+    /// This connection's id under a fresh random prefix: another environment.
+    AssumeRoleWithOtherEnvironmentPrefix,
+    /// A random string not of Airlock's shape.
+    AssumeRoleWithRandomExternalId,
     /// `GetCallerIdentity` with the connection's keys (access-key connections).
     GetCallerIdentity,
 }
@@ -58,7 +72,17 @@ impl CheckName {
             CheckName::Principal => "principal",
             CheckName::AssumeRoleWithExternalId => "assume_role_with_external_id",
             CheckName::AssumeRoleWithoutExternalId => "assume_role_without_external_id",
-            CheckName::AssumeRoleWithWrongExternalId => "assume_role_with_wrong_external_id",
+            CheckName::AssumeRoleWithLongerConnectionId => "assume_role_with_longer_connection_id",
+            CheckName::AssumeRoleWithSameLengthConnectionId => {
+                "assume_role_with_same_length_connection_id"
+            }
+            CheckName::AssumeRoleWithUnrelatedConnectionId => {
+                "assume_role_with_unrelated_connection_id"
+            }
+            CheckName::AssumeRoleWithOtherEnvironmentPrefix => {
+                "assume_role_with_other_environment_prefix"
+            }
+            CheckName::AssumeRoleWithRandomExternalId => "assume_role_with_random_external_id",
             CheckName::GetCallerIdentity => "get_caller_identity",
         }
     }
@@ -94,7 +118,7 @@ pub struct ValidationReport {
     pub caller_arn: Option<String>,
     /// AWS's error code for the decisive failure (`AccessDenied`,
     /// `SignatureDoesNotMatch`, …), or Airlock's name for it (`ExternalIdNotRequired`,
-    /// `ExternalIdNotChecked`, `PrincipalNotConfigured`, `PrincipalMismatch`, `Timeout`,
+    /// `ExternalIdNotChecked`, `ExternalIdOfAnotherConnection`, `PrincipalNotConfigured`, `PrincipalMismatch`, `Timeout`,
     /// `ConnectionFailed`, …).
     pub error_code: Option<String>,
     /// The primary error message.

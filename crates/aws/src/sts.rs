@@ -248,19 +248,19 @@ pub(crate) async fn assume_role_with_external_id(
     assume_role(signed, target, Some(&target.external_id)).await
 }
 
-/// `AssumeRole` with an external ID that is not the connection's: a secure trust policy
-/// refuses it. Used only by the validator's third probe.
-pub(crate) async fn assume_role_with_wrong_external_id(
+/// `AssumeRole` with an external ID that is not the connection's — one an attacker could
+/// make Airlock send (see `probes.rs`). A secure trust policy refuses it. Used only by
+/// the validator's negative probes.
+pub(crate) async fn assume_role_with_probe_external_id(
     signed: &Signed<'_>,
     target: &AssumeRoleTarget,
+    external_id: &str,
 ) -> Result<Credentials, CallError> {
-    // Random, so that no policy can accept it by accident, and recognisable in CloudTrail.
-    let wrong = format!("airlock-probe-{}", uuid::Uuid::new_v4());
-    assume_role(signed, target, Some(&wrong)).await
+    assume_role(signed, target, Some(external_id)).await
 }
 
 /// `AssumeRole` *without* an external ID: exactly what a confused deputy would do. A
-/// secure trust policy refuses it. Used only by the validator's second probe, whose
+/// secure trust policy refuses it. Used only by the validator's negative probe, whose
 /// whole point is to check that this fails; never use it to obtain credentials.
 pub(crate) async fn dangerously_assume_role_without_external_id(
     signed: &Signed<'_>,
@@ -315,5 +315,59 @@ mod tests {
         };
         assert!(!other.is_access_denied());
         assert!(!CallError::no_answer("AccessDenied", "spoofed code").is_access_denied());
+    }
+
+    /// A service error as the SDK hands it over: AWS's code and message, and the HTTP
+    /// status. (The emulator never throttles nor fails with a 5xx, so these answers are
+    /// built here.)
+    fn service_error(status: u16, code: Option<&str>) -> SdkError<AssumeRoleError, HttpResponse> {
+        let mut meta = aws_sdk_sts::error::ErrorMetadata::builder().message("said AWS");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        SdkError::service_error(
+            AssumeRoleError::generic(meta.build()),
+            HttpResponse::new(status.try_into().unwrap(), "".into()),
+        )
+    }
+
+    #[test]
+    fn throttling_and_5xx_are_no_answer() {
+        for code in THROTTLING_CODES {
+            let err = classify(&service_error(400, Some(code)));
+            assert_eq!(err.code(), "Throttling", "{code}");
+            assert!(matches!(err, CallError::NoAnswer { .. }), "{code}");
+        }
+        for status in [500, 502, 503, 504] {
+            for code in [None, Some("InternalFailure"), Some("AccessDenied")] {
+                let err = classify(&service_error(status, code));
+                assert_eq!(err.code(), "ServiceUnavailable", "{status} {code:?}");
+                assert!(!err.is_access_denied(), "a 5xx decides nothing");
+            }
+        }
+        // A 4xx without an error code cannot be read as a refusal either.
+        assert_eq!(
+            classify(&service_error(403, None)).code(),
+            "InvalidResponse"
+        );
+    }
+
+    #[test]
+    fn refusals_keep_aws_code_and_message() {
+        for code in [
+            "AccessDenied",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "RegionDisabledException",
+        ] {
+            assert_eq!(
+                classify(&service_error(403, Some(code))),
+                CallError::Refused {
+                    code: code.to_owned(),
+                    message: "said AWS".to_owned()
+                }
+            );
+        }
     }
 }

@@ -3,7 +3,9 @@
 //! access key works.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use airlock_core::aws::{IamArn, example_trust_policy};
 use aws_config::SdkConfig;
@@ -13,6 +15,7 @@ use tokio::sync::OnceCell;
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
 use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
+use crate::probes::{Probe, attacker_probes};
 use crate::report::{Check, CheckName, Status, ValidationReport};
 use crate::sts::{self, CallError, Clients, Signed};
 
@@ -20,6 +23,10 @@ use crate::sts::{self, CallError, Clients, Signed};
 const NO_ANSWER_HINT: &str = "Check the connection's ENDPOINT and REGION and the network path to AWS STS, then run VALIDATE CONNECTION again.";
 const NO_ANSWER_DETAIL: &str =
     "A check that gets no answer from AWS proves nothing, so the connection was not validated.";
+/// Where the trust policy Airlock asks for is explained. Airlock speaks Materialize's
+/// dialect, derives external IDs the same way and asks for the same policy, so
+/// Materialize's page applies as is (with the principal from the HINT).
+const TRUST_POLICY_DOCS: &str = "https://materialize.com/s/aws-connection-role-trust-policy";
 
 /// Validates connections. Build one per process (or per [`AwsConfig`]) and share it:
 /// it remembers, per principal, the acting identity and its credentials, so that the
@@ -118,39 +125,40 @@ impl Validator {
             client: &client,
             credentials,
         };
-        // The three probes are independent, so they run together: a validation costs
-        // about one round trip (plus the `GetCallerIdentity` that follows probe 1).
-        let (with, without, wrong) = tokio::join!(
+        // Every probe is independent, so all run together: a validation costs about one
+        // `AssumeRole` round trip, plus the `GetCallerIdentity` that follows probe 1.
+        let probes = attacker_probes(&target.external_id);
+        let (with, refusals) = tokio::join!(
             assume_and_identify(&signed, target),
-            sts::dangerously_assume_role_without_external_id(&signed, target),
-            sts::assume_role_with_wrong_external_id(&signed, target),
+            join_all(probes.iter().map(|probe| run_probe(&signed, target, probe))),
         );
 
         let caller_arn = with.as_ref().ok().cloned();
-        let checks = vec![
-            principal_check,
-            with_check(&with),
-            refusal_check(
-                CheckName::AssumeRoleWithoutExternalId,
-                &without,
-                "without an external ID",
-            ),
-            refusal_check(
-                CheckName::AssumeRoleWithWrongExternalId,
-                &wrong,
-                "with a wrong external ID",
-            ),
-        ];
+        let mut checks = vec![principal_check, with_check(&with)];
+        checks.extend(
+            probes
+                .iter()
+                .zip(&refusals)
+                .map(|(probe, result)| refusal_check(probe, result)),
+        );
         let report = ValidationReport::from_checks(checks, caller_arn);
         let policy = example_trust_policy(&identity.principal, &target.external_id);
         let policy_hint = format!(
-            "Replace the trust policy of role {} with: {policy}",
+            "Replace the trust policy of role {} with: {policy} (see {TRUST_POLICY_DOCS}).",
             target.role_arn
         );
 
         // The most serious finding speaks for the report: an insecure policy first, since
-        // it is exploitable today; then a policy that locks Airlock out; then no answer.
-        if without.is_ok() {
+        // it is exploitable today (the widest opening first); then a policy that locks
+        // Airlock out; then no answer.
+        let accepted: Vec<&Probe> = probes
+            .iter()
+            .zip(&refusals)
+            .filter(|(_, result)| result.is_ok())
+            .map(|(probe, _)| probe)
+            .collect();
+        let got_in = |name: CheckName| accepted.iter().any(|p| p.name == name);
+        if got_in(CheckName::AssumeRoleWithoutExternalId) {
             return report.with_error(
                 "ExternalIdNotRequired",
                 "role trust policy does not require an external ID",
@@ -161,13 +169,26 @@ impl Validator {
                 Some(policy_hint),
             );
         }
-        if wrong.is_ok() {
+        if got_in(CheckName::AssumeRoleWithRandomExternalId) {
             return report.with_error(
                 "ExternalIdNotChecked",
                 "role trust policy accepts any external ID",
                 Some(format!(
                     "The trust policy for the connection's role ({}) accepts an external ID that is not the connection's (for example through a StringLike \"*\" condition), so any caller of {} can assume the role.",
                     target.role_arn, identity.principal
+                )),
+                Some(policy_hint),
+            );
+        }
+        if !accepted.is_empty() {
+            let consequences: Vec<&str> = accepted.iter().map(|p| p.consequence.as_str()).collect();
+            return report.with_error(
+                "ExternalIdOfAnotherConnection",
+                "role trust policy accepts another connection's external ID",
+                Some(format!(
+                    "The trust policy for the connection's role ({}) accepts external IDs that Airlock sends for other connections: {}.",
+                    target.role_arn,
+                    consequences.join("; ")
                 )),
                 Some(policy_hint),
             );
@@ -208,21 +229,17 @@ impl Validator {
         if report.status == Status::Ok {
             return report;
         }
-        // What is left is a probe without a decision: no answer at all, or a refusal
-        // other than AccessDenied (e.g. RegionDisabledException), which proves nothing
-        // about the trust policy either.
-        let undecided: [Option<&CallError>; 3] = [
-            match &with {
-                Err(ProbeError::Call(err)) => Some(err),
-                _ => None,
-            },
-            without.as_ref().err(),
-            wrong.as_ref().err(),
-        ];
-        let no_answer = undecided
-            .into_iter()
-            .flatten()
-            .find(|err| matches!(err, CallError::NoAnswer { .. }));
+        // What is left is a probe without a decision: no answer at all (after the SDK's
+        // retries of throttling and 5xx answers), or a refusal other than AccessDenied
+        // (e.g. RegionDisabledException), which proves nothing about the trust policy
+        // either.
+        let no_answer = match &with {
+            Err(ProbeError::Call(err)) => Some(err),
+            _ => None,
+        }
+        .into_iter()
+        .chain(refusals.iter().filter_map(|r| r.as_ref().err()))
+        .find(|err| matches!(err, CallError::NoAnswer { .. }));
         match no_answer {
             Some(err) => report.with_error(
                 err.code().to_owned(),
@@ -250,7 +267,6 @@ impl Validator {
         }
     }
 }
-
 /// Why probe 1 did not pass.
 #[derive(Debug)]
 enum ProbeError {
@@ -305,32 +321,71 @@ fn with_check(result: &Result<String, ProbeError>) -> Check {
     }
 }
 
-/// Probes 2 and 3 pass only on `AccessDenied`.
-fn refusal_check(name: CheckName, result: &Result<Credentials, CallError>, how: &str) -> Check {
+/// One negative probe: `AssumeRole` with what an attacker could make Airlock send.
+async fn run_probe(
+    signed: &Signed<'_>,
+    target: &AssumeRoleTarget,
+    probe: &Probe,
+) -> Result<Credentials, CallError> {
+    match &probe.external_id {
+        None => sts::dangerously_assume_role_without_external_id(signed, target).await,
+        Some(external_id) => {
+            sts::assume_role_with_probe_external_id(signed, target, external_id).await
+        }
+    }
+}
+
+/// Polls every future to completion on the caller's task, as `tokio::join!` does for a
+/// fixed number, and returns their outputs in order.
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// A negative probe passes only on `AccessDenied`.
+fn refusal_check(probe: &Probe, result: &Result<Credentials, CallError>) -> Check {
+    let sent = &probe.sent;
     let (status, detail) = match result {
         Err(err) if err.is_access_denied() => (
             Status::Ok,
-            "refused with AccessDenied, as required".to_owned(),
+            format!("{sent} refused with AccessDenied, as required"),
         ),
         Ok(_) => (
             Status::Failed,
-            format!("AWS let Airlock assume the role {how}"),
+            format!("{sent} accepted: {}", probe.consequence),
         ),
         Err(err @ CallError::Refused { .. }) => (
             Status::Inconclusive,
-            format!("AWS answered {err} instead of AccessDenied"),
+            format!("{sent}: AWS answered {err} instead of AccessDenied"),
         ),
         Err(err @ CallError::NoAnswer { .. }) => {
-            (Status::Inconclusive, format!("no answer: {err}"))
+            (Status::Inconclusive, format!("{sent}: no answer: {err}"))
         }
     };
     Check {
-        name,
+        name: probe.name,
         status,
         detail,
     }
 }
-
 /// The report when Airlock cannot act as the principal: the probes never ran.
 pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
     let status = if err.is_no_answer() {
@@ -467,7 +522,14 @@ async fn validate_access_key(
                     "Check ACCESS KEY ID, SECRET ACCESS KEY and SESSION TOKEN, and the connection's ENDPOINT and REGION.",
                 ),
             };
-            report.with_error(code.clone(), message, aws_said, Some(hint.to_owned()))
+            // AWS's code stays in the primary message, so that users and scripts can
+            // match on it as they do with Materialize's.
+            report.with_error(
+                code.clone(),
+                format!("{message} (AWS error {code})"),
+                aws_said,
+                Some(hint.to_owned()),
+            )
         }
     }
 }

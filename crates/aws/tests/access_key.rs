@@ -49,7 +49,9 @@ async fn wrong_secret_access_key_is_named() {
     assert_eq!(report.error_code.as_deref(), Some("SignatureDoesNotMatch"));
     assert_eq!(
         report.message.as_deref(),
-        Some("the connection's SECRET ACCESS KEY does not match its ACCESS KEY ID")
+        Some(
+            "the connection's SECRET ACCESS KEY does not match its ACCESS KEY ID (AWS error SignatureDoesNotMatch)"
+        )
     );
     let rendered = Diagnostic::from(report.clone().into_error()).render();
     assert!(!rendered.contains(canary), "secret leaked: {rendered}");
@@ -72,7 +74,9 @@ async fn unknown_access_key_id_is_named() {
     assert_eq!(report.error_code.as_deref(), Some("InvalidClientTokenId"));
     assert_eq!(
         report.message.as_deref(),
-        Some("AWS does not recognize the connection's ACCESS KEY ID")
+        Some(
+            "AWS does not recognize the connection's ACCESS KEY ID (AWS error InvalidClientTokenId)"
+        )
     );
 }
 
@@ -102,6 +106,20 @@ async fn expired_session_token_is_named() {
     assert_eq!(report.error_code.as_deref(), Some("ExpiredToken"));
     assert_eq!(
         report.message.as_deref(),
-        Some("the connection's SESSION TOKEN has expired")
+        Some("the connection's SESSION TOKEN has expired (AWS error ExpiredToken)")
+    );
+}
+
+#[tokio::test]
+async fn short_access_key_ids_as_emulators_use_them_work() {
+    // The emulator's root key is `test`, as MinIO's is `minioadmin`: not AWS's shape, and
+    // a valid key all the same.
+    let conn = ResolvedConnection::access_key(support::ROOT_KEY, SecretString::new("test"), None)
+        .with_endpoint(&shared().endpoint);
+    let report = validate(&conn).await;
+    assert_eq!(report.status, Status::Ok, "{report:#?}");
+    assert_eq!(
+        report.caller_arn.as_deref(),
+        Some("arn:aws:iam::000000000000:root")
     );
 }

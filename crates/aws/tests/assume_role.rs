@@ -58,7 +58,11 @@ async fn secure_trust_policy_passes() {
             ("principal", "ok"),
             ("assume_role_with_external_id", "ok"),
             ("assume_role_without_external_id", "ok"),
-            ("assume_role_with_wrong_external_id", "ok"),
+            ("assume_role_with_longer_connection_id", "ok"),
+            ("assume_role_with_same_length_connection_id", "ok"),
+            ("assume_role_with_unrelated_connection_id", "ok"),
+            ("assume_role_with_other_environment_prefix", "ok"),
+            ("assume_role_with_random_external_id", "ok"),
         ]
         .map(|(c, s)| (c.to_owned(), s.to_owned()))
     );
@@ -112,7 +116,11 @@ async fn policy_without_external_id_condition_fails() {
         "principal",
         "assume_role_with_external_id",
         "assume_role_without_external_id",
-        "assume_role_with_wrong_external_id",
+        "assume_role_with_longer_connection_id",
+        "assume_role_with_same_length_connection_id",
+        "assume_role_with_unrelated_connection_id",
+        "assume_role_with_other_environment_prefix",
+        "assume_role_with_random_external_id",
     ] {
         assert!(detail.contains(&format!("\n{check}: ")), "{detail}");
     }
@@ -142,7 +150,7 @@ async fn wildcard_external_id_fails() {
         Status::Ok
     );
     assert_eq!(
-        status_of(&report, CheckName::AssumeRoleWithWrongExternalId),
+        status_of(&report, CheckName::AssumeRoleWithRandomExternalId),
         Status::Failed
     );
     assert_eq!(report.error_code.as_deref(), Some("ExternalIdNotChecked"));
@@ -337,4 +345,86 @@ async fn concurrent_validations_share_one_principal_session() {
         let report = report.unwrap();
         assert_eq!(report.status, Status::Ok, "{report:#?}");
     }
+}
+
+/// The attack of the issue: another connection of the same environment (the same
+/// prefix) points its own connection at the victim's role, and Airlock assumes it with
+/// that connection's external ID. A trust policy `mz_<prefix>_u3*` passed the old probes.
+#[tokio::test]
+async fn policy_open_to_future_connections_fails_and_says_who_gets_in() {
+    let prefix = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
+    let external_id = format!("mz_{prefix}_u3");
+    let role = role_with(Some(serde_json::json!({
+        "StringLike": { "sts:ExternalId": format!("mz_{prefix}_u3*") }
+    })))
+    .await;
+    let conn = ResolvedConnection::assume_role(&role, &external_id);
+    let report = validate(&conn).await;
+    assert_eq!(report.status, Status::Failed, "{report:#?}");
+    assert_eq!(
+        report.error_code.as_deref(),
+        Some("ExternalIdOfAnotherConnection")
+    );
+    assert_eq!(
+        status_of(&report, CheckName::AssumeRoleWithLongerConnectionId),
+        Status::Failed
+    );
+    for refused in [
+        CheckName::AssumeRoleWithoutExternalId,
+        CheckName::AssumeRoleWithSameLengthConnectionId,
+        CheckName::AssumeRoleWithUnrelatedConnectionId,
+        CheckName::AssumeRoleWithOtherEnvironmentPrefix,
+        CheckName::AssumeRoleWithRandomExternalId,
+    ] {
+        assert_eq!(status_of(&report, refused), Status::Ok, "{refused}");
+    }
+    let err = report.into_error();
+    assert_eq!(
+        err.to_string(),
+        "role trust policy accepts another connection's external ID"
+    );
+    let detail = err.detail().unwrap();
+    assert!(
+        detail.starts_with(&format!(
+            "The trust policy for the connection's role ({role}) accepts external IDs that Airlock sends for other connections: any future connection of this environment (for example u31) could assume the role.\n"
+        )),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!(
+            "\nassume_role_with_longer_connection_id: failed (external ID mz_{prefix}_u31 accepted: any future connection of this environment (for example u31) could assume the role)"
+        )),
+        "{detail}"
+    );
+    let hint = err.hint().unwrap();
+    assert!(
+        hint.contains(&example_trust_policy(&principal_arn(), &external_id)),
+        "{hint}"
+    );
+}
+
+/// The other shape of the issue: this connection's id in every other environment.
+#[tokio::test]
+async fn policy_open_to_other_environments_fails() {
+    let external_id = "mz_eb5cb59b-e2fe-41f3-87ca-d2176a495345_u3";
+    let role = role_with(Some(serde_json::json!({
+        "StringLike": { "sts:ExternalId": "mz_*_u3" }
+    })))
+    .await;
+    let report = validate(&ResolvedConnection::assume_role(&role, external_id)).await;
+    assert_eq!(
+        report.error_code.as_deref(),
+        Some("ExternalIdOfAnotherConnection"),
+        "{report:#?}"
+    );
+    assert_eq!(
+        status_of(&report, CheckName::AssumeRoleWithOtherEnvironmentPrefix),
+        Status::Failed
+    );
+    assert!(
+        report.detail.as_deref().unwrap().ends_with(
+            "other connections: connection u3 of every other environment that uses the same principal could assume the role."
+        ),
+        "{report:#?}"
+    );
 }

@@ -236,6 +236,7 @@ impl Executor<'_> {
         let principal_unset =
             aws.assume_role().is_some() && txn.settings()?.aws_principal.is_none();
         txn.commit()?;
+        self.notices.extend(crate::plan::aws::notices(&aws));
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
@@ -295,6 +296,7 @@ impl Executor<'_> {
             && entry.aws.assume_role().is_none()
             && txn.settings()?.aws_principal.is_none();
         txn.commit()?;
+        self.notices.extend(crate::plan::aws::notices(&aws));
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }

@@ -117,7 +117,8 @@ fn malformed() -> Vec<String> {
         "CREATE CONNECTION c2 TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R'', REGION = ''us-east-1')",
         "CREATE CONNECTION c2 TO AWS (REGION = 'us-east-1'', ASSUME ROLE ARN = ''arn:aws:iam::001234567890:role/R')",
         "CREATE CONNECTION c2 TO AWS (ASSUME ROLE ARN = E'arn:aws:iam::001234567890:role/R\\', REGION = \\'us-east-1')",
-        "CREATE CONNECTION c2 TO AWS (ACCESS KEY ID = 'AKIA''), SECRET ACCESS KEY = SECRET s, (''', SECRET ACCESS KEY = SECRET s)",
+        // ACCESS KEY ID takes any printable value, so this one carries a line break too.
+        "CREATE CONNECTION c2 TO AWS (ACCESS KEY ID = 'AKIA''),\n SECRET ACCESS KEY = SECRET s, (''', SECRET ACCESS KEY = SECRET s)",
         "CREATE CONNECTION \"c2\"\"; DROP SECRET s; --\" TO AWS (REGION 'x')",
         // Queries.
         "SELECT * FROM secret_ciphertexts",

@@ -7,13 +7,15 @@
 //! | variable | what |
 //! |---|---|
 //! | `PRINCIPAL` | the principal role Airlock acts as |
-//! | `SECURE_ROLE` | trusts the principal only with this suite's external IDs (`..._u1`…`_u50`) |
+//! | `SECURE_ROLE`, `SECURE_ROLE_U14` | trust the principal only with the external ID of connection `u1`, `u14` |
 //! | `INSECURE_ROLE` | trusts the principal with no external-ID condition |
 //! | `WILDCARD_ROLE` | trusts the principal with `StringLike sts:ExternalId "*"` |
 //! | `UNTRUSTING_ROLE` | trusts another account only |
 //! | `MISSING_ROLE` | does not exist |
 //! | `KEY_ID`, `SECRET_KEY`, `USER_ARN` | an IAM user's working access key |
+//! | `SECRET_KEY_ROT13` | that key's secret, corrupted with rot13 (as Materialize's test does) |
 //! | `ENDPOINT`, `CLOSED_ENDPOINT`, `SILENT_ENDPOINT` | the emulator; a refused port; a socket that never answers |
+//! | `PYTHON`, `IAM_PY` | for `system ok` records that change roles between statements (`testdata/slt/aws/iam.py`) |
 //!
 //! `AIRLOCK_REWRITE=1 cargo test -p airlock-engine --test slt_aws` rewrites the files.
 
@@ -47,15 +49,28 @@ fn main() {
         let external_ids: Vec<String> = (1..=50)
             .map(|i| format!("mz_{}_u{i}", slt_db::PREFIX))
             .collect();
-        let secure = kit::create_role(
-            &iam,
-            "SecureRole",
-            &kit::trust_policy(
-                &principal,
-                Some(serde_json::json!({ "StringEquals": { "sts:ExternalId": external_ids } })),
-            ),
-        )
-        .await;
+        // One role per connection: a role that trusts several connections' external IDs
+        // is, rightly, refused by VALIDATE (another connection could assume it).
+        let secure_role = |name: &'static str, id: u32| {
+            let iam = iam.clone();
+            let principal = principal.clone();
+            async move {
+                kit::create_role(
+                    &iam,
+                    name,
+                    &kit::trust_policy(
+                        &principal,
+                        Some(kit::secure_condition(&format!(
+                            "mz_{}_u{id}",
+                            slt_db::PREFIX
+                        ))),
+                    ),
+                )
+                .await
+            }
+        };
+        let secure = secure_role("SecureRole", 1).await;
+        let secure_u14 = secure_role("SecureRoleU14", 14).await;
         let insecure =
             kit::create_role(&iam, "InsecureRole", &kit::trust_policy(&principal, None)).await;
         let wildcard = kit::create_role(
@@ -80,16 +95,26 @@ fn main() {
         let vars = vec![
             ("PRINCIPAL", principal),
             ("SECURE_ROLE", secure),
+            ("SECURE_ROLE_U14", secure_u14),
             ("INSECURE_ROLE", insecure),
             ("WILDCARD_ROLE", wildcard),
             ("UNTRUSTING_ROLE", untrusting),
             ("MISSING_ROLE", kit::role_arn("NoSuchRole")),
             ("KEY_ID", key_id),
+            ("SECRET_KEY_ROT13", rot13(&secret_key)),
             ("SECRET_KEY", secret_key),
             ("USER_ARN", user_arn),
             ("ENDPOINT", ms.endpoint.clone()),
             ("CLOSED_ENDPOINT", kit::closed_port_endpoint()),
             ("SILENT_ENDPOINT", silent.endpoint.clone()),
+            (
+                "PYTHON",
+                std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned()),
+            ),
+            (
+                "IAM_PY",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/slt/aws/iam.py").to_owned(),
+            ),
         ];
         (ms.base_config().await, vars)
     });
@@ -102,4 +127,14 @@ fn main() {
         move || AwsSetup::Config(Box::new(config.clone())),
         vars,
     );
+}
+
+fn rot13(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
+            'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
+            c => c,
+        })
+        .collect()
 }

@@ -13,6 +13,30 @@ pub fn check_session_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// `ACCESS KEY ID`: any non-empty value of up to 128 printable ASCII characters. AWS's
+/// own keys are 16 to 128 upper-case letters and digits (`AKIA…`, `ASIA…`), but
+/// S3-compatible services and emulators use other shapes (MinIO's `minioadmin`,
+/// LocalStack's and ministack's `test`), and Materialize accepts any string; AWS itself
+/// judges the key when the connection is validated or used. Control characters and
+/// anything beyond ASCII are refused: the value goes into the `Authorization` header.
+pub fn check_access_key_id(id: &str) -> Result<(), String> {
+    let len = id.chars().count();
+    if (1..=128).contains(&len) && id.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        Ok(())
+    } else {
+        Err("expected 1 to 128 printable ASCII characters".to_owned())
+    }
+}
+
+/// Whether an access key ID has the shape of AWS's own: 16 to 128 upper-case letters
+/// and digits. Only advice: a value that does not is still a valid `ACCESS KEY ID`.
+pub fn looks_like_aws_access_key_id(id: &str) -> bool {
+    (16..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// `REGION`: lower-case words and digits joined by hyphens, starting with a letter and
 /// ending with a digit (`us-east-1`, `us-gov-west-1`, `cn-north-1`). No list is
 /// hard-coded, so new regions need no release.
@@ -64,6 +88,43 @@ mod tests {
         assert!(check_session_name("a").is_err());
         assert!(check_session_name(&"a".repeat(65)).is_err());
         assert!(check_session_name("has space").is_err());
+    }
+
+    #[test]
+    fn access_key_ids() {
+        for ok in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ASIAV2KIV5LP3RAKAZUY",
+            "minioadmin",
+            "test",
+            "access_key",
+            "k",
+            "with space and punctuation !~",
+            &"A".repeat(128),
+        ] {
+            assert!(check_access_key_id(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "tab\there",
+            "new\nline",
+            "nul\0",
+            "café",
+            &"A".repeat(129),
+        ] {
+            assert!(check_access_key_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(looks_like_aws_access_key_id("AKIAIOSFODNN7EXAMPLE"));
+        assert!(looks_like_aws_access_key_id("ASIAV2KIV5LP3RAKAZUY"));
+        for not_aws in [
+            "minioadmin",
+            "test",
+            "access_key",
+            "akiaiosfodnn7example",
+            "AKIA",
+        ] {
+            assert!(!looks_like_aws_access_key_id(not_aws), "{not_aws}");
+        }
     }
 
     #[test]

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use airlock_core::SecretId;
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret, check_endpoint,
-    check_region, check_session_name,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret,
+    check_access_key_id, check_endpoint, check_region, check_session_name,
+    looks_like_aws_access_key_id,
 };
+use airlock_core::{Diagnostic, SecretId};
 use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, OptionValue};
 
 use crate::error::{PlanError, Result};
@@ -105,7 +106,7 @@ pub(crate) fn plan_aws(
         (Some(_), Some(_)) => return Err(PlanError::BothAuthentications.into()),
         (Some(credentials), None) => {
             if let StringOrSecret::Inline(id) = &credentials.access_key_id {
-                check_access_key_id(id)?;
+                check_access_key_id_value(id)?;
             }
             AwsAuth::Credentials(credentials)
         }
@@ -139,16 +140,28 @@ pub(crate) fn plan_aws(
     })
 }
 
-/// AWS access key ids are 16 to 128 letters and digits (`AKIA…`, `ASIA…`).
-fn check_access_key_id(id: &str) -> Result<()> {
-    if (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(invalid(
-            AwsOptionName::AccessKeyId,
-            id,
-            "expected 16 to 128 letters and digits, such as AKIAIOSFODNN7EXAMPLE".to_owned(),
-        ))
+/// `ACCESS KEY ID`: any non-empty value of up to 128 printable characters (see
+/// [`check_access_key_id`]); AWS judges the key itself when it is used.
+fn check_access_key_id_value(id: &str) -> Result<()> {
+    check_access_key_id(id).map_err(|reason| invalid(AwsOptionName::AccessKeyId, id, reason))
+}
+
+/// Advice about a planned connection that is not an error: an inline `ACCESS KEY ID`
+/// that does not look like AWS's, on a connection that talks to AWS itself (no
+/// `ENDPOINT`), is probably a key of another service.
+pub(crate) fn notices(aws: &AwsConnection) -> Vec<Diagnostic> {
+    let AwsAuth::Credentials(credentials) = &aws.auth else {
+        return Vec::new();
+    };
+    match (&credentials.access_key_id, &aws.endpoint) {
+        (StringOrSecret::Inline(id), None) if !looks_like_aws_access_key_id(id) => {
+            vec![
+                Diagnostic::notice("ACCESS KEY ID does not look like an AWS access key ID")
+                    .with_detail("AWS access key IDs are 16 to 128 upper-case letters and digits, such as AKIAIOSFODNN7EXAMPLE, and the connection has no ENDPOINT, so it talks to AWS itself.")
+                    .with_hint("For an S3-compatible service or an emulator (MinIO, Ceph, LocalStack), set ENDPOINT."),
+            ]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -309,11 +322,56 @@ mod tests {
         assert!(err.starts_with("invalid ENDPOINT"), "{err}");
         let err = plan(&format!("{ARN}, REGION 'US-EAST-1'")).unwrap_err();
         assert!(err.starts_with("invalid REGION"), "{err}");
-        let err = plan("ACCESS KEY ID 'short', SECRET ACCESS KEY SECRET s1").unwrap_err();
+        let err = plan("ACCESS KEY ID '', SECRET ACCESS KEY SECRET s1").unwrap_err();
+        assert_eq!(
+            err,
+            "invalid ACCESS KEY ID \"\": expected 1 to 128 printable ASCII characters"
+        );
+        let err = plan("ACCESS KEY ID E'a\\tb', SECRET ACCESS KEY SECRET s1").unwrap_err();
         assert!(err.starts_with("invalid ACCESS KEY ID"), "{err}");
         assert_eq!(
             plan(&format!("{ARN}, REGION SECRET s1")).unwrap_err(),
             "invalid REGION: must provide a string value, not a secret"
+        );
+    }
+
+    #[test]
+    fn access_key_ids_as_users_type_them() {
+        // Short keys of S3-compatible services and emulators, and the design document's
+        // own example, are valid values; AWS judges them when they are used.
+        for id in ["minioadmin", "test", "access_key", "AKIAIOSFODNN7EXAMPLE"] {
+            let planned = plan(&format!(
+                "ACCESS KEY ID '{id}', SECRET ACCESS KEY SECRET s1"
+            ))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+            let raised = notices(&planned);
+            if id.starts_with("AKIA") {
+                assert!(raised.is_empty(), "{raised:?}");
+            } else {
+                // Without ENDPOINT: a NOTICE, never an error.
+                assert_eq!(raised.len(), 1, "{id}");
+                assert_eq!(
+                    raised[0].render(),
+                    "NOTICE:  ACCESS KEY ID does not look like an AWS access key ID\n\
+                     DETAIL:  AWS access key IDs are 16 to 128 upper-case letters and digits, such as AKIAIOSFODNN7EXAMPLE, and the connection has no ENDPOINT, so it talks to AWS itself.\n\
+                     HINT:  For an S3-compatible service or an emulator (MinIO, Ceph, LocalStack), set ENDPOINT."
+                );
+            }
+            let with_endpoint = plan(&format!(
+                "ACCESS KEY ID '{id}', SECRET ACCESS KEY SECRET s1, ENDPOINT 'http://127.0.0.1:9000'"
+            ))
+            .unwrap();
+            assert!(notices(&with_endpoint).is_empty(), "{id}");
+        }
+        // A key from a secret is not looked at.
+        let from_secret = plan("ACCESS KEY ID SECRET s2, SECRET ACCESS KEY SECRET s1").unwrap();
+        assert!(notices(&from_secret).is_empty());
+        assert!(
+            plan(&format!(
+                "ACCESS KEY ID '{}', SECRET ACCESS KEY SECRET s1",
+                "k".repeat(129)
+            ))
+            .is_err()
         );
     }
 
