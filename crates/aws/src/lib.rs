@@ -31,6 +31,7 @@ mod connection;
 mod credentials;
 mod identity;
 mod report;
+mod session;
 mod sts;
 mod validate;
 
@@ -41,5 +42,6 @@ pub use connection::{
 pub use credentials::{CredentialsError, sdk_config};
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
+pub use session::{SessionBroker, connection_sdk_config};
 pub use sts::CallError;
 pub use validate::Validator;

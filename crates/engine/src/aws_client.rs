@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use airlock_aws::{
-    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, ValidationReport,
-    Validator,
+    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, SessionBroker,
+    ValidationReport, Validator,
 };
 use airlock_core::{Diagnostic, SqlState};
 use aws_config::SdkConfig;
@@ -48,6 +48,7 @@ struct State {
     runtime: Runtime,
     config: AwsConfig,
     validator: Validator,
+    broker: SessionBroker,
 }
 
 impl Aws {
@@ -95,6 +96,24 @@ impl Aws {
             .map_err(|e| Diagnostic::from_error(&e))
     }
 
+    /// The role-session broker behind credentials handles.
+    pub(crate) fn broker(&self) -> Result<&SessionBroker, Diagnostic> {
+        Ok(&self.state()?.broker)
+    }
+
+    /// Airlock's AWS settings.
+    pub(crate) fn config(&self) -> Result<&AwsConfig, Diagnostic> {
+        Ok(&self.state()?.config)
+    }
+
+    /// Runs `future` on the engine's runtime, blocking the calling thread.
+    pub(crate) fn block_on<F: Future + Send>(&self, future: F) -> Result<F::Output, Diagnostic>
+    where
+        F::Output: Send,
+    {
+        Ok(self.state()?.runtime.block_on(future))
+    }
+
     fn state(&self) -> Result<&State, Diagnostic> {
         self.state
             .get_or_init(|| self.start())
@@ -124,10 +143,12 @@ impl Aws {
                 .with_max_attempts(*max_attempts),
         };
         let validator = Validator::new(&config);
+        let broker = SessionBroker::new(&config);
         Ok(State {
             runtime,
             config,
             validator,
+            broker,
         })
     }
 }

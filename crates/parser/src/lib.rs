@@ -27,7 +27,7 @@ pub mod script;
 pub use ast::Statement;
 pub use display::{Mode, REDACTED};
 pub use error::ParseError;
-pub use parser::{AirlockParser, parse_statement, parse_statements};
+pub use parser::{AirlockParser, parse_script, parse_statement, parse_statements};
 pub use script::{Split, is_blank, is_complete, split_complete};
 
 /// The `sqlparser` Airlock is built on, so that hosts use the very same version.

@@ -100,19 +100,19 @@ fn is_unterminated(message: &str) -> bool {
 }
 
 /// Maps sqlparser's 1-based line/column (in characters) to byte offsets.
-struct LineIndex<'a> {
+pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { text, starts }
     }
 
-    fn offset(&self, location: Location) -> usize {
+    pub(crate) fn offset(&self, location: Location) -> usize {
         let Some(&line_start) = usize::try_from(location.line)
             .ok()
             .and_then(|l| l.checked_sub(1))
