@@ -411,7 +411,10 @@ impl CredentialsHandle {
                         .as_ref()
                         .is_some_and(|c| c.fingerprint == current.fingerprint);
                     if !same {
-                        tracing::debug!(connection = self.shared.name, "connection changed: session dropped");
+                        tracing::debug!(
+                            connection = self.shared.name,
+                            "connection changed: session dropped"
+                        );
                         state.session = None;
                     }
                     state.current = Some(current);

@@ -68,8 +68,8 @@ pub(crate) struct Inner {
 impl Engine {
     /// Opens (creating if missing) the catalog at `path`; `:memory:` for a throwaway one.
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, Diagnostic> {
-        let catalog = Catalog::open(path, config.catalog.clone())
-            .map_err(|e| Diagnostic::from_error(&e))?;
+        let catalog =
+            Catalog::open(path, config.catalog.clone()).map_err(|e| Diagnostic::from_error(&e))?;
         Ok(Engine::from_catalog(catalog, config))
     }
 

@@ -49,8 +49,14 @@ fn host_queries_and_driver_shows_pass_through() {
     ] {
         let results = session.execute(sql);
         assert_eq!(results.len(), 1, "{sql}");
-        let response = &results[0].as_ref().unwrap_or_else(|e| panic!("{sql}: {e}")).response;
-        assert!(matches!(response, Response::PassThrough(_)), "{sql}: {response:?}");
+        let response = &results[0]
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .response;
+        assert!(
+            matches!(response, Response::PassThrough(_)),
+            "{sql}: {response:?}"
+        );
     }
     // A query over the catalog is still Airlock's, schema-qualified or not.
     let results = session.execute(
@@ -117,7 +123,11 @@ fn spans_index_and_errors_say_where() {
         ]
     );
     let results: Vec<_> = session.statements(script).collect();
-    assert_eq!(results.len(), 3, "the script stops at the failing statement");
+    assert_eq!(
+        results.len(),
+        3,
+        "the script stops at the failing statement"
+    );
     let err = results[2].as_ref().unwrap_err();
     assert_eq!(err.index, Some(2));
     assert_eq!(&script[err.span.clone().unwrap()], "DROP SECRET nope");
@@ -130,7 +140,10 @@ fn spans_index_and_errors_say_where() {
         .collect();
     assert_eq!(results.len(), 1);
     let err = results[0].as_ref().unwrap_err();
-    assert_eq!((err.index, err.diagnostic.code), (None, SqlState::SyntaxError));
+    assert_eq!(
+        (err.index, err.diagnostic.code),
+        (None, SqlState::SyntaxError)
+    );
     assert_eq!(secret_names(&mut session), ["a"]);
 }
 
@@ -153,7 +166,10 @@ fn the_host_chooses_the_dialect() {
         panic!("expected pass-through")
     };
     assert!(matches!(**statement, SqlStatement::Query(_)));
-    assert_eq!(results[1].as_ref().unwrap().tag().as_deref(), Some("CREATE SECRET"));
+    assert_eq!(
+        results[1].as_ref().unwrap().tag().as_deref(),
+        Some("CREATE SECRET")
+    );
 }
 
 #[test]
@@ -225,7 +241,10 @@ fn the_hosts_authorizer_decides_per_user_before_each_airlock_statement() {
         SqlState::InsufficientPrivilege
     );
     assert_eq!(secret_names(&mut admin), ["s"], "bob's DROP did not run");
-    assert!(engine.session().execute("DROP SECRET s")[0].is_err(), "no user, no writes");
+    assert!(
+        engine.session().execute("DROP SECRET s")[0].is_err(),
+        "no user, no writes"
+    );
     let asked = authorizer.asked.lock().unwrap().clone();
     let who = |u: &str| Some(u.to_owned());
     assert_eq!(
