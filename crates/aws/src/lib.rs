@@ -42,6 +42,6 @@ pub use connection::{
 pub use credentials::{CredentialsError, sdk_config};
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
-pub use session::{SessionBroker, connection_sdk_config};
+pub use session::{SessionBroker, connection_sdk_config, static_credentials};
 pub use sts::CallError;
 pub use validate::Validator;

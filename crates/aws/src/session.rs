@@ -97,6 +97,15 @@ impl SessionBroker {
     }
 }
 
+/// An access-key connection's keys as SDK credentials (no AWS call); `None` for an
+/// assume-role connection, whose credentials only [`SessionBroker::credentials`] gets.
+pub fn static_credentials(conn: &ResolvedConnection) -> Option<Credentials> {
+    match &conn.auth {
+        ResolvedAuth::AccessKey(key) => Some(key.credentials()),
+        ResolvedAuth::AssumeRole(_) => None,
+    }
+}
+
 /// An [`SdkConfig`] for AWS clients that act through `conn` with `provider`: the
 /// connection's region and endpoint, Airlock's timeouts and retries, and *no* identity
 /// cache, so that every request asks `provider` (which caches, and can revoke).

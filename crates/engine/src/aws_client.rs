@@ -40,12 +40,14 @@ impl Default for AwsSetup {
 #[derive(Debug)]
 pub(crate) struct Aws {
     setup: AwsSetup,
+    /// Started on first use, apart from `state`: a credentials handle of an access-key
+    /// connection needs the runtime but never AWS's configuration.
+    runtime: OnceLock<Result<Runtime, String>>,
     state: OnceLock<Result<State, String>>,
 }
 
 #[derive(Debug)]
 struct State {
-    runtime: Runtime,
     config: AwsConfig,
     validator: Validator,
     broker: SessionBroker,
@@ -55,6 +57,7 @@ impl Aws {
     pub(crate) fn new(setup: AwsSetup) -> Aws {
         Aws {
             setup,
+            runtime: OnceLock::new(),
             state: OnceLock::new(),
         }
     }
@@ -73,8 +76,8 @@ impl Aws {
                 Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
                     .with_detail(reason.clone())
             })?;
-        Ok(state
-            .runtime
+        Ok(self
+            .runtime()?
             .block_on(state.validator.validate(connection, principal)))
     }
 
@@ -86,8 +89,7 @@ impl Aws {
         principal: Option<&str>,
     ) -> Result<SdkConfig, Diagnostic> {
         let state = self.state()?;
-        state
-            .runtime
+        self.runtime()?
             .block_on(airlock_aws::sdk_config(
                 &state.config,
                 connection,
@@ -111,7 +113,25 @@ impl Aws {
     where
         F::Output: Send,
     {
-        Ok(self.state()?.runtime.block_on(future))
+        Ok(self.runtime()?.block_on(future))
+    }
+
+    fn runtime(&self) -> Result<&Runtime, Diagnostic> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("airlock-aws")
+                    .enable_all()
+                    .build()
+                    .map(|runtime| Runtime(Some(runtime)))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| {
+                Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
+                    .with_detail(reason.clone())
+            })
     }
 
     fn state(&self) -> Result<&State, Diagnostic> {
@@ -125,13 +145,7 @@ impl Aws {
     }
 
     fn start(&self) -> Result<State, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("airlock-aws")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let runtime = Runtime(Some(runtime));
+        let runtime = self.runtime().map_err(|d| d.detail.unwrap_or(d.message))?;
         let config = match &self.setup {
             AwsSetup::Config(config) => (**config).clone(),
             AwsSetup::FromEnv {
@@ -145,7 +159,6 @@ impl Aws {
         let validator = Validator::new(&config);
         let broker = SessionBroker::new(&config);
         Ok(State {
-            runtime,
             config,
             validator,
             broker,
