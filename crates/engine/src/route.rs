@@ -208,6 +208,27 @@ impl Session {
         }
     }
 
+    /// [`Session::execute`] for async hosts: the script runs on the runtime's blocking
+    /// pool (catalog work and `VALIDATE CONNECTION`'s wait for AWS included), so the
+    /// calling task's worker thread stays free. Outside a runtime it runs right here.
+    pub async fn execute_async(&self, sql: &str) -> Vec<Result<StatementResult, Diagnostic>> {
+        let mut session = self.clone();
+        let sql = sql.to_owned();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(move || session.execute(&sql))
+                .await
+                .unwrap_or_else(|e| {
+                    vec![Err(Diagnostic::error(
+                        SqlState::InternalError,
+                        "the statement's task failed",
+                    )
+                    .with_detail(e.to_string()))]
+                }),
+            Err(_) => session.execute(&sql),
+        }
+    }
+
     /// Who runs each statement of `sql`, with its span, without running anything.
     pub fn route(&self, sql: &str) -> Result<Vec<(Owner, Range<usize>)>, Diagnostic> {
         check_input(sql)?;

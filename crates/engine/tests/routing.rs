@@ -278,3 +278,56 @@ fn a_cancel_stops_the_script_at_the_next_statement() {
     // The cancel was used up: the session works again.
     assert!(session.execute("CREATE SECRET c AS 'z'")[0].is_ok());
 }
+
+/// Holds up Airlock's first statement until the test's other task has run.
+#[derive(Debug)]
+struct WaitForTicker(Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Authorizer for WaitForTicker {
+    fn authorize(&self, _: &Request<'_>) -> Result<(), Diagnostic> {
+        self.0
+            .lock()
+            .unwrap()
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .map_err(|_| Diagnostic::error(SqlState::QueryCanceled, "the other task never ran"))
+    }
+}
+
+#[test]
+fn async_hosts_run_scripts_off_their_worker_thread() {
+    let (tick, ticks) = std::sync::mpsc::channel();
+    let engine = engine_with(EngineConfig {
+        foreign_statements: ForeignStatements::ReturnToHost,
+        authorizer: Some(Arc::new(WaitForTicker(Mutex::new(ticks)))),
+        ..EngineConfig::default()
+    });
+    let session = engine.session_for("app");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime.block_on(async {
+        // Another task on the same single-threaded runtime: if the script blocked the
+        // runtime's only thread, this would never run and the authorizer would give up.
+        let ticker = tokio::spawn(async move {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+                let _ = tick.send(());
+            }
+        });
+        let results = session
+            .execute_async("CREATE SECRET s AS 'x'; SELECT version(); SELECT name FROM mz_secrets")
+            .await;
+        ticker.await.unwrap();
+        results
+    });
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(matches!(
+        results[1].as_ref().unwrap().response,
+        Response::PassThrough(_)
+    ));
+    assert_eq!(
+        results[2].as_ref().unwrap().rows().unwrap().rows,
+        vec![vec![Some("s".to_owned())]]
+    );
+}
