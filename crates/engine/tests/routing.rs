@@ -74,8 +74,7 @@ fn the_host_runs_its_statements_between_airlocks_in_script_order() {
     let mut observer = engine.session();
     let script = "CREATE TABLE t (a int);\nCREATE SECRET one AS 'x';\nSELECT * FROM t;\nSELECT name FROM mz_secrets;\nCREATE SECRET two AS 'y'";
     let mut seen = Vec::new();
-    let mut statements = session.statements(script);
-    while let Some(routed) = statements.next() {
+    for routed in session.statements(script) {
         let routed = routed.unwrap();
         let text = &script[routed.span.clone()];
         // What Airlock has run so far, as another session sees it at this very moment.
