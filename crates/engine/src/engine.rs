@@ -57,11 +57,13 @@ pub struct Engine {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
+    /// Dropped before the catalog (fields drop in order): its read-only monitor
+    /// connection must not be the file's last, or SQLite leaves the WAL files behind.
+    registry: Registry,
     catalog: Mutex<Catalog>,
     foreign_statements: ForeignStatements,
     aws: Aws,
     dialect: Arc<dyn Dialect + Send + Sync>,
-    registry: Registry,
     authorizer: Option<Arc<dyn Authorizer>>,
 }
 

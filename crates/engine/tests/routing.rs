@@ -330,3 +330,25 @@ fn async_hosts_run_scripts_off_their_worker_thread() {
         vec![vec![Some("s".to_owned())]]
     );
 }
+
+#[test]
+fn a_file_engine_leaves_no_wal_files_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    {
+        let engine = Engine::open(&path, EngineConfig::default()).unwrap();
+        let mut session = engine.session();
+        assert!(session.execute("CREATE SECRET s AS 'x'")[0].is_ok());
+        // The credentials registry keeps a read-only connection of its own on the file.
+        assert_eq!(
+            engine.credentials("s").unwrap_err().code,
+            SqlState::WrongObjectType
+        );
+    }
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with("-wal") || name.ends_with("-shm"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
