@@ -32,6 +32,12 @@ impl std::fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {}
 
+impl CredentialsError {
+    pub(crate) fn new(diagnostic: Diagnostic) -> Self {
+        CredentialsError { diagnostic }
+    }
+}
+
 impl SqlError for CredentialsError {
     fn code(&self) -> SqlState {
         SqlState::SystemError

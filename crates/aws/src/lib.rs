@@ -33,6 +33,7 @@ mod http;
 mod identity;
 mod probes;
 mod report;
+mod session;
 mod sts;
 mod validate;
 
@@ -44,5 +45,6 @@ pub use credentials::{CredentialsError, sdk_config};
 pub use http::https_client;
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
+pub use session::{SessionBroker, connection_sdk_config, static_credentials};
 pub use sts::CallError;
 pub use validate::Validator;

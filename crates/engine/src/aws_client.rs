@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use airlock_aws::{
-    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, ValidationReport,
-    Validator,
+    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, SessionBroker,
+    ValidationReport, Validator,
 };
 use airlock_core::{Diagnostic, SqlState};
 use aws_config::SdkConfig;
@@ -40,20 +40,24 @@ impl Default for AwsSetup {
 #[derive(Debug)]
 pub(crate) struct Aws {
     setup: AwsSetup,
+    /// Started on first use, apart from `state`: a credentials handle of an access-key
+    /// connection needs the runtime but never AWS's configuration.
+    runtime: OnceLock<Result<Runtime, String>>,
     state: OnceLock<Result<State, String>>,
 }
 
 #[derive(Debug)]
 struct State {
-    runtime: Runtime,
     config: AwsConfig,
     validator: Validator,
+    broker: SessionBroker,
 }
 
 impl Aws {
     pub(crate) fn new(setup: AwsSetup) -> Aws {
         Aws {
             setup,
+            runtime: OnceLock::new(),
             state: OnceLock::new(),
         }
     }
@@ -72,8 +76,8 @@ impl Aws {
                 Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
                     .with_detail(reason.clone())
             })?;
-        Ok(state
-            .runtime
+        Ok(self
+            .runtime()?
             .block_on(state.validator.validate(connection, principal)))
     }
 
@@ -85,14 +89,49 @@ impl Aws {
         principal: Option<&str>,
     ) -> Result<SdkConfig, Diagnostic> {
         let state = self.state()?;
-        state
-            .runtime
+        self.runtime()?
             .block_on(airlock_aws::sdk_config(
                 &state.config,
                 connection,
                 principal,
             ))
             .map_err(|e| Diagnostic::from_error(&e))
+    }
+
+    /// The role-session broker behind credentials handles.
+    pub(crate) fn broker(&self) -> Result<&SessionBroker, Diagnostic> {
+        Ok(&self.state()?.broker)
+    }
+
+    /// Airlock's AWS settings.
+    pub(crate) fn config(&self) -> Result<&AwsConfig, Diagnostic> {
+        Ok(&self.state()?.config)
+    }
+
+    /// Runs `future` on the engine's runtime, blocking the calling thread.
+    pub(crate) fn block_on<F: Future + Send>(&self, future: F) -> Result<F::Output, Diagnostic>
+    where
+        F::Output: Send,
+    {
+        Ok(self.runtime()?.block_on(future))
+    }
+
+    fn runtime(&self) -> Result<&Runtime, Diagnostic> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("airlock-aws")
+                    .enable_all()
+                    .build()
+                    .map(|runtime| Runtime(Some(runtime)))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| {
+                Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
+                    .with_detail(reason.clone())
+            })
     }
 
     fn state(&self) -> Result<&State, Diagnostic> {
@@ -106,13 +145,7 @@ impl Aws {
     }
 
     fn start(&self) -> Result<State, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("airlock-aws")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let runtime = Runtime(Some(runtime));
+        let runtime = self.runtime().map_err(|d| d.detail.unwrap_or(d.message))?;
         let config = match &self.setup {
             AwsSetup::Config(config) => (**config).clone(),
             AwsSetup::FromEnv {
@@ -124,10 +157,11 @@ impl Aws {
                 .with_max_attempts(*max_attempts),
         };
         let validator = Validator::new(&config);
+        let broker = SessionBroker::new(&config);
         Ok(State {
-            runtime,
             config,
             validator,
+            broker,
         })
     }
 }

@@ -7,11 +7,15 @@ use airlock_catalog::{Catalog, CatalogConfig};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
 use airlock_parser::ast::Ident;
+use airlock_parser::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 
 use crate::aws_client::{Aws, AwsSetup};
+use crate::credentials::{CredentialsOptions, Registry};
 use crate::error::ExecError;
 use crate::execute::{Executor, Step};
-use crate::response::{Response, StatementResult};
+use crate::hooks::{Authorizer, CancelHandle, Request};
+use crate::response::StatementResult;
+use crate::route::{Outcome, Owner};
 
 /// The most text one [`Session::execute`] call accepts: the parser's
 /// [`MAX_INPUT_BYTES`](airlock_parser::MAX_INPUT_BYTES), the one bound every entry point
@@ -25,7 +29,7 @@ pub enum ForeignStatements {
     /// Answer `feature not supported` (SQLSTATE 0A000): the standalone engine.
     #[default]
     Reject,
-    /// Return them as [`Response::PassThrough`] for the host to run: an embedded engine.
+    /// Return them as [`crate::Response::PassThrough`] for the host to run: an embedded engine.
     ReturnToHost,
 }
 
@@ -34,8 +38,15 @@ pub enum ForeignStatements {
 pub struct EngineConfig {
     pub catalog: CatalogConfig,
     pub foreign_statements: ForeignStatements,
-    /// How `VALIDATE CONNECTION` reaches AWS.
+    /// How `VALIDATE CONNECTION` and credentials handles reach AWS.
     pub aws: AwsSetup,
+    /// The `sqlparser` dialect the host's statements are parsed with (PostgreSQL's when
+    /// `None`). Airlock's own statements parse the same under every dialect.
+    pub dialect: Option<Arc<dyn Dialect + Send + Sync>>,
+    /// How credentials handles cache, refresh and refuse.
+    pub credentials: CredentialsOptions,
+    /// The host's privilege check before each of Airlock's statements.
+    pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 /// An open catalog and what runs on it. Cheap to clone; clones share the catalog.
@@ -45,22 +56,23 @@ pub struct Engine {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
+    /// Dropped before the catalog (fields drop in order): its read-only monitor
+    /// connection must not be the file's last, or SQLite leaves the WAL files behind.
+    registry: Registry,
     catalog: Mutex<Catalog>,
     foreign_statements: ForeignStatements,
     aws: Aws,
+    dialect: Arc<dyn Dialect + Send + Sync>,
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 impl Engine {
     /// Opens (creating if missing) the catalog at `path`; `:memory:` for a throwaway one.
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, Diagnostic> {
         let catalog =
-            Catalog::open(path, config.catalog).map_err(|e| Diagnostic::from_error(&e))?;
-        Ok(Engine::with_catalog(
-            catalog,
-            config.foreign_statements,
-            config.aws,
-        ))
+            Catalog::open(path, config.catalog.clone()).map_err(|e| Diagnostic::from_error(&e))?;
+        Ok(Engine::from_catalog(catalog, config))
     }
 
     /// An engine over a catalog the host opened itself (e.g. with its own secret store).
@@ -69,27 +81,85 @@ impl Engine {
         foreign_statements: ForeignStatements,
         aws: AwsSetup,
     ) -> Engine {
+        Engine::from_catalog(
+            catalog,
+            EngineConfig {
+                foreign_statements,
+                aws,
+                ..EngineConfig::default()
+            },
+        )
+    }
+
+    /// An engine over a catalog the host opened itself, with every other setting of
+    /// `config` (its `catalog` field is not used).
+    pub fn from_catalog(catalog: Catalog, config: EngineConfig) -> Engine {
+        let registry = Registry::new(catalog.location(), config.credentials);
         Engine {
             inner: Arc::new(Inner {
                 catalog: Mutex::new(catalog),
-                foreign_statements,
-                aws: Aws::new(aws),
+                foreign_statements: config.foreign_statements,
+                aws: Aws::new(config.aws),
+                dialect: config
+                    .dialect
+                    .unwrap_or_else(|| Arc::new(PostgreSqlDialect {})),
+                registry,
+                authorizer: config.authorizer,
             }),
         }
     }
 
-    /// A new session.
+    /// A new session, with no user (an [`Authorizer`] sees `user: None`).
     pub fn session(&self) -> Session {
         Session {
             engine: self.clone(),
+            user: None,
+            cancel: CancelHandle::default(),
         }
+    }
+
+    /// A new session bound to the host's user `user`, whom the [`Authorizer`] is asked
+    /// about.
+    pub fn session_for(&self, user: impl Into<String>) -> Session {
+        Session {
+            user: Some(user.into()),
+            ..self.session()
+        }
+    }
+
+    pub(crate) fn foreign_statements(&self) -> ForeignStatements {
+        self.inner.foreign_statements
+    }
+
+    pub(crate) fn dialect(&self) -> &dyn Dialect {
+        &*self.inner.dialect
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    pub(crate) fn aws(&self) -> &Aws {
+        &self.inner.aws
+    }
+
+    /// The catalog, for a short read or write. A panic while holding the lock cannot
+    /// leave the catalog half-written (every write is a SQLite transaction), so a
+    /// poisoned lock is safe to take over.
+    pub(crate) fn lock_catalog(&self) -> std::sync::MutexGuard<'_, Catalog> {
+        self.inner
+            .catalog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Runs SQL on an [`Engine`]'s catalog.
+/// Runs SQL on an [`Engine`]'s catalog. Clones share the user and the cancel handle.
 #[derive(Debug, Clone)]
 pub struct Session {
-    engine: Engine,
+    pub(crate) engine: Engine,
+    user: Option<String>,
+    cancel: CancelHandle,
 }
 
 impl Session {
@@ -99,24 +169,27 @@ impl Session {
     /// transaction: each statement commits as it finishes, and those before a failure
     /// stay committed (see `docs/architecture.md`). The result has one entry per
     /// statement run; only the last can be an error.
+    ///
+    /// The host's statements come back as [`crate::Response::PassThrough`], in their place;
+    /// a host that must run them *between* Airlock's uses [`Session::statements`].
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult, Diagnostic>> {
-        if let Err(e) = airlock_parser::check_text(sql) {
-            return vec![Err(Diagnostic::from_error(&e))];
-        }
-        let statements = match airlock_parser::parse_statements(sql) {
-            Ok(statements) => statements,
-            Err(e) => return vec![Err(Diagnostic::from_error(&e))],
-        };
-        let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let result = self.run_statement(statement);
-            let failed = result.is_err();
-            results.push(result);
-            if failed {
-                break;
-            }
-        }
-        results
+        self.statements(sql)
+            .map(|routed| {
+                routed
+                    .map(|r| r.outcome.into_result())
+                    .map_err(Diagnostic::from)
+            })
+            .collect()
+    }
+
+    /// The user this session is bound to, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// A handle that cancels this session's script from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
     }
 
     /// An AWS SDK configuration that acts through connection `name`: its region and
@@ -145,21 +218,60 @@ impl Session {
         catalog.backup(dest).map_err(|e| Diagnostic::from_error(&e))
     }
 
-    /// Runs one parsed statement.
+    /// Runs one parsed statement (the engine's input checks apply to it as to text).
     pub fn execute_statement(
         &mut self,
         statement: Statement,
     ) -> Result<StatementResult, Diagnostic> {
-        // A statement a host built never went through `execute`'s text checks.
+        // A statement a host built never went through the text checks.
         airlock_parser::check_statement(&statement).map_err(|e| Diagnostic::from_error(&e))?;
-        self.run_statement(statement)
+        self.cancel.reset();
+        let owner = crate::route::classify(&statement, self.engine.foreign_statements());
+        self.run_routed(statement, owner).map(Outcome::into_result)
     }
 
-    fn run_statement(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
+    /// Runs a routed statement: the host's is returned (or refused by a standalone
+    /// engine); Airlock's is authorized and run.
+    pub(crate) fn run_routed(
+        &mut self,
+        statement: Statement,
+        owner: Owner,
+    ) -> Result<Outcome, Diagnostic> {
+        self.cancel.check()?;
+        match (owner, self.engine.foreign_statements()) {
+            (Owner::Host, ForeignStatements::Reject) => return Err(Diagnostic::error(
+                SqlState::FeatureNotSupported,
+                "statement not supported",
+            )
+            .with_detail(
+                "Airlock runs its own statements (CREATE, ALTER and DROP of SECRET and CONNECTION, VALIDATE CONNECTION, SHOW, ALTER SYSTEM) and read-only SELECTs over the catalog.",
+            )),
+            (Owner::Host, ForeignStatements::ReturnToHost) => {
+                return match statement {
+                    Statement::Sql(sql) => Ok(Outcome::Host(sql)),
+                    _ => unreachable!("only pass-through statements are the host's"),
+                };
+            }
+            _ => {}
+        }
+        if let Some(authorizer) = &self.engine.inner.authorizer {
+            authorizer.authorize(&Request {
+                user: self.user.as_deref(),
+                owner,
+                statement: &statement,
+            })?;
+        }
+        let result = self.run_airlock(statement);
+        if owner == Owner::Airlock {
+            self.engine.registry().note_write();
+        }
+        result.map(Outcome::Done)
+    }
+
+    /// Runs one of Airlock's statements on the catalog.
+    fn run_airlock(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
         let inner = &self.engine.inner;
-        // A panic while holding the lock cannot leave the catalog half-written (every
-        // write is a SQLite transaction), so a poisoned lock is safe to take over.
-        let lock = || inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = || self.engine.lock_catalog();
         let step = Executor {
             catalog: &mut lock(),
             notices: Vec::new(),
@@ -182,15 +294,6 @@ impl Session {
                 .map_err(ExecError::into_diagnostic)?
             }
         };
-        match (&result.response, inner.foreign_statements) {
-            (Response::PassThrough(_), ForeignStatements::Reject) => Err(Diagnostic::error(
-                SqlState::FeatureNotSupported,
-                "statement not supported",
-            )
-            .with_detail(
-                "Airlock runs its own statements (CREATE, ALTER and DROP of SECRET and CONNECTION, VALIDATE CONNECTION, SHOW, ALTER SYSTEM) and read-only SELECTs over the catalog.",
-            )),
-            _ => Ok(result),
-        }
+        Ok(result)
     }
 }

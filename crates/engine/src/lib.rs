@@ -20,19 +20,25 @@
 //! read-only views.
 
 mod aws_client;
+pub mod credentials;
 mod engine;
 mod error;
 mod execute;
+pub mod hooks;
 mod like;
 mod plan;
 pub mod query;
 mod response;
+pub mod route;
 
 pub use airlock_aws as aws;
 pub use airlock_catalog as catalog;
 pub use airlock_core as core;
 pub use airlock_parser as parser;
 pub use aws_client::AwsSetup;
+pub use credentials::{Clock, CredentialsHandle, CredentialsOptions, SystemClock};
 pub use engine::{Engine, EngineConfig, ForeignStatements, MAX_SCRIPT_BYTES, Session};
 pub use error::{MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError};
+pub use hooks::{Authorizer, CancelHandle};
 pub use response::{Response, StatementResult};
+pub use route::{Outcome, Owner, Routed, StatementError, Statements};

@@ -6,7 +6,9 @@
 //! has a DuckDB-flavoured grammar for them: ours is checked first.
 
 use airlock_core::Position;
-use sqlparser::dialect::PostgreSqlDialect;
+use std::ops::Range;
+
+use sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
@@ -26,6 +28,16 @@ const RECURSION_LIMIT: usize = 50;
 /// Parses a script of `;`-separated statements.
 pub fn parse_statements(sql: &str) -> Result<Vec<Statement>, ParseError> {
     AirlockParser::new(sql)?.parse_statements()
+}
+
+/// Parses a script with a host-chosen `sqlparser` dialect, returning each statement
+/// with its source span: the byte range of its text in `sql`, without the `;`.
+/// Airlock's own statements parse the same under every dialect.
+pub fn parse_script(
+    sql: &str,
+    dialect: &dyn Dialect,
+) -> Result<Vec<(Statement, Range<usize>)>, ParseError> {
+    AirlockParser::with_dialect(sql, dialect)?.parse_statements_with_spans(sql)
 }
 
 /// Parses exactly one statement (a trailing `;` is allowed).
@@ -78,15 +90,21 @@ impl<'a> AirlockParser<'a> {
     /// operators too deeply to walk ([`crate::input`]): a statement that does gets 54001
     /// before any syntax tree exists.
     pub fn new(sql: &'a str) -> Result<Self, ParseError> {
+        Self::with_dialect(sql, &DIALECT)
+    }
+
+    /// A parser whose pass-through statements follow `dialect` (PostgreSQL's in
+    /// [`AirlockParser::new`]).
+    pub fn with_dialect(sql: &'a str, dialect: &'a dyn Dialect) -> Result<Self, ParseError> {
         let end = end_position(sql);
-        let tokens = Tokenizer::new(&DIALECT, sql)
+        let tokens = Tokenizer::new(dialect, sql)
             .with_unescape(true)
             .tokenize_with_location()
             .map_err(|e| {
                 ParseError::from_sqlparser(ParserError::TokenizerError(e.to_string()), end)
             })?;
         check_complexity(&tokens, end)?;
-        let parser = Parser::new(&DIALECT)
+        let parser = Parser::new(dialect)
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(tokens);
         Ok(AirlockParser {
@@ -103,19 +121,51 @@ impl<'a> AirlockParser<'a> {
     /// Parses statements until the end of input, `;` between them.
     pub fn parse_statements(&mut self) -> Result<Vec<Statement>, ParseError> {
         let mut statements = Vec::new();
+        self.parse_each(|statement, _, _| statements.push(statement))?;
+        Ok(statements)
+    }
+
+    /// [`AirlockParser::parse_statements`], with each statement's byte range in `sql`
+    /// (the text this parser was made from).
+    pub fn parse_statements_with_spans(
+        &mut self,
+        sql: &str,
+    ) -> Result<Vec<(Statement, Range<usize>)>, ParseError> {
+        let lines = crate::script::LineIndex::new(sql);
+        let mut statements = Vec::new();
+        self.parse_each(|statement, start, end| {
+            let start = lines.offset(start);
+            let end = lines.offset(end).max(start);
+            statements.push((statement, start..end));
+        })?;
+        Ok(statements)
+    }
+
+    fn parse_each(
+        &mut self,
+        mut each: impl FnMut(Statement, sqlparser::tokenizer::Location, sqlparser::tokenizer::Location),
+    ) -> Result<(), ParseError> {
         let mut expecting_delimiter = false;
         loop {
             while self.parser.consume_token(&Token::SemiColon) {
                 expecting_delimiter = false;
             }
             if self.parser.peek_token_ref().token == Token::EOF {
-                return Ok(statements);
+                return Ok(());
             }
             if expecting_delimiter {
                 let found = self.parser.peek_token();
                 return Err(self.err(expected_err("end of statement", &found)));
             }
-            statements.push(self.parse_statement()?);
+            let start = self.parser.peek_token_ref().span.start;
+            let statement = self.parse_statement()?;
+            // The last token the statement consumed: sqlparser may stand on the
+            // whitespace after it.
+            let mut last = self.parser.get_current_index();
+            while last > 0 && matches!(self.parser.token_at(last).token, Token::Whitespace(_)) {
+                last -= 1;
+            }
+            each(statement, start, self.parser.token_at(last).span.end);
             expecting_delimiter = true;
         }
     }

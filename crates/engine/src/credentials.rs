@@ -1,0 +1,505 @@
+//! Credentials handles: how a host acts through a connection.
+//!
+//! [`Engine::credentials`] returns a [`CredentialsHandle`], one per connection and shared
+//! by all its clones, that implements the AWS SDK's `ProvideCredentials`. It keeps one
+//! role session, asks AWS for a new one only when the session is within
+//! [`CredentialsOptions::refresh_before_expiry`] of expiring (one caller asks; concurrent
+//! callers wait for its answer), and checks the catalog on every call:
+//!
+//! - the catalog's generation — a counter of this engine's own statements plus SQLite's
+//!   `PRAGMA data_version`, which changes whenever another connection (another
+//!   [`Engine`], another process) commits to the file — is read first;
+//! - when it moved, the connection is read again by id and its *fingerprint* (role ARN,
+//!   session name, external ID, access key and secret values, endpoint, region,
+//!   `aws_principal`) compared with the cached one: the same, the session stays; any
+//!   difference (`ALTER CONNECTION`, `ALTER SECRET` of a secret it uses, `ALTER SYSTEM
+//!   SET aws_principal`) drops it; a connection that is gone (`DROP`) fails the call
+//!   with SQLSTATE 42704, and every later call too.
+//!
+//! A session already handed out stays valid at AWS until it expires: revocation means
+//! Airlock hands out no more of it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use airlock_aws::{ResolvedAuth, ResolvedConnection};
+use airlock_catalog::{Catalog, Location, ValidationStatus};
+use airlock_core::{ConnectionId, Diagnostic, SqlState};
+use airlock_parser::ast::Ident;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+
+use crate::engine::Engine;
+use crate::error::ExecError;
+use crate::execute::Executor;
+
+/// The time a credentials handle judges expiry by. Tests inject their own.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// How credentials handles behave.
+#[derive(Debug, Clone)]
+pub struct CredentialsOptions {
+    /// A session is renewed once it has less than this left (default 5 minutes), so
+    /// that no request starts with credentials that lapse in flight.
+    pub refresh_before_expiry: Duration,
+    /// Refuse credentials (SQLSTATE 55000) for a connection whose last
+    /// `VALIDATE CONNECTION` failed — e.g. a role whose trust policy lets anyone assume
+    /// it without the external ID. Off by default: a connection never validated, or
+    /// whose last validation was inconclusive, is not refused either way.
+    pub refuse_failed_validation: bool,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for CredentialsOptions {
+    fn default() -> Self {
+        CredentialsOptions {
+            refresh_before_expiry: Duration::from_secs(300),
+            refuse_failed_validation: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The catalog's generation: this engine's statements, and the file's data version.
+type Generation = (u64, i64);
+
+/// The engine's credentials state: the handles by connection, and how to tell that the
+/// catalog changed.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    writes: AtomicU64,
+    /// A connection of our own to the catalog file, for `PRAGMA data_version` (which
+    /// reports other connections' commits — the engine's own writer's included).
+    /// `None` for an in-memory catalog, where only this engine can write.
+    monitor: Option<Mutex<rusqlite::Connection>>,
+    /// Whether the file catalog's monitor could not be opened: then every call reads
+    /// the connection again.
+    blind: bool,
+    handles: Mutex<HashMap<ConnectionId, Arc<Shared>>>,
+    hasher: std::collections::hash_map::RandomState,
+    pub(crate) options: CredentialsOptions,
+}
+
+impl Registry {
+    pub(crate) fn new(location: &Location, options: CredentialsOptions) -> Registry {
+        let monitor = match location {
+            Location::Memory => None,
+            Location::File(path) => rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok()
+            .map(Mutex::new),
+        };
+        Registry {
+            writes: AtomicU64::new(0),
+            blind: matches!(location, Location::File(_)) && monitor.is_none(),
+            monitor,
+            handles: Mutex::new(HashMap::new()),
+            hasher: Default::default(),
+            options,
+        }
+    }
+
+    /// Called after each statement of Airlock's dialect this engine ran.
+    pub(crate) fn note_write(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current generation; `None` when it cannot be known (treat as changed).
+    fn generation(&self) -> Option<Generation> {
+        let writes = self.writes.load(Ordering::SeqCst);
+        if self.blind {
+            return None;
+        }
+        let version = match &self.monitor {
+            None => 0,
+            Some(monitor) => monitor
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+                .ok()?,
+        };
+        Some((writes, version))
+    }
+
+    fn fingerprint(&self, conn: &ResolvedConnection, principal: Option<&str>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        conn.endpoint.hash(&mut h);
+        conn.region.hash(&mut h);
+        principal.hash(&mut h);
+        match &conn.auth {
+            ResolvedAuth::AssumeRole(target) => {
+                0u8.hash(&mut h);
+                target.role_arn.hash(&mut h);
+                target.session_name.hash(&mut h);
+                target.external_id.hash(&mut h);
+            }
+            ResolvedAuth::AccessKey(key) => {
+                1u8.hash(&mut h);
+                key.access_key_id.hash(&mut h);
+                key.secret_access_key.expose_secret().hash(&mut h);
+                key.session_token
+                    .as_ref()
+                    .map(|t| t.expose_secret())
+                    .hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+}
+
+/// One connection's handle state, shared by every clone of its handles.
+#[derive(Debug)]
+struct Shared {
+    id: ConnectionId,
+    name: String,
+    /// Held across the AWS call: concurrent callers wait for one session.
+    state: tokio::sync::Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The generation `current` was read at.
+    seen: Option<Generation>,
+    current: Option<Current>,
+    session: Option<Credentials>,
+    /// The connection was dropped: the handle is dead for good.
+    gone: bool,
+}
+
+/// The connection as last read from the catalog.
+#[derive(Debug)]
+struct Current {
+    conn: ResolvedConnection,
+    principal: Option<String>,
+    fingerprint: u64,
+    /// Why credentials are refused, if they are (a failed validation).
+    refused: Option<Diagnostic>,
+}
+
+/// What the catalog says about a connection now.
+struct Snapshot {
+    conn: ResolvedConnection,
+    principal: Option<String>,
+    last_failed: bool,
+}
+
+/// A connection's credentials for a host: cheap to clone, shared per connection,
+/// revoked by the catalog. See the [module docs](self).
+#[derive(Clone)]
+pub struct CredentialsHandle {
+    engine: Engine,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for CredentialsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsHandle")
+            .field("connection", &self.shared.name)
+            .field("id", &self.shared.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection name as a host passes it: folded to lower case like an unquoted
+/// identifier (`Conn_A` is `conn_a`), or exactly as written inside double quotes
+/// (`"Conn_A"`, with `""` for a quote).
+pub fn fold_name(name: &str) -> Result<String, Diagnostic> {
+    crate::route::check_input(name)?;
+    let invalid = || {
+        Diagnostic::error(
+            SqlState::SyntaxError,
+            format!("invalid connection name {name:?}"),
+        )
+        .with_hint("Pass a name as SQL writes it: conn_a, or \"Conn_A\" in double quotes.")
+    };
+    let folded = match name.strip_prefix('"') {
+        Some(rest) => {
+            let inner = rest.strip_suffix('"').ok_or_else(invalid)?;
+            if inner.is_empty() || inner.replace("\"\"", "").contains('"') {
+                return Err(invalid());
+            }
+            inner.replace("\"\"", "\"")
+        }
+        None if name.is_empty() || name.contains('"') => return Err(invalid()),
+        None => name.to_ascii_lowercase(),
+    };
+    Ok(folded)
+}
+
+impl Engine {
+    /// The credentials handle of connection `name` (folded as [`fold_name`] says).
+    /// Fails for a missing name (42704), another kind of object (42809) and, with
+    /// [`CredentialsOptions::refuse_failed_validation`], a connection whose last
+    /// validation failed (55000). Reads the catalog: blocks for as long as a catalog
+    /// statement of another session holds it (see [`Engine::credentials_async`]).
+    pub fn credentials(&self, name: &str) -> Result<CredentialsHandle, Diagnostic> {
+        let name = fold_name(name)?;
+        let registry = self.registry();
+        let seen = registry.generation();
+        let (id, snapshot) = {
+            let mut catalog = self.lock_catalog();
+            let (id, conn, principal) = Executor {
+                catalog: &mut catalog,
+                notices: Vec::new(),
+            }
+            .resolve_named(&Ident::new(name.clone()))
+            .map_err(ExecError::into_diagnostic)?;
+            let last_failed = last_validation_failed(&catalog, id)?;
+            (
+                id,
+                Snapshot {
+                    conn,
+                    principal,
+                    last_failed,
+                },
+            )
+        };
+        let current = self.current(&name, snapshot);
+        if let Some(refused) = &current.refused {
+            return Err(refused.clone());
+        }
+        let shared = registry
+            .handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Shared {
+                    id,
+                    name,
+                    state: tokio::sync::Mutex::new(State {
+                        seen,
+                        current: Some(current),
+                        session: None,
+                        gone: false,
+                    }),
+                })
+            })
+            .clone();
+        Ok(CredentialsHandle {
+            engine: self.clone(),
+            shared,
+        })
+    }
+
+    /// [`Engine::credentials`] with its catalog read on the runtime's blocking pool,
+    /// so that the calling task's worker thread stays free.
+    pub async fn credentials_async(&self, name: &str) -> Result<CredentialsHandle, Diagnostic> {
+        let engine = self.clone();
+        let name = name.to_owned();
+        off_runtime(move || engine.credentials(&name)).await
+    }
+
+    fn current(&self, name: &str, snapshot: Snapshot) -> Current {
+        let registry = self.registry();
+        let refused = (registry.options.refuse_failed_validation && snapshot.last_failed)
+            .then(|| {
+                Diagnostic::error(
+                    SqlState::ObjectNotInPrerequisiteState,
+                    format!("connection \"{name}\" failed its last validation"),
+                )
+                .with_detail("The engine refuses credentials for connections whose last VALIDATE CONNECTION failed.")
+                .with_hint(format!(
+                    "Fix the role's trust policy, then run VALIDATE CONNECTION {}.",
+                    Ident::new(name)
+                ))
+            });
+        Current {
+            fingerprint: registry.fingerprint(&snapshot.conn, snapshot.principal.as_deref()),
+            conn: snapshot.conn,
+            principal: snapshot.principal,
+            refused,
+        }
+    }
+
+    /// Connection `id` as the catalog holds it now; `None` when it is gone.
+    fn snapshot(&self, id: ConnectionId) -> Result<Option<Snapshot>, Diagnostic> {
+        let catalog = self.lock_catalog();
+        let diagnostic = |e: airlock_catalog::CatalogError| Diagnostic::from_error(&e);
+        let Some(entry) = catalog.connection(id).map_err(diagnostic)? else {
+            return Ok(None);
+        };
+        let conn = ResolvedConnection::resolve(&entry.aws, catalog.external_id(id), |secret| {
+            catalog.read_secret(secret)
+        })
+        .map_err(diagnostic)?;
+        let principal = catalog.settings().map_err(diagnostic)?.aws_principal;
+        Ok(Some(Snapshot {
+            conn,
+            principal,
+            last_failed: last_validation_failed(&catalog, id)?,
+        }))
+    }
+}
+
+fn last_validation_failed(catalog: &Catalog, id: ConnectionId) -> Result<bool, Diagnostic> {
+    let validations = catalog
+        .validations(id)
+        .map_err(|e| Diagnostic::from_error(&e))?;
+    Ok(validations
+        .last()
+        .is_some_and(|v| v.validation.status == ValidationStatus::Failed))
+}
+
+/// Runs catalog work on the current runtime's blocking pool, or right here outside a
+/// runtime.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Diagnostic> + Send + 'static,
+) -> Result<T, Diagnostic> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.spawn_blocking(work).await.map_err(|e| {
+            Diagnostic::error(SqlState::InternalError, "a catalog task failed")
+                .with_detail(e.to_string())
+        })?,
+        Err(_) => work(),
+    }
+}
+
+impl CredentialsHandle {
+    /// The connection's name when the handle was made.
+    pub fn connection_name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Current credentials for the connection: the cached session, or a new one when it
+    /// is about to expire or the connection changed. Runs the catalog check on the
+    /// runtime's blocking pool and the AWS call on the caller's runtime.
+    pub async fn credentials(&self) -> Result<Credentials, Diagnostic> {
+        let mut state = self.shared.state.lock().await;
+        if state.gone {
+            return Err(self.gone());
+        }
+        let registry = self.engine.registry();
+        let now_seen = registry.generation();
+        if now_seen.is_none() || now_seen != state.seen {
+            let engine = self.engine.clone();
+            let id = self.shared.id;
+            match off_runtime(move || engine.snapshot(id)).await? {
+                None => {
+                    state.gone = true;
+                    state.current = None;
+                    state.session = None;
+                    registry
+                        .handles
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .remove(&id);
+                    return Err(self.gone());
+                }
+                Some(snapshot) => {
+                    let current = self.engine.current(&self.shared.name, snapshot);
+                    let same = state
+                        .current
+                        .as_ref()
+                        .is_some_and(|c| c.fingerprint == current.fingerprint);
+                    if !same {
+                        tracing::debug!(
+                            connection = self.shared.name,
+                            "connection changed: session dropped"
+                        );
+                        state.session = None;
+                    }
+                    state.current = Some(current);
+                    state.seen = now_seen;
+                }
+            }
+        }
+        let Some(current) = &state.current else {
+            return Err(self.gone());
+        };
+        if let Some(refused) = &current.refused {
+            return Err(refused.clone());
+        }
+        let options = &registry.options;
+        if let Some(session) = &state.session {
+            let fresh = session.expiry().is_none_or(|expiry| {
+                expiry
+                    .duration_since(options.clock.now())
+                    .is_ok_and(|left| left > options.refresh_before_expiry)
+            });
+            if fresh {
+                return Ok(session.clone());
+            }
+        }
+        // Access keys need no AWS call (nor AWS's configuration).
+        if let Some(keys) = airlock_aws::static_credentials(&current.conn) {
+            state.session = Some(keys.clone());
+            return Ok(keys);
+        }
+        let broker = self.engine.aws().broker()?;
+        let session = broker
+            .credentials(&current.conn, current.principal.as_deref())
+            .await
+            .map_err(|e| Diagnostic::from_error(&e))?;
+        state.session = Some(session.clone());
+        Ok(session)
+    }
+
+    /// [`CredentialsHandle::credentials`] for synchronous hosts: blocks the calling
+    /// thread; the AWS call runs on the engine's own runtime.
+    pub fn blocking_credentials(&self) -> Result<Credentials, Diagnostic> {
+        self.engine.aws().block_on(self.credentials())?
+    }
+
+    /// An AWS SDK configuration for clients that act through the connection: its
+    /// region and endpoint, this handle as the credentials provider, and no SDK identity
+    /// cache, so that every request goes through the handle (and a revoked connection
+    /// stops working at the next request).
+    pub fn sdk_config(&self) -> Result<aws_config::SdkConfig, Diagnostic> {
+        let conn = {
+            let state = self.shared.state.try_lock();
+            match state.as_ref().ok().and_then(|s| s.current.as_ref()) {
+                Some(current) => current.conn.clone(),
+                None => match self.engine.snapshot(self.shared.id)? {
+                    Some(snapshot) => snapshot.conn,
+                    None => return Err(self.gone()),
+                },
+            }
+        };
+        let config = self.engine.aws().config()?;
+        Ok(airlock_aws::connection_sdk_config(
+            config,
+            &conn,
+            SharedCredentialsProvider::new(self.clone()),
+        ))
+    }
+
+    fn gone(&self) -> Diagnostic {
+        Diagnostic::error(
+            SqlState::UndefinedObject,
+            format!("unknown connection \"{}\"", self.shared.name),
+        )
+        .with_detail("The connection was dropped after this credentials handle was made.")
+    }
+}
+
+impl ProvideCredentials for CredentialsHandle {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::new(async move {
+            self.credentials()
+                .await
+                .map_err(provider::error::CredentialsError::provider_error)
+        })
+    }
+}

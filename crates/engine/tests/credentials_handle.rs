@@ -1,0 +1,562 @@
+//! Credentials handles against ministack's STS: one role session per connection however
+//! often it is used, one `AssumeRole` for many concurrent callers, renewal before expiry
+//! by the handle's clock, and revocation — DROP, ALTER CONNECTION, ALTER SECRET, a new
+//! aws_principal — at the very next call, also when another engine on the same catalog
+//! file made the change.
+//!
+//! `AssumeRole` calls are counted on the wire: Airlock's base configuration gets an HTTP
+//! client that wraps the SDK's own and records the body of every request (STS's query
+//! protocol puts `Action=AssumeRole&RoleArn=...` there).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use airlock_engine::aws::AwsConfig;
+use airlock_engine::catalog::CatalogConfig;
+use airlock_engine::core::SqlState;
+use airlock_engine::credentials::fold_name;
+use airlock_engine::{
+    AwsSetup, Clock, CredentialsHandle, CredentialsOptions, Engine, EngineConfig, Session,
+};
+use airlock_testkit as kit;
+use aws_config::SdkConfig;
+use aws_sdk_sts::config::{Credentials, ProvideCredentials};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+const PREFIX: &str = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9";
+
+/// Every request body Airlock's AWS clients sent.
+#[derive(Debug, Clone, Default)]
+struct Wire(Arc<Mutex<Vec<String>>>);
+
+impl Wire {
+    /// `AssumeRole` calls of role `arn` so far.
+    fn assume_roles_of(&self, arn: &str) -> usize {
+        let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|body| {
+                body.contains("Action=AssumeRole&")
+                    && (body.contains(&format!("RoleArn={encoded}&"))
+                        || body.ends_with(&format!("RoleArn={encoded}")))
+            })
+            .count()
+    }
+}
+
+#[derive(Debug)]
+struct CountingClient {
+    inner: SharedHttpClient,
+    wire: Wire,
+}
+
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+    wire: Wire,
+}
+
+impl HttpClient for CountingClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector {
+            inner: self.inner.http_connector(settings, components),
+            wire: self.wire.clone(),
+        })
+    }
+}
+
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if let Some(body) = request.body().bytes() {
+            self.wire
+                .0
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(body).into_owned());
+        }
+        self.inner.call(request)
+    }
+}
+
+/// A clock the test moves.
+#[derive(Debug, Default)]
+struct TestClock {
+    ahead: AtomicU64,
+}
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        self.ahead.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(self.ahead.load(Ordering::SeqCst))
+    }
+}
+
+struct Host {
+    runtime: tokio::runtime::Runtime,
+    wire: Wire,
+    clock: Arc<TestClock>,
+    base: SdkConfig,
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Host {
+    fn new() -> Host {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ms = kit::shared();
+        let wire = Wire::default();
+        let base = runtime.block_on(ms.base_config());
+        // The SDK's own hyper client, plain HTTP (the emulator is on loopback).
+        let inner = aws_smithy_http_client::Builder::new().build_http();
+        let base = base
+            .to_builder()
+            .http_client(CountingClient {
+                inner,
+                wire: wire.clone(),
+            })
+            .build();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        Host {
+            runtime,
+            wire,
+            clock: Arc::default(),
+            base,
+            _dir: dir,
+            path,
+        }
+    }
+
+    /// An engine on the test's catalog file: every call opens another "process".
+    fn engine(&self, refuse_failed_validation: bool) -> Engine {
+        let config = EngineConfig {
+            catalog: CatalogConfig {
+                external_id_prefix: Some(PREFIX.parse().unwrap()),
+                ..CatalogConfig::default()
+            },
+            aws: AwsSetup::Config(Box::new(
+                AwsConfig::new(self.base.clone()).with_timeout(Duration::from_secs(5)),
+            )),
+            credentials: CredentialsOptions {
+                refuse_failed_validation,
+                clock: self.clock.clone(),
+                ..CredentialsOptions::default()
+            },
+            ..EngineConfig::default()
+        };
+        Engine::open(&self.path, config).unwrap()
+    }
+
+    fn role(&self, name: &str, external_id: Option<&str>) -> String {
+        self.runtime.block_on(async {
+            let iam = kit::shared().iam().await;
+            let principals =
+                serde_json::json!([kit::principal_arn(), kit::role_arn(SECOND_PRINCIPAL)]);
+            let mut statement = serde_json::json!({
+                "Effect": "Allow",
+                "Principal": { "AWS": principals },
+                "Action": "sts:AssumeRole",
+            });
+            if let Some(id) = external_id {
+                statement["Condition"] = kit::secure_condition(id);
+            }
+            let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": [statement] });
+            kit::create_role(&iam, name, &policy.to_string()).await
+        })
+    }
+
+    fn credentials(
+        &self,
+        handle: &CredentialsHandle,
+    ) -> Result<Credentials, airlock_engine::core::Diagnostic> {
+        self.runtime.block_on(handle.credentials())
+    }
+
+    /// Who AWS says these credentials are.
+    fn caller(&self, handle: &CredentialsHandle) -> String {
+        let config = handle.sdk_config().unwrap();
+        self.runtime.block_on(async {
+            aws_sdk_sts::Client::new(&config)
+                .get_caller_identity()
+                .send()
+                .await
+                .map(|out| out.arn.unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{}", aws_sdk_sts::error::DisplayErrorContext(e)))
+        })
+    }
+}
+
+/// A second principal role, for the principal-change test.
+const SECOND_PRINCIPAL: &str = "AirlockPrincipalTwo";
+
+fn second_principal(host: &Host) -> String {
+    static MADE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        host.runtime.block_on(async {
+            let iam = kit::shared().iam().await;
+            let root = format!("arn:aws:iam::{}:root", kit::ACCOUNT);
+            let arn =
+                kit::create_role(&iam, SECOND_PRINCIPAL, &kit::trust_policy(&root, None)).await;
+            iam.put_role_policy()
+                .role_name(SECOND_PRINCIPAL)
+                .policy_name("assume-connection-roles")
+                .policy_document(kit::assume_any_role_policy())
+                .send()
+                .await
+                .expect("put_role_policy");
+            arn
+        })
+    })
+    .clone()
+}
+
+fn run(session: &mut Session, sql: &str) {
+    for result in session.execute(sql) {
+        result.unwrap_or_else(|e| panic!("{sql}: {}", e.render()));
+    }
+}
+
+/// An engine with the principal set and one assume-role connection `name` whose role
+/// trusts only its external ID; returns the role's ARN.
+fn assume_role_connection(host: &Host, session: &mut Session, name: &str, id: u64) -> String {
+    let role = kit::unique("HandleRole");
+    let arn = host.role(&role, Some(&format!("mz_{PREFIX}_u{id}")));
+    run(
+        session,
+        &format!(
+            "ALTER SYSTEM SET aws_principal = '{}'",
+            kit::principal_arn()
+        ),
+    );
+    run(
+        session,
+        &format!(
+            "CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{arn}', ENDPOINT = '{}')",
+            kit::shared().endpoint
+        ),
+    );
+    arn
+}
+
+#[test]
+fn a_hundred_uses_cost_one_assume_role_and_act_as_the_role() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    let handle = engine.credentials("c").unwrap();
+    let first = host.credentials(&handle).unwrap();
+    assert!(first.expiry().is_some(), "a role session expires");
+    for _ in 0..99 {
+        let again = host.credentials(&handle).unwrap();
+        assert_eq!(again.access_key_id(), first.access_key_id());
+    }
+    // Unrelated catalog changes re-read the connection but keep the session.
+    run(&mut session, "CREATE SECRET unrelated AS 'x'");
+    let clone = handle.clone();
+    let other = engine.credentials("C").unwrap();
+    for h in [&clone, &other] {
+        assert_eq!(
+            host.credentials(h).unwrap().access_key_id(),
+            first.access_key_id()
+        );
+    }
+    assert_eq!(
+        host.wire.assume_roles_of(&arn),
+        1,
+        "one AssumeRole for 102 uses"
+    );
+    assert_eq!(
+        host.wire.assume_roles_of(&kit::principal_arn()),
+        1,
+        "the principal hop is shared"
+    );
+    let role = arn.rsplit('/').next().unwrap();
+    assert_eq!(
+        host.caller(&handle),
+        format!("arn:aws:sts::{}:assumed-role/{role}/airlock", kit::ACCOUNT)
+    );
+}
+
+#[test]
+fn concurrent_callers_share_one_assume_role() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    let handle = engine.credentials("c").unwrap();
+    let keys: Vec<String> = host.runtime.block_on(async {
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let handle = handle.clone();
+                tokio::spawn(async move { handle.provide_credentials().await })
+            })
+            .collect();
+        let mut keys = Vec::new();
+        for task in tasks {
+            keys.push(task.await.unwrap().unwrap().access_key_id().to_owned());
+        }
+        keys
+    });
+    assert!(keys.windows(2).all(|w| w[0] == w[1]), "one session for all");
+    assert_eq!(host.wire.assume_roles_of(&arn), 1);
+}
+
+#[test]
+fn sessions_are_renewed_before_they_expire_by_the_handles_clock() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    let handle = engine.credentials("c").unwrap();
+    let first = host.credentials(&handle).unwrap();
+    let left = first
+        .expiry()
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    // Still more than the 5-minute margin left: kept.
+    host.clock.advance(left - Duration::from_secs(360));
+    host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(&arn), 1);
+    // Inside the margin: renewed, once.
+    host.clock.advance(Duration::from_secs(120));
+    host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(&arn), 2);
+}
+
+#[test]
+fn drop_alter_and_a_new_principal_revoke_at_the_next_call() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    let handle = engine.credentials("c").unwrap();
+    host.credentials(&handle).unwrap();
+
+    run(
+        &mut session,
+        "ALTER CONNECTION c SET (ASSUME ROLE SESSION NAME = 'moved')",
+    );
+    host.credentials(&handle).unwrap();
+    assert_eq!(
+        host.wire.assume_roles_of(&arn),
+        2,
+        "ALTER CONNECTION drops the session"
+    );
+    assert!(host.caller(&handle).ends_with("/moved"));
+
+    let principal = second_principal(&host);
+    run(
+        &mut session,
+        &format!("ALTER SYSTEM SET aws_principal = '{principal}'"),
+    );
+    host.credentials(&handle).unwrap();
+    assert_eq!(
+        host.wire.assume_roles_of(&arn),
+        3,
+        "a new principal drops the session"
+    );
+    assert_eq!(host.wire.assume_roles_of(&principal), 1);
+
+    run(&mut session, "DROP CONNECTION c");
+    let err = host.credentials(&handle).unwrap_err();
+    assert_eq!(err.code, SqlState::UndefinedObject);
+    assert_eq!(err.message, "unknown connection \"c\"");
+    // A new connection of the same name is another connection: the old handle stays dead.
+    assume_role_connection(&host, &mut session, "c", 2);
+    assert_eq!(
+        host.credentials(&handle).unwrap_err().code,
+        SqlState::UndefinedObject
+    );
+    assert!(host.credentials(&engine.credentials("c").unwrap()).is_ok());
+}
+
+#[test]
+fn alter_secret_revokes_access_key_credentials() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    run(
+        &mut session,
+        "CREATE SECRET k AS 'first-secret-key';
+         CREATE CONNECTION keys TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET k)",
+    );
+    let handle = engine.credentials("keys").unwrap();
+    assert_eq!(
+        host.credentials(&handle).unwrap().secret_access_key(),
+        "first-secret-key"
+    );
+    run(&mut session, "ALTER SECRET k AS 'second-secret-key'");
+    assert_eq!(
+        host.credentials(&handle).unwrap().secret_access_key(),
+        "second-secret-key"
+    );
+    assert!(!format!("{handle:?}").contains("secret-key"));
+}
+
+#[test]
+fn changes_made_by_another_process_revoke_too() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    run(
+        &mut session,
+        "CREATE SECRET k AS 'first-secret-key';
+         CREATE CONNECTION keys TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET k)",
+    );
+    let role_handle = engine.credentials("c").unwrap();
+    let key_handle = engine.credentials("keys").unwrap();
+    host.credentials(&role_handle).unwrap();
+    host.credentials(&key_handle).unwrap();
+
+    // Another engine on the same file stands for another process.
+    let other = host.engine(false);
+    let mut elsewhere = other.session();
+    run(&mut elsewhere, "ALTER SECRET k AS 'second-secret-key'");
+    assert_eq!(
+        host.credentials(&key_handle).unwrap().secret_access_key(),
+        "second-secret-key"
+    );
+    run(
+        &mut elsewhere,
+        "ALTER CONNECTION c SET (ASSUME ROLE SESSION NAME = 'moved')",
+    );
+    host.credentials(&role_handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(&arn), 2);
+    run(
+        &mut elsewhere,
+        &format!(
+            "ALTER SYSTEM SET aws_principal = '{}'",
+            second_principal(&host)
+        ),
+    );
+    host.credentials(&role_handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(&arn), 3);
+    run(&mut elsewhere, "DROP CONNECTION c");
+    assert_eq!(
+        host.credentials(&role_handle).unwrap_err().code,
+        SqlState::UndefinedObject
+    );
+}
+
+#[test]
+fn a_failed_validation_can_refuse_credentials() {
+    let host = Host::new();
+    let engine = host.engine(true);
+    let mut session = engine.session();
+    run(
+        &mut session,
+        &format!(
+            "ALTER SYSTEM SET aws_principal = '{}'",
+            kit::principal_arn()
+        ),
+    );
+    // Trusts the principal without an external ID: the confused-deputy check fails.
+    let arn = host.role(&kit::unique("InsecureRole"), None);
+    run(
+        &mut session,
+        &format!(
+            "CREATE CONNECTION weak TO AWS (ASSUME ROLE ARN = '{arn}', ENDPOINT = '{}')",
+            kit::shared().endpoint
+        ),
+    );
+    let handle = engine.credentials("weak").unwrap();
+    host.credentials(&handle).unwrap();
+    let validated = session.execute("VALIDATE CONNECTION weak").remove(0);
+    assert!(validated.is_err(), "the insecure role fails validation");
+    let err = host.credentials(&handle).unwrap_err();
+    assert_eq!(err.code, SqlState::ObjectNotInPrerequisiteState);
+    assert_eq!(
+        engine.credentials("weak").unwrap_err().code,
+        SqlState::ObjectNotInPrerequisiteState
+    );
+    // Without the option, the same catalog hands them out.
+    let lenient = host.engine(false);
+    assert!(
+        host.credentials(&lenient.credentials("weak").unwrap())
+            .is_ok()
+    );
+}
+
+#[test]
+fn names_fold_like_identifiers() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    run(
+        &mut session,
+        "CREATE SECRET k AS 'x';
+         CREATE CONNECTION Conn_A TO AWS (ACCESS KEY ID = 'AKIAONE000000000', SECRET ACCESS KEY = SECRET k);
+         CREATE CONNECTION \"Conn_A\" TO AWS (ACCESS KEY ID = 'AKIATWO000000000', SECRET ACCESS KEY = SECRET k)",
+    );
+    let folded = engine.credentials("Conn_A").unwrap();
+    let quoted = engine.credentials("\"Conn_A\"").unwrap();
+    assert_eq!(
+        host.credentials(&folded).unwrap().access_key_id(),
+        "AKIAONE000000000"
+    );
+    assert_eq!(
+        host.credentials(&quoted).unwrap().access_key_id(),
+        "AKIATWO000000000"
+    );
+    assert_eq!(fold_name("\"a\"\"b\"").unwrap(), "a\"b");
+    for bad in ["", "\"", "\"\"", "a\"b", "\"open", "x\0y"] {
+        assert!(fold_name(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        engine.credentials("nope").unwrap_err().code,
+        SqlState::UndefinedObject
+    );
+    assert_eq!(
+        engine.credentials("k").unwrap_err().code,
+        SqlState::WrongObjectType
+    );
+}
+
+#[test]
+fn async_hosts_get_handles_without_blocking_their_runtime() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    assume_role_connection(&host, &mut session, "c", 1);
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let key = current_thread.block_on(async {
+        let handle = engine.credentials_async("c").await.unwrap();
+        handle
+            .credentials()
+            .await
+            .unwrap()
+            .access_key_id()
+            .to_owned()
+    });
+    assert!(!key.is_empty());
+    // And synchronous hosts block only their own thread.
+    let handle = engine.credentials("c").unwrap();
+    assert_eq!(handle.blocking_credentials().unwrap().access_key_id(), key);
+}
