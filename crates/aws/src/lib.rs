@@ -29,8 +29,10 @@
 mod config;
 mod connection;
 mod credentials;
+pub mod endpoints;
 mod identity;
 mod report;
+mod scrub;
 mod sts;
 mod validate;
 
@@ -39,7 +41,9 @@ pub use connection::{
     AccessKey, AssumeRoleTarget, DEFAULT_SESSION_NAME, ResolvedAuth, ResolvedConnection,
 };
 pub use credentials::{CredentialsError, sdk_config};
+pub use endpoints::{AllowedEndpoints, EndpointError, EndpointUse};
 pub use identity::PRINCIPAL_SESSION_NAME;
+pub use scrub::{MAX_MESSAGE_BYTES, SCRUBBED, scrub};
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
 pub use sts::CallError;
 pub use validate::Validator;

@@ -10,7 +10,10 @@ mod syntax;
 
 pub use arn::{ArnError, IamArn, IamArnKind};
 pub use policy::{example_trust_policy, external_id};
-pub use syntax::{check_endpoint, check_region, check_session_name};
+pub use syntax::{
+    REDACTED_USERINFO, check_endpoint, check_region, check_session_name, normalize_endpoint,
+    redact_userinfo, redact_userinfo_list,
+};
 
 use crate::SecretId;
 
