@@ -70,8 +70,11 @@ impl Validator {
                 self.validate_assume_role(&client, target, principal).await
             }
         };
-        if let EndpointUse::Listed(url) = &endpoint {
-            report.checks.insert(0, endpoints::listed_endpoint_check(url));
+        // Marked when a check reached the endpoint (the principal hop uses Airlock's own).
+        if matches!(endpoint, EndpointUse::Listed(_))
+            && report.checks.iter().any(|c| c.name != CheckName::Principal)
+        {
+            report.checks.insert(0, endpoints::listed_endpoint_check());
         }
         scrub::scrub_report(&mut report, &scrub::connection_secrets(conn));
         tracing::debug!(

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use airlock_aws::AllowedEndpoints;
 use airlock_catalog::{Catalog, CatalogConfig};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
@@ -36,6 +37,12 @@ pub struct EngineConfig {
     pub foreign_statements: ForeignStatements,
     /// How `VALIDATE CONNECTION` reaches AWS.
     pub aws: AwsSetup,
+    /// The process's `aws_allowed_endpoints`: endpoints beyond AWS STS that may receive
+    /// credentials (the `airlock` binary's `--aws-allowed-endpoints` flag or
+    /// `AIRLOCK_AWS_ALLOWED_ENDPOINTS`). The effective list is this one, the
+    /// `AwsConfig`'s own list, and the catalog's (`ALTER SYSTEM SET
+    /// aws_allowed_endpoints`) together.
+    pub aws_allowed_endpoints: AllowedEndpoints,
 }
 
 /// An open catalog and what runs on it. Cheap to clone; clones share the catalog.
@@ -56,10 +63,11 @@ impl Engine {
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, Diagnostic> {
         let catalog =
             Catalog::open(path, config.catalog).map_err(|e| Diagnostic::from_error(&e))?;
-        Ok(Engine::with_catalog(
+        Ok(Engine::build(
             catalog,
             config.foreign_statements,
             config.aws,
+            &config.aws_allowed_endpoints,
         ))
     }
 
@@ -69,11 +77,20 @@ impl Engine {
         foreign_statements: ForeignStatements,
         aws: AwsSetup,
     ) -> Engine {
+        Engine::build(catalog, foreign_statements, aws, &AllowedEndpoints::none())
+    }
+
+    fn build(
+        catalog: Catalog,
+        foreign_statements: ForeignStatements,
+        aws: AwsSetup,
+        allowed: &AllowedEndpoints,
+    ) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 catalog: Mutex::new(catalog),
                 foreign_statements,
-                aws: Aws::new(aws),
+                aws: Aws::new(aws, allowed),
             }),
         }
     }
@@ -137,6 +154,7 @@ impl Session {
             Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
+                allowed: inner.aws.allowed_endpoints(),
             }
             .resolve_named(&Ident::new(name))
             .map_err(ExecError::into_diagnostic)?
@@ -156,6 +174,7 @@ impl Session {
         let step = Executor {
             catalog: &mut lock(),
             notices: Vec::new(),
+            allowed: inner.aws.allowed_endpoints(),
         }
         .execute(statement)
         .map_err(ExecError::into_diagnostic)?;
@@ -164,14 +183,15 @@ impl Session {
             Step::Validate(pending) => {
                 // AWS calls take up to the configured timeout: the catalog stays free for
                 // other sessions meanwhile.
-                let report = inner
+                let (report, endpoint) = inner
                     .aws
                     .validate(&pending.connection, pending.principal.as_deref())?;
                 Executor {
                     catalog: &mut lock(),
                     notices: Vec::new(),
+                    allowed: inner.aws.allowed_endpoints(),
                 }
-                .finish(pending, report)
+                .finish(pending, report, endpoint)
                 .map_err(ExecError::into_diagnostic)?
             }
         };
