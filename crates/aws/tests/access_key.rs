@@ -5,13 +5,13 @@ mod support;
 
 use std::time::Duration;
 
-use airlock_aws::{AwsConfig, ResolvedConnection, Status, ValidationReport, Validator};
+use airlock_aws::{ResolvedConnection, Status, ValidationReport, Validator};
 use airlock_core::{Diagnostic, SecretString};
 use support::{shared, unique};
 
 async fn validate(conn: &ResolvedConnection) -> ValidationReport {
     let ms = shared();
-    Validator::new(&AwsConfig::new(ms.base_config().await))
+    Validator::new(&support::aws_config(ms.base_config().await))
         .validate(conn, None)
         .await
 }
