@@ -49,13 +49,11 @@ const PARTITIONS: &[(&str, &str, &[&str])] = &[
     (
         "amazonaws.com",
         "api.aws",
-        &["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "us-gov"],
+        &[
+            "us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "us-gov",
+        ],
     ),
-    (
-        "amazonaws.com.cn",
-        "api.amazonwebservices.com.cn",
-        &["cn"],
-    ),
+    ("amazonaws.com.cn", "api.amazonwebservices.com.cn", &["cn"]),
     ("amazonaws.eu", "api.amazonwebservices.eu", &["eusc-de"]),
     ("c2s.ic.gov", "api.aws.ic.gov", &["us-iso"]),
     ("sc2s.sgov.gov", "api.aws.scloud", &["us-isob"]),
@@ -130,9 +128,9 @@ fn is_region_of(region: &str, starts: &[&str]) -> bool {
 fn is_vpce_id(label: &str) -> bool {
     label.strip_prefix("vpce-").is_some_and(|rest| {
         !rest.is_empty()
-            && rest.split('-').all(|part| {
-                !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric())
-            })
+            && rest
+                .split('-')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
     })
 }
 
@@ -158,7 +156,10 @@ impl AllowedEndpoints {
             let url = airlock_core::aws::normalize_endpoint(item)
                 .and_then(|n| Url::parse(&n).map_err(|e| e.to_string()))
                 .map_err(|reason| {
-                    format!("\"{}\" is not an endpoint prefix: {reason}", redact_userinfo(item))
+                    format!(
+                        "\"{}\" is not an endpoint prefix: {reason}",
+                        redact_userinfo(item)
+                    )
                 })?;
             allowed.push(url);
         }
@@ -309,10 +310,19 @@ pub enum Source {
 /// statement succeeds once the operator lists the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointError {
-    NotAllowed { endpoint: String, source: Source },
+    NotAllowed {
+        endpoint: String,
+        source: Source,
+    },
     /// Not a URL Airlock accepts (only for connections built outside the planner).
-    Invalid { endpoint: String, reason: String },
-    InvalidRegion { region: String, reason: String },
+    Invalid {
+        endpoint: String,
+        reason: String,
+    },
+    InvalidRegion {
+        region: String,
+        reason: String,
+    },
 }
 
 impl EndpointError {
@@ -585,7 +595,10 @@ mod tests {
                             continue;
                         };
                         let resolved = url(endpoint.url());
-                        assert!(is_aws_sts(&resolved), "{region} fips={fips} dual={dual_stack}: {resolved}");
+                        assert!(
+                            is_aws_sts(&resolved),
+                            "{region} fips={fips} dual={dual_stack}: {resolved}"
+                        );
                         seen += 1;
                     }
                 }
@@ -596,14 +609,17 @@ mod tests {
 
     /// The resolver's future is ready at once; poll it without a runtime.
     fn futures_lite_block_on<F: std::future::IntoFuture>(f: F) -> F::Output {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         runtime.block_on(f.into_future())
     }
 
     #[test]
     fn allow_list_compares_normalized_urls() {
         let allowed =
-            AllowedEndpoints::parse(" http://127.0.0.1:4566/ ,https://minio.internal/sts,").unwrap();
+            AllowedEndpoints::parse(" http://127.0.0.1:4566/ ,https://minio.internal/sts,")
+                .unwrap();
         assert_eq!(
             allowed.to_setting(),
             "http://127.0.0.1:4566/,https://minio.internal/sts"
@@ -638,7 +654,11 @@ mod tests {
         }
         // A port glued to a host is not a port: the prefix trick does not even parse.
         assert!(Url::parse("http://127.0.0.1:4566.evil.com/").is_err());
-        assert!(AllowedEndpoints::none().union(&allowed).allows(&url("http://127.0.0.1:4566/")));
+        assert!(
+            AllowedEndpoints::none()
+                .union(&allowed)
+                .allows(&url("http://127.0.0.1:4566/"))
+        );
         assert!(!AllowedEndpoints::none().allows(&url("http://127.0.0.1:4566/")));
     }
 
@@ -646,7 +666,10 @@ mod tests {
     fn bad_list_items_are_refused_without_their_password() {
         for (list, why) in [
             ("ftp://host/", "expected an http:// or https:// URL"),
-            ("http://user:s3cret@host/", "must not contain a user name or password"),
+            (
+                "http://user:s3cret@host/",
+                "must not contain a user name or password",
+            ),
             ("http://host/?q=1", "without a query or fragment"),
             ("127.0.0.1:4566", "expected an http:// or https:// URL"),
         ] {
@@ -654,7 +677,10 @@ mod tests {
             assert!(err.contains(why), "{list}: {err}");
             assert!(!err.contains("s3cret"), "{err}");
         }
-        assert_eq!(AllowedEndpoints::parse("").unwrap(), AllowedEndpoints::none());
+        assert_eq!(
+            AllowedEndpoints::parse("").unwrap(),
+            AllowedEndpoints::none()
+        );
     }
 
     #[test]
@@ -667,10 +693,17 @@ mod tests {
             .build();
         let conn = ResolvedConnection::assume_role("arn", "x");
 
-        assert_eq!(connection_endpoint(&plain, &conn, &none), Ok(EndpointUse::Aws));
+        assert_eq!(
+            connection_endpoint(&plain, &conn, &none),
+            Ok(EndpointUse::Aws)
+        );
         let err = connection_endpoint(&own, &conn, &none).unwrap_err();
         assert_eq!(err.code(), SqlState::InsufficientPrivilege);
-        assert!(err.detail().unwrap().contains("Airlock's own endpoint http://127.0.0.1:4566/"));
+        assert!(
+            err.detail()
+                .unwrap()
+                .contains("Airlock's own endpoint http://127.0.0.1:4566/")
+        );
         assert_eq!(
             connection_endpoint(&own, &conn, &listed),
             Ok(EndpointUse::Listed("http://127.0.0.1:4566/".into()))
@@ -679,13 +712,21 @@ mod tests {
         let exfil = conn.clone().with_endpoint("http://127.0.0.1:18002/");
         let err = connection_endpoint(&own, &exfil, &listed).unwrap_err();
         assert_eq!(err.code().code(), "42501");
-        assert!(err.detail().unwrap().contains("ENDPOINT is http://127.0.0.1:18002/"));
+        assert!(
+            err.detail()
+                .unwrap()
+                .contains("ENDPOINT is http://127.0.0.1:18002/")
+        );
         assert!(err.hint().unwrap().contains("aws_allowed_endpoints"));
 
-        let aws = conn.clone().with_endpoint("https://sts.eu-west-1.amazonaws.com");
+        let aws = conn
+            .clone()
+            .with_endpoint("https://sts.eu-west-1.amazonaws.com");
         assert_eq!(connection_endpoint(&own, &aws, &none), Ok(EndpointUse::Aws));
 
-        let password = conn.clone().with_endpoint("http://user:s3cret@127.0.0.1:4566/");
+        let password = conn
+            .clone()
+            .with_endpoint("http://user:s3cret@127.0.0.1:4566/");
         let err = connection_endpoint(&plain, &password, &listed).unwrap_err();
         let text = Diagnostic::from(err).render();
         assert!(!text.contains("s3cret"), "{text}");

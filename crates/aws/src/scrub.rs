@@ -177,8 +177,14 @@ mod tests {
 
     #[test]
     fn longer_values_first_and_empty_values_ignored() {
-        assert_eq!(scrub("abcdef abc", &["abc", "abcdef"]), "<REDACTED> <REDACTED>");
-        assert!(matches!(scrub("nothing here", &["", "zzz"]), Cow::Borrowed(_)));
+        assert_eq!(
+            scrub("abcdef abc", &["abc", "abcdef"]),
+            "<REDACTED> <REDACTED>"
+        );
+        assert!(matches!(
+            scrub("nothing here", &["", "zzz"]),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(scrub("a1a", &["1"]), "a<REDACTED>a");
     }
 
@@ -216,7 +222,13 @@ mod tests {
 
     #[test]
     fn call_errors_lose_the_signing_credentials() {
-        let creds = Credentials::new("AKIDSIGNER", "signing-secret", Some("SESSIONTOKEN".into()), None, "t");
+        let creds = Credentials::new(
+            "AKIDSIGNER",
+            "signing-secret",
+            Some("SESSIONTOKEN".into()),
+            None,
+            "t",
+        );
         let err = CallError::Refused {
             code: "InvalidClientTokenId".into(),
             message: "unknown key AKIDSIGNER (secret signing-secret, token SESSIONTOKEN)".into(),

@@ -12,9 +12,9 @@ use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
+use crate::endpoints::{self, EndpointError, EndpointUse};
 use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
 use crate::report::{Check, CheckName, Status, ValidationReport};
-use crate::endpoints::{self, EndpointError, EndpointUse};
 use crate::scrub;
 use crate::sts::{self, CallError, Clients, Signed};
 

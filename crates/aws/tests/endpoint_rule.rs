@@ -19,8 +19,17 @@ fn victim_keys(endpoint: &str) -> ResolvedConnection {
 }
 
 fn assert_nothing_arrived(received: &[Vec<u8>]) {
-    assert!(received.is_empty(), "{} connection(s) reached the listener", received.len());
-    assert!(!received.concat().windows(CANARY.len()).any(|w| w == CANARY.as_bytes()));
+    assert!(
+        received.is_empty(),
+        "{} connection(s) reached the listener",
+        received.len()
+    );
+    assert!(
+        !received
+            .concat()
+            .windows(CANARY.len())
+            .any(|w| w == CANARY.as_bytes())
+    );
 }
 
 #[tokio::test]
@@ -34,7 +43,10 @@ async fn validate_sends_nothing_to_an_unlisted_endpoint() {
     assert_eq!(report.status, Status::Failed);
     assert_eq!(report.error_code.as_deref(), Some("EndpointNotAllowed"));
     let text = Diagnostic::from(report.into_error()).render();
-    assert!(text.starts_with("ERROR:  credentials may not be sent"), "{text}");
+    assert!(
+        text.starts_with("ERROR:  credentials may not be sent"),
+        "{text}"
+    );
     assert!(text.contains(&listener.endpoint), "{text}");
     assert!(text.contains("HINT:  An operator can allow it"), "{text}");
     assert_nothing_arrived(&listener.finish());
@@ -78,7 +90,10 @@ async fn airlocks_own_endpoint_is_not_a_connections_unless_listed() {
     let config = AwsConfig::new(shared().base_config().await);
     let conn = ResolvedConnection::access_key(CANARY, SecretString::new(CANARY), None);
     let err = Validator::new(&config).check_endpoint(&conn).unwrap_err();
-    assert!(err.detail().unwrap().contains("Airlock's own endpoint"), "{err:?}");
+    assert!(
+        err.detail().unwrap().contains("Airlock's own endpoint"),
+        "{err:?}"
+    );
     let err = sdk_config(&config, &conn, None).await.unwrap_err();
     assert_eq!(err.code().code(), "42501");
 }
@@ -88,7 +103,9 @@ async fn a_fake_sts_passes_only_when_listed_and_is_marked() {
     let arn = "arn:aws:iam::000000000000:user/someone-else";
     let unlisted = fake_sts(arn);
     let validator = Validator::new(&support::aws_config(shared().base_config().await));
-    let report = validator.validate(&victim_keys(&unlisted.endpoint), None).await;
+    let report = validator
+        .validate(&victim_keys(&unlisted.endpoint), None)
+        .await;
     assert_ne!(report.status, Status::Ok, "{report:#?}");
     assert_nothing_arrived(&unlisted.finish());
 

@@ -42,9 +42,7 @@ pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
             "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints
              FROM settings WHERE singleton = 1",
         )
-        .and_then(|mut s| {
-            s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        })
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
         .optional()
         .ctx("reading the catalog settings")?
         .ok_or_else(|| corrupted("the settings row is missing".to_owned()))?;
@@ -345,20 +343,22 @@ pub(crate) fn validations(conn: &Connection, id: ConnectionId) -> Result<Vec<Val
         })
         .ctx("reading validations")?;
     rows.into_iter()
-        .map(|(validated_at, status, caller_arn, error_code, message, non_aws_endpoint)| {
-            let status = ValidationStatus::parse(&status)
-                .ok_or_else(|| corrupted(format!("unknown validation status {status:?}")))?;
-            Ok(ValidationEntry {
-                validated_at,
-                validation: Validation {
-                    connection_id: id,
-                    status,
-                    caller_arn,
-                    error_code,
-                    message,
-                    non_aws_endpoint,
-                },
-            })
-        })
+        .map(
+            |(validated_at, status, caller_arn, error_code, message, non_aws_endpoint)| {
+                let status = ValidationStatus::parse(&status)
+                    .ok_or_else(|| corrupted(format!("unknown validation status {status:?}")))?;
+                Ok(ValidationEntry {
+                    validated_at,
+                    validation: Validation {
+                        connection_id: id,
+                        status,
+                        caller_arn,
+                        error_code,
+                        message,
+                        non_aws_endpoint,
+                    },
+                })
+            },
+        )
         .collect()
 }

@@ -213,9 +213,10 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
         })
         .transpose()?;
 
-    let aws_allowed_endpoints =
-        airlock_engine::aws::AllowedEndpoints::parse(cli.aws_allowed_endpoints.as_deref().unwrap_or(""))
-            .map_err(|e| format!("invalid value for --aws-allowed-endpoints: {e}"))?;
+    let aws_allowed_endpoints = airlock_engine::aws::AllowedEndpoints::parse(
+        cli.aws_allowed_endpoints.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| format!("invalid value for --aws-allowed-endpoints: {e}"))?;
 
     Ok(Options {
         catalog: cli.catalog,
@@ -293,12 +294,16 @@ mod tests {
 
     #[test]
     fn allowed_endpoints_flag() {
-        let o = run(&["--aws-allowed-endpoints", "http://127.0.0.1:4566,https://minio.internal/"]);
+        let o = run(&[
+            "--aws-allowed-endpoints",
+            "http://127.0.0.1:4566,https://minio.internal/",
+        ]);
         assert_eq!(
             o.aws_allowed_endpoints.to_setting(),
             "http://127.0.0.1:4566/,https://minio.internal/"
         );
-        let Parsed::Error(message) = parse(["airlock", "--aws-allowed-endpoints", "http://u:s3cret@h/"])
+        let Parsed::Error(message) =
+            parse(["airlock", "--aws-allowed-endpoints", "http://u:s3cret@h/"])
         else {
             panic!("expected a usage error")
         };

@@ -28,7 +28,11 @@ fn session() -> Session {
 fn ok(session: &mut Session, sql: &str) -> Vec<Diagnostic> {
     let mut notices = Vec::new();
     for result in session.execute(sql) {
-        notices.extend(result.unwrap_or_else(|e| panic!("{sql}: {}", e.render())).notices);
+        notices.extend(
+            result
+                .unwrap_or_else(|e| panic!("{sql}: {}", e.render()))
+                .notices,
+        );
     }
     notices
 }
@@ -51,13 +55,20 @@ fn assert_refused(d: &Diagnostic, endpoint: &str) {
     let text = d.render();
     assert_eq!(d.code.code(), "42501", "{text}");
     assert!(text.contains(&format!("ENDPOINT is {endpoint}")), "{text}");
-    assert!(text.contains("ALTER SYSTEM SET aws_allowed_endpoints"), "{text}");
+    assert!(
+        text.contains("ALTER SYSTEM SET aws_allowed_endpoints"),
+        "{text}"
+    );
     assert!(!text.contains(CANARY), "{text}");
 }
 
 fn assert_nothing_arrived(listener: kit::Recorder) {
     let received = listener.finish();
-    assert!(received.is_empty(), "{} connection(s) arrived", received.len());
+    assert!(
+        received.is_empty(),
+        "{} connection(s) arrived",
+        received.len()
+    );
 }
 
 #[test]
@@ -73,7 +84,9 @@ fn validate_of_an_exfiltrating_connection_sends_nothing() {
     );
     let notice = notices.iter().map(Diagnostic::render).collect::<String>();
     assert!(
-        notice.contains("connection \"exfil\" cannot be validated or used until its ENDPOINT is allowed"),
+        notice.contains(
+            "connection \"exfil\" cannot be validated or used until its ENDPOINT is allowed"
+        ),
         "{notice}"
     );
     assert_refused(&err(&mut s, "VALIDATE CONNECTION exfil"), endpoint);
@@ -130,7 +143,10 @@ fn a_listed_fake_sts_is_marked_not_aws() {
 
     ok(
         &mut s,
-        &format!("ALTER SYSTEM SET aws_allowed_endpoints = '{}'", fake.endpoint),
+        &format!(
+            "ALTER SYSTEM SET aws_allowed_endpoints = '{}'",
+            fake.endpoint
+        ),
     );
     assert_eq!(
         query(&mut s, "SHOW aws_allowed_endpoints"),
@@ -149,7 +165,10 @@ fn a_listed_fake_sts_is_marked_not_aws() {
     assert_eq!(fake.finish().len(), 1);
 
     ok(&mut s, "ALTER SYSTEM RESET aws_allowed_endpoints");
-    assert_eq!(query(&mut s, "SHOW aws_allowed_endpoints"), vec![vec![Some(String::new())]]);
+    assert_eq!(
+        query(&mut s, "SHOW aws_allowed_endpoints"),
+        vec![vec![Some(String::new())]]
+    );
     assert_eq!(err(&mut s, "VALIDATE CONNECTION c").code.code(), "42501");
 }
 
@@ -175,5 +194,8 @@ fn passwords_in_urls_are_never_echoed_or_kept() {
         "ALTER SYSTEM SET aws_allowed_endpoints = 'http://127.0.0.1:4566.evil.com/'",
     );
     assert_eq!(d.code.code(), "22023");
-    assert_eq!(query(&mut s, "SHOW aws_allowed_endpoints"), vec![vec![Some(String::new())]]);
+    assert_eq!(
+        query(&mut s, "SHOW aws_allowed_endpoints"),
+        vec![vec![Some(String::new())]]
+    );
 }

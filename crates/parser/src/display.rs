@@ -203,7 +203,9 @@ fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> f
         OptionValue::String(_) if mode == Mode::Redacted && option.name.is_sensitive() => {
             write_string(f, REDACTED)
         }
-        OptionValue::String(s) if mode == Mode::Redacted && option.name == AwsOptionName::Endpoint => {
+        OptionValue::String(s)
+            if mode == Mode::Redacted && option.name == AwsOptionName::Endpoint =>
+        {
             write_string(f, &redact_userinfo(s))
         }
         OptionValue::String(s) => write_string(f, s),

@@ -213,7 +213,9 @@ fn alter_system() {
     );
     verified("ALTER SYSTEM SET aws_principal = DEFAULT");
     verified("ALTER SYSTEM RESET aws_principal");
-    verified("ALTER SYSTEM SET aws_allowed_endpoints = 'http://127.0.0.1:4566/,https://minio.internal/'");
+    verified(
+        "ALTER SYSTEM SET aws_allowed_endpoints = 'http://127.0.0.1:4566/,https://minio.internal/'",
+    );
     verified("ALTER SYSTEM RESET aws_allowed_endpoints");
     check("SHOW AWS_ALLOWED_ENDPOINTS", "SHOW aws_allowed_endpoints");
     // Unknown parameters are the planner's to reject, as in PostgreSQL.

@@ -419,8 +419,7 @@ fn recorder(answer: Option<String>) -> Recorder {
     let thread = std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut received = Vec::new();
-        while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline && received.len() < 16
-        {
+        while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline && received.len() < 16 {
             match listener.accept() {
                 Ok((mut stream, _)) => {
                     let _ = stream.set_nonblocking(false);

@@ -126,7 +126,10 @@ mod tests {
             ("https://a@b:c@host:1/p@q", "https://<redacted>@host:1/p@q"),
             ("http:user:pw@host/", "http:<redacted>@host/"),
             ("http:\\\\u:p@host\\x", "http:\\\\<redacted>@host\\x"),
-            ("HTTP://u:p@host:notaport/", "HTTP://<redacted>@host:notaport/"),
+            (
+                "HTTP://u:p@host:notaport/",
+                "HTTP://<redacted>@host:notaport/",
+            ),
             ("http://host/?a=b@c", "http://host/?a=b@c"),
             ("http://host/#x@y", "http://host/#x@y"),
             ("http://127.0.0.1:4566/", "http://127.0.0.1:4566/"),
@@ -140,7 +143,11 @@ mod tests {
             "http://<redacted>@x/,https://y/, http://<redacted>@z"
         );
         // Whatever a URL parser makes of it, the password is gone.
-        for text in ["http://user:s3cret@host/", "http:user:s3cret@host", "http://x@user:s3cret@host"] {
+        for text in [
+            "http://user:s3cret@host/",
+            "http:user:s3cret@host",
+            "http://x@user:s3cret@host",
+        ] {
             assert!(!redact_userinfo(text).contains("s3cret"), "{text}");
         }
     }
@@ -149,7 +156,10 @@ mod tests {
     fn endpoints_are_stored_normalized() {
         for (given, stored) in [
             ("http://127.0.0.1:4566", "http://127.0.0.1:4566/"),
-            ("HTTPS://STS.US-EAST-1.AMAZONAWS.COM:443", "https://sts.us-east-1.amazonaws.com/"),
+            (
+                "HTTPS://STS.US-EAST-1.AMAZONAWS.COM:443",
+                "https://sts.us-east-1.amazonaws.com/",
+            ),
             ("http://localhost:80/a/../b/./", "http://localhost/b/"),
             ("http://[0:0::1]:4566", "http://[::1]:4566/"),
             ("http://0x7f.1:9/", "http://127.0.0.1:9/"),
