@@ -44,6 +44,6 @@ pub use credentials::{CredentialsError, sdk_config};
 pub use endpoints::{AllowedEndpoints, EndpointError, EndpointUse};
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
-pub use scrub::{MAX_MESSAGE_BYTES, SCRUBBED, scrub};
+pub use scrub::{MAX_MESSAGE_BYTES, MIN_SCRUBBED_LEN, SCRUBBED, scrub};
 pub use sts::CallError;
 pub use validate::Validator;

@@ -24,12 +24,18 @@ pub const SCRUBBED: &str = "<REDACTED>";
 /// endpoint cannot fill the validation history.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
 
+/// Values shorter than this are not scrubbed: a one- to three-character "secret" cannot be
+/// told apart from ordinary text (scrubbing `s` would garble every message), and is no
+/// secret anyway. Real credentials are 16 characters and more.
+pub const MIN_SCRUBBED_LEN: usize = 4;
+
 /// `text` with every occurrence of each of `secrets` — as is, and percent-encoded as in
 /// a query string or form body — replaced by `<REDACTED>`. Longer values are replaced
-/// first, so a value that contains another disappears whole. Empty values are ignored.
+/// first, so a value that contains another disappears whole. Values shorter than
+/// [`MIN_SCRUBBED_LEN`] are ignored.
 pub fn scrub<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
     let mut forms: Vec<String> = Vec::new();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+    for secret in secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN) {
         let encoded = percent_encode(secret);
         if encoded != *secret {
             forms.push(encoded);
@@ -176,16 +182,18 @@ mod tests {
     }
 
     #[test]
-    fn longer_values_first_and_empty_values_ignored() {
+    fn longer_values_first_and_short_values_ignored() {
         assert_eq!(
-            scrub("abcdef abc", &["abc", "abcdef"]),
+            scrub("abcdefgh abcd", &["abcd", "abcdefgh"]),
             "<REDACTED> <REDACTED>"
         );
         assert!(matches!(
-            scrub("nothing here", &["", "zzz"]),
+            scrub("nothing here", &["", "zzzz"]),
             Cow::Borrowed(_)
         ));
-        assert_eq!(scrub("a1a", &["1"]), "a<REDACTED>a");
+        // Too short to tell from ordinary text.
+        assert!(matches!(scrub("messages", &["s", "es"]), Cow::Borrowed(_)));
+        assert_eq!(scrub("a1234a", &["1234"]), "a<REDACTED>a");
     }
 
     #[test]

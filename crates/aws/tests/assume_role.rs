@@ -55,6 +55,8 @@ async fn secure_trust_policy_passes() {
     assert_eq!(
         names,
         [
+            // The emulator is a listed endpoint, not AWS STS.
+            ("endpoint", "ok"),
             ("principal", "ok"),
             ("assume_role_with_external_id", "ok"),
             ("assume_role_without_external_id", "ok"),
@@ -223,7 +225,8 @@ async fn role_chaining_through_the_principal_role() {
     let role = role_with(Some(secure_condition(&external_id))).await;
     let report = validate(&ResolvedConnection::assume_role(&role, &external_id)).await;
     assert_eq!(report.status, Status::Ok, "{report:#?}");
-    let principal = &report.checks[0];
+    // checks[0] is the `endpoint` row: the emulator is not AWS STS.
+    let principal = &report.checks[1];
     assert_eq!(
         principal.detail,
         format!(
@@ -265,7 +268,7 @@ async fn identity_already_a_session_of_the_principal_is_not_chained() {
         .await;
     assert_eq!(report.status, Status::Ok, "{report:#?}");
     assert_eq!(
-        report.checks[0].detail,
+        report.checks[1].detail,
         format!(
             "acting as arn:aws:sts::000000000000:assumed-role/{}/airlock-host",
             support::PRINCIPAL_ROLE

@@ -68,10 +68,12 @@ async fn assume_role_against_a_closed_port_is_inconclusive() {
         .with_endpoint(support::closed_port_endpoint());
     let (report, elapsed) = validate_timed(&conn).await;
     assert_inconclusive(&report, elapsed, "ConnectionFailed");
-    // The principal hop used Airlock's own endpoint and worked; the probes did not.
-    assert_eq!(report.checks[0].status, Status::Ok);
+    // checks[0] says the listed endpoint is not AWS; the principal hop used Airlock's own
+    // endpoint and worked; the probes did not.
+    assert_eq!(report.checks[0].name, airlock_aws::CheckName::Endpoint);
+    assert_eq!(report.checks[1].status, Status::Ok);
     assert!(
-        report.checks[1..]
+        report.checks[2..]
             .iter()
             .all(|c| c.status == Status::Inconclusive),
         "{report:#?}"
