@@ -98,7 +98,12 @@ async fn setup(ms: &Ministack, endpoint: &str, tag: &str) -> Setup {
         .await;
         conns.push(ResolvedConnection::assume_role(role, external_id).with_endpoint(endpoint));
     }
-    let validator = Arc::new(Validator::new(&AwsConfig::new(ms.base_config().await)));
+    // The emulator and the delaying proxy are not AWS: listed, as an operator would.
+    let listed = airlock_aws::AllowedEndpoints::parse(&format!("{},{endpoint}", ms.endpoint))
+        .expect("loopback URLs");
+    let validator = Arc::new(Validator::new(
+        &AwsConfig::new(ms.base_config().await).with_allowed_endpoints(&listed),
+    ));
     // Warm-up: the principal session is established once and then shared, as in a
     // running engine; the figures measure the probes.
     let report = validator.validate(&conns[0], Some(&principal_arn())).await;

@@ -7,6 +7,8 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 
+use crate::endpoints::AllowedEndpoints;
+
 /// The default limit for one AWS call, retries included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default number of attempts per call: the first one plus two retries.
@@ -27,6 +29,11 @@ pub struct AwsConfig {
     /// Attempts per AWS call (at least 1). Only transient failures are retried
     /// (throttling, 5xx, network); an `AccessDenied` is an answer and never retried.
     pub max_attempts: u32,
+    /// Endpoints beyond AWS STS that may receive credentials (the process's
+    /// `aws_allowed_endpoints`: a flag, an environment variable, a host's choice). A
+    /// connection may add the catalog's list ([`crate::ResolvedConnection::allowed_endpoints`]);
+    /// the effective list is both. See [`crate::endpoints`].
+    pub allowed_endpoints: AllowedEndpoints,
 }
 
 impl AwsConfig {
@@ -46,6 +53,7 @@ impl AwsConfig {
             sdk_config,
             timeout: DEFAULT_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            allowed_endpoints: AllowedEndpoints::none(),
         }
     }
 
@@ -61,6 +69,13 @@ impl AwsConfig {
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Lists endpoints beyond AWS STS that may receive credentials (added to any
+    /// already listed).
+    pub fn with_allowed_endpoints(mut self, allowed: &AllowedEndpoints) -> Self {
+        self.allowed_endpoints = self.allowed_endpoints.union(allowed);
         self
     }
 

@@ -8,6 +8,8 @@ use airlock_core::SecretId;
 use airlock_core::SecretString;
 use airlock_core::aws::{AwsAuth, AwsConnection, StringOrSecret};
 
+use crate::endpoints::AllowedEndpoints;
+
 /// The session name used when the connection sets no `ASSUME ROLE SESSION NAME`. A trust
 /// policy may condition on `sts:RoleSessionName`, so a customer can pin this value.
 pub const DEFAULT_SESSION_NAME: &str = "airlock";
@@ -21,6 +23,10 @@ pub struct ResolvedConnection {
     /// `REGION`: when unset, the base configuration's region, else `us-east-1`.
     pub region: Option<String>,
     pub auth: ResolvedAuth,
+    /// Endpoints the operator allows beyond AWS STS, as the catalog had them when the
+    /// connection was resolved (`aws_allowed_endpoints`); added to the
+    /// [`crate::AwsConfig`]'s list. Empty by default.
+    pub allowed_endpoints: AllowedEndpoints,
 }
 
 /// How the connection authenticates.
@@ -127,6 +133,7 @@ impl ResolvedConnection {
             endpoint: conn.endpoint.clone().filter(|e| !e.is_empty()),
             region: conn.region.clone().filter(|r| !r.is_empty()),
             auth,
+            allowed_endpoints: AllowedEndpoints::none(),
         })
     }
 
@@ -135,6 +142,7 @@ impl ResolvedConnection {
         ResolvedConnection {
             endpoint: None,
             region: None,
+            allowed_endpoints: AllowedEndpoints::none(),
             auth: ResolvedAuth::AssumeRole(AssumeRoleTarget {
                 role_arn: role_arn.into(),
                 session_name: None,
@@ -152,6 +160,7 @@ impl ResolvedConnection {
         ResolvedConnection {
             endpoint: None,
             region: None,
+            allowed_endpoints: AllowedEndpoints::none(),
             auth: ResolvedAuth::AccessKey(AccessKey {
                 access_key_id: access_key_id.into(),
                 secret_access_key,
@@ -163,6 +172,13 @@ impl ResolvedConnection {
     /// Sets `ENDPOINT`.
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Adds endpoints the operator allows for this connection's calls (the catalog's
+    /// `aws_allowed_endpoints`).
+    pub fn with_allowed_endpoints(mut self, allowed: &AllowedEndpoints) -> Self {
+        self.allowed_endpoints = self.allowed_endpoints.union(allowed);
         self
     }
 

@@ -13,12 +13,14 @@ use aws_sdk_sts::config::{IdentityCache, SharedCredentialsProvider};
 
 use crate::config::AwsConfig;
 use crate::connection::{ResolvedAuth, ResolvedConnection};
+use crate::endpoints;
 use crate::identity;
 use crate::sts::region_for;
 use crate::validate::identity_failure;
 
-/// Why no [`SdkConfig`] could be built: Airlock cannot act as the principal. Rendered like
-/// a failed validation (SQLSTATE 58000, with DETAIL and HINT).
+/// Why no [`SdkConfig`] could be built: the connection's endpoint may not receive
+/// credentials (SQLSTATE 42501, see [`crate::endpoints`]), or Airlock cannot act as the
+/// principal (rendered like a failed validation: 58000, with DETAIL and HINT).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialsError {
     diagnostic: Diagnostic,
@@ -40,7 +42,7 @@ impl CredentialsError {
 
 impl SqlError for CredentialsError {
     fn code(&self) -> SqlState {
-        SqlState::SystemError
+        self.diagnostic.code
     }
     fn detail(&self) -> Option<String> {
         self.diagnostic.detail.clone()
@@ -53,6 +55,12 @@ impl SqlError for CredentialsError {
 /// An [`SdkConfig`] that acts through `conn`: its region, its endpoint (when set) and
 /// its credentials. `principal` is the `aws_principal` setting.
 ///
+/// The endpoint rule comes first: every client a host builds from the result sends the
+/// connection's credentials (or, for an assume-role connection, the principal's, to
+/// assume the role) to the connection's endpoint, so an endpoint that is not AWS STS and
+/// not in the effective `aws_allowed_endpoints` is refused here, before any call — and
+/// Airlock's own endpoint (`AWS_ENDPOINT_URL`) counts only when listed.
+///
 /// For an assume-role connection this establishes Airlock's acting identity first (one
 /// `GetCallerIdentity`, plus one `AssumeRole` of the principal role when Airlock is not
 /// already a session of it), so a broken principal chain fails here rather than at a
@@ -64,6 +72,14 @@ pub async fn sdk_config(
     principal: Option<&str>,
 ) -> Result<SdkConfig, CredentialsError> {
     let base = config.effective_sdk_config();
+    endpoints::connection_endpoint(
+        &base,
+        conn,
+        &config.allowed_endpoints.union(&conn.allowed_endpoints),
+    )
+    .map_err(|err| CredentialsError {
+        diagnostic: Diagnostic::from(err),
+    })?;
     let region = region_for(&base, conn.region.as_deref());
     let mut builder = base.to_builder().region(region.clone());
     if let Some(endpoint) = &conn.endpoint {

@@ -15,6 +15,7 @@ use aws_config::SdkConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_sts::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 
+use crate::endpoints::EndpointGuard;
 use crate::sts::{self, CallError};
 
 /// The session name of Airlock's own session of the principal role.
@@ -111,10 +112,12 @@ pub(crate) async fn resolve(
         .map_err(|e| IdentityError::OwnIdentity(sts::classify_credentials_error(&e)))?;
     // The principal hop uses the base configuration's endpoint and region: it is
     // Airlock's own business, not the connection's.
+    // Airlock's own endpoint is allowed here, and only here (see `crate::endpoints`).
     let client = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(base)
             .credentials_provider(SharedCredentialsProvider::new(own_credentials.clone()))
             .region(sts::region_for(base, None))
+            .interceptor(EndpointGuard::new(base.endpoint_url()))
             .build(),
     );
     let own_arn = sts::caller_identity(&sts::Signed {

@@ -29,10 +29,12 @@
 mod config;
 mod connection;
 mod credentials;
+pub mod endpoints;
 mod http;
 mod identity;
 mod probes;
 mod report;
+mod scrub;
 mod session;
 mod sts;
 mod validate;
@@ -42,9 +44,11 @@ pub use connection::{
     AccessKey, AssumeRoleTarget, DEFAULT_SESSION_NAME, ResolvedAuth, ResolvedConnection,
 };
 pub use credentials::{CredentialsError, sdk_config};
+pub use endpoints::{AllowedEndpoints, EndpointError, EndpointUse};
 pub use http::https_client;
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
+pub use scrub::{MAX_MESSAGE_BYTES, MIN_SCRUBBED_LEN, SCRUBBED, scrub};
 pub use session::{SessionBroker, connection_sdk_config, static_credentials};
 pub use sts::CallError;
 pub use validate::Validator;

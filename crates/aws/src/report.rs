@@ -38,6 +38,10 @@ impl fmt::Display for Status {
 /// The checks a validation may run, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CheckName {
+    /// The connection's calls went to an endpoint that is not AWS STS, allowed because
+    /// the operator listed it: reported first, since the other checks prove only what
+    /// that endpoint answered.
+    Endpoint,
     /// Airlock can act as the configured principal (assume-role connections).
     Principal,
     /// Assuming the role with the external ID works, and `GetCallerIdentity` with the
@@ -69,6 +73,7 @@ impl CheckName {
     /// The value of the `check` column.
     pub const fn as_str(self) -> &'static str {
         match self {
+            CheckName::Endpoint => "endpoint",
             CheckName::Principal => "principal",
             CheckName::AssumeRoleWithExternalId => "assume_role_with_external_id",
             CheckName::AssumeRoleWithoutExternalId => "assume_role_without_external_id",
@@ -249,7 +254,13 @@ impl std::error::Error for ValidationError {}
 
 impl SqlError for ValidationError {
     fn code(&self) -> SqlState {
-        SqlState::SystemError
+        // A refused endpoint is the operator's policy, not a failure of AWS: see
+        // `EndpointError`.
+        if self.report.error_code.as_deref() == Some(crate::endpoints::EndpointError::CODE) {
+            SqlState::InsufficientPrivilege
+        } else {
+            SqlState::SystemError
+        }
     }
 
     fn detail(&self) -> Option<String> {

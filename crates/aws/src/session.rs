@@ -36,7 +36,7 @@ impl SessionBroker {
     pub fn new(config: &AwsConfig) -> Self {
         let base = config.effective_sdk_config();
         SessionBroker {
-            clients: Clients::new(base.clone()),
+            clients: Clients::new(base.clone(), config.allowed_endpoints.clone()),
             base,
             identities: Mutex::new(HashMap::new()),
         }
@@ -51,13 +51,21 @@ impl SessionBroker {
         conn: &ResolvedConnection,
         principal: Option<&str>,
     ) -> Result<Credentials, CredentialsError> {
+        // The endpoint rule first, for access keys too: whoever uses these credentials
+        // sends them to the connection's endpoint.
+        self.clients
+            .endpoint_for(conn)
+            .map_err(|err| CredentialsError::new(Diagnostic::from(err)))?;
         let target = match &conn.auth {
             ResolvedAuth::AccessKey(key) => return Ok(key.credentials()),
             ResolvedAuth::AssumeRole(target) => target,
         };
         let acting = self.acting(principal).await.map_err(identity_error)?;
         let credentials = acting.credentials().await.map_err(identity_error)?;
-        let client = self.clients.for_connection(conn);
+        let (client, _) = self
+            .clients
+            .for_connection(conn)
+            .map_err(|err| CredentialsError::new(Diagnostic::from(err)))?;
         let signed = Signed {
             client: &client,
             credentials,

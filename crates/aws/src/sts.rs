@@ -18,6 +18,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
 use crate::connection::{AssumeRoleTarget, ResolvedConnection};
+use crate::endpoints::{self, AllowedEndpoints, EndpointError, EndpointGuard, EndpointUse};
 
 /// The region STS calls are signed for when neither the connection nor the base
 /// configuration names one: STS's global endpoint lives there.
@@ -77,12 +78,18 @@ impl fmt::Display for CallError {
     }
 }
 
-/// Classifies a failed SDK call. Error texts come from AWS or the HTTP stack and name
-/// no credential values (the SDK never prints them).
+/// Classifies a failed SDK call. Texts come from AWS (or the endpoint) and from the HTTP
+/// stack; the callers scrub the signing credentials out of them
+/// ([`CallError::sanitized`]). Only network failures keep their chain of messages:
+/// building and parsing errors would print the SDK's `Debug` dump of the request or of
+/// the answer's XML, so they get a fixed description.
 pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    if let Some(refused) = guard_refusal(err) {
+        return CallError::no_answer(crate::endpoints::EndpointError::CODE, refused);
+    }
     match err {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
@@ -118,9 +125,30 @@ where
             };
             CallError::no_answer(code, reason)
         }
-        SdkError::ResponseError(_) => CallError::no_answer("InvalidResponse", error_chain(err)),
-        _ => CallError::no_answer("RequestFailed", error_chain(err)),
+        SdkError::ResponseError(context) => CallError::no_answer(
+            "InvalidResponse",
+            format!(
+                "HTTP {} with a body that is not an STS response",
+                context.raw().status().as_u16()
+            ),
+        ),
+        SdkError::ConstructionFailure(_) => {
+            CallError::no_answer("RequestFailed", "the request could not be built")
+        }
+        _ => CallError::no_answer("RequestFailed", "the request failed"),
     }
+}
+
+/// The [`crate::endpoints::EndpointGuard`]'s refusal, wherever in the chain it sits.
+fn guard_refusal(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(refused) = e.downcast_ref::<crate::endpoints::GuardRefused>() {
+            return Some(refused.to_string());
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// The messages of an error and its sources, joined by `: ` — readable where
@@ -162,39 +190,66 @@ pub(crate) fn classify_credentials_error(err: &CredentialsError) -> CallError {
 /// STS clients by endpoint and region, shared by all validations so that their HTTP
 /// connections (and TLS sessions) are reused. Credentials are given per call
 /// ([`Signed`]), so one client serves every identity.
+///
+/// This is where every connection-bound request is built, so the endpoint rule is
+/// enforced here: [`Clients::for_connection`] refuses an endpoint that may not receive
+/// credentials, and each client carries an [`EndpointGuard`] that checks the final URL
+/// of every request before it is signed.
 #[derive(Debug)]
 pub(crate) struct Clients {
     base: SdkConfig,
+    allowed: AllowedEndpoints,
     clients: Mutex<HashMap<(Option<String>, Region), aws_sdk_sts::Client>>,
 }
 
 impl Clients {
-    pub(crate) fn new(base: SdkConfig) -> Self {
+    pub(crate) fn new(base: SdkConfig, allowed: AllowedEndpoints) -> Self {
         Clients {
             base,
+            allowed,
             clients: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The client for a connection's endpoint and region.
-    pub(crate) fn for_connection(&self, conn: &ResolvedConnection) -> aws_sdk_sts::Client {
+    /// Where `conn`'s calls go, if credentials may go there.
+    pub(crate) fn endpoint_for(
+        &self,
+        conn: &ResolvedConnection,
+    ) -> Result<EndpointUse, EndpointError> {
+        endpoints::connection_endpoint(
+            &self.base,
+            conn,
+            &self.allowed.union(&conn.allowed_endpoints),
+        )
+    }
+
+    /// The client for a connection's endpoint and region, once the endpoint rule allows
+    /// it.
+    pub(crate) fn for_connection(
+        &self,
+        conn: &ResolvedConnection,
+    ) -> Result<(aws_sdk_sts::Client, EndpointUse), EndpointError> {
+        let used = self.endpoint_for(conn)?;
         let region = region_for(&self.base, conn.region.as_deref());
         let key = (conn.endpoint.clone(), region.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        clients
+        let client = clients
             .entry(key)
             .or_insert_with(|| {
+                let approved = conn.endpoint.as_deref().or(self.base.endpoint_url());
                 let mut builder = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region)
                     // Credentials come with each call; a cache would only collect one
                     // entry per call's provider.
-                    .identity_cache(IdentityCache::no_cache());
+                    .identity_cache(IdentityCache::no_cache())
+                    .interceptor(EndpointGuard::new(approved));
                 if let Some(endpoint) = &conn.endpoint {
                     builder = builder.endpoint_url(endpoint);
                 }
                 aws_sdk_sts::Client::from_conf(builder.build())
             })
-            .clone()
+            .clone();
+        Ok((client, used))
     }
 }
 
@@ -232,8 +287,8 @@ pub(crate) async fn caller_identity(signed: &Signed<'_>) -> Result<String, CallE
         .config_override(signed.config())
         .send()
         .await
-        .map_err(|e| classify(&e))?;
-    arn_of(out.arn)
+        .map_err(|e| classify(&e).sanitized(&signed.credentials))?;
+    arn_of(out.arn).map(|arn| crate::scrub::scrub_credentials(arn, &signed.credentials))
 }
 
 fn arn_of(arn: Option<String>) -> Result<String, CallError> {
@@ -284,7 +339,7 @@ async fn assume_role(
         .config_override(signed.config())
         .send()
         .await
-        .map_err(|e| classify(&e))?;
+        .map_err(|e| classify(&e).sanitized(&signed.credentials))?;
     let creds = out.credentials.ok_or_else(|| {
         CallError::no_answer("InvalidResponse", "AssumeRole returned no credentials")
     })?;

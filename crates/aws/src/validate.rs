@@ -14,9 +14,11 @@ use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
+use crate::endpoints::{self, EndpointError, EndpointUse};
 use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
 use crate::probes::{Probe, attacker_probes};
 use crate::report::{Check, CheckName, Status, ValidationReport};
+use crate::scrub;
 use crate::sts::{self, CallError, Clients, Signed};
 
 /// What to tell a user whose validation got no answer from AWS.
@@ -42,26 +44,46 @@ impl Validator {
     pub fn new(config: &AwsConfig) -> Self {
         let base = config.effective_sdk_config();
         Validator {
-            clients: Clients::new(base.clone()),
+            clients: Clients::new(base.clone(), config.allowed_endpoints.clone()),
             base,
             identities: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Where `conn`'s calls would go, or why credentials may not be sent there (the
+    /// endpoint rule, [`crate::endpoints`]). [`Validator::validate`] applies the same
+    /// check; a caller that wants the refusal as its own error (42501) asks first.
+    pub fn check_endpoint(&self, conn: &ResolvedConnection) -> Result<EndpointUse, EndpointError> {
+        self.clients.endpoint_for(conn)
+    }
+
     /// Validates one connection. `principal` is the `aws_principal` setting; it matters
     /// only for assume-role connections. Never fails: every outcome, including "AWS could
-    /// not be reached", is a [`ValidationReport`].
+    /// not be reached" and "the endpoint may not receive credentials" (nothing sent), is a
+    /// [`ValidationReport`]. Every string in it is scrubbed of the connection's secret
+    /// values.
     pub async fn validate(
         &self,
         conn: &ResolvedConnection,
         principal: Option<&str>,
     ) -> ValidationReport {
-        let report = match &conn.auth {
-            ResolvedAuth::AccessKey(key) => validate_access_key(&self.clients, conn, key).await,
+        let (client, endpoint) = match self.clients.for_connection(conn) {
+            Ok(found) => found,
+            Err(refused) => return refused.into_report(),
+        };
+        let mut report = match &conn.auth {
+            ResolvedAuth::AccessKey(key) => validate_access_key(&client, key).await,
             ResolvedAuth::AssumeRole(target) => {
-                self.validate_assume_role(conn, target, principal).await
+                self.validate_assume_role(&client, target, principal).await
             }
         };
+        // Marked when a check reached the endpoint (the principal hop uses Airlock's own).
+        if matches!(endpoint, EndpointUse::Listed(_))
+            && report.checks.iter().any(|c| c.name != CheckName::Principal)
+        {
+            report.checks.insert(0, endpoints::listed_endpoint_check());
+        }
+        scrub::scrub_report(&mut report, &scrub::connection_secrets(conn));
         tracing::debug!(
             status = %report.status,
             error_code = report.error_code.as_deref(),
@@ -94,7 +116,7 @@ impl Validator {
 
     async fn validate_assume_role(
         &self,
-        conn: &ResolvedConnection,
+        client: &aws_sdk_sts::Client,
         target: &AssumeRoleTarget,
         principal: Option<&str>,
     ) -> ValidationReport {
@@ -120,9 +142,8 @@ impl Validator {
             },
         };
 
-        let client = self.clients.for_connection(conn);
         let signed = Signed {
-            client: &client,
+            client,
             credentials,
         };
         // Every probe is independent, so all run together: a validation costs about one
@@ -456,15 +477,10 @@ pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
 
 /// An access-key connection: `GetCallerIdentity` with its keys, with a message per
 /// option to fix.
-async fn validate_access_key(
-    clients: &Clients,
-    conn: &ResolvedConnection,
-    key: &AccessKey,
-) -> ValidationReport {
+async fn validate_access_key(client: &aws_sdk_sts::Client, key: &AccessKey) -> ValidationReport {
     let credentials = key.credentials();
-    let client = clients.for_connection(conn);
     let result = sts::caller_identity(&Signed {
-        client: &client,
+        client,
         credentials,
     })
     .await;

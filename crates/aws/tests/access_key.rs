@@ -5,13 +5,13 @@ mod support;
 
 use std::time::Duration;
 
-use airlock_aws::{AwsConfig, ResolvedConnection, Status, ValidationReport, Validator};
+use airlock_aws::{ResolvedConnection, Status, ValidationReport, Validator};
 use airlock_core::{Diagnostic, SecretString};
 use support::{shared, unique};
 
 async fn validate(conn: &ResolvedConnection) -> ValidationReport {
     let ms = shared();
-    Validator::new(&AwsConfig::new(ms.base_config().await))
+    Validator::new(&support::aws_config(ms.base_config().await))
         .validate(conn, None)
         .await
 }
@@ -31,11 +31,19 @@ async fn valid_keys_pass() {
     assert_eq!(report.caller_arn.as_deref(), Some(arn.as_str()));
     assert_eq!(
         report.rows(),
-        vec![[
-            "get_caller_identity".to_owned(),
-            "ok".to_owned(),
-            format!("authenticated as {arn}")
-        ]]
+        vec![
+            // The emulator is a listed endpoint, not AWS STS, and the report says so.
+            [
+                "endpoint".to_owned(),
+                "ok".to_owned(),
+                "not AWS STS: these checks went to an endpoint listed in aws_allowed_endpoints, not to AWS".to_owned()
+            ],
+            [
+                "get_caller_identity".to_owned(),
+                "ok".to_owned(),
+                format!("authenticated as {arn}")
+            ]
+        ]
     );
 }
 

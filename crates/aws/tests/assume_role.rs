@@ -3,14 +3,14 @@
 
 mod support;
 
-use airlock_aws::{AwsConfig, CheckName, ResolvedConnection, Status, ValidationReport, Validator};
+use airlock_aws::{CheckName, ResolvedConnection, Status, ValidationReport, Validator};
 use airlock_core::aws::example_trust_policy;
 use airlock_core::{Diagnostic, SqlError, SqlState};
 use aws_sdk_sts::config::Credentials;
 use support::{principal_arn, secure_condition, shared, trust_policy, unique};
 
 async fn validator() -> Validator {
-    Validator::new(&AwsConfig::new(shared().base_config().await))
+    Validator::new(&support::aws_config(shared().base_config().await))
 }
 
 async fn validate(conn: &ResolvedConnection) -> ValidationReport {
@@ -55,6 +55,8 @@ async fn secure_trust_policy_passes() {
     assert_eq!(
         names,
         [
+            // The emulator is a listed endpoint, not AWS STS.
+            ("endpoint", "ok"),
             ("principal", "ok"),
             ("assume_role_with_external_id", "ok"),
             ("assume_role_without_external_id", "ok"),
@@ -231,7 +233,8 @@ async fn role_chaining_through_the_principal_role() {
     let role = role_with(Some(secure_condition(&external_id))).await;
     let report = validate(&ResolvedConnection::assume_role(&role, &external_id)).await;
     assert_eq!(report.status, Status::Ok, "{report:#?}");
-    let principal = &report.checks[0];
+    // checks[0] is the `endpoint` row: the emulator is not AWS STS.
+    let principal = &report.checks[1];
     assert_eq!(
         principal.detail,
         format!(
@@ -262,7 +265,7 @@ async fn identity_already_a_session_of_the_principal_is_not_chained() {
         None,
         "test",
     );
-    let validator = Validator::new(&AwsConfig::new(ms.config_with(creds).await));
+    let validator = Validator::new(&support::aws_config(ms.config_with(creds).await));
     let external_id = unique("mz_test_u");
     let role = role_with(Some(secure_condition(&external_id))).await;
     let report = validator
@@ -273,7 +276,7 @@ async fn identity_already_a_session_of_the_principal_is_not_chained() {
         .await;
     assert_eq!(report.status, Status::Ok, "{report:#?}");
     assert_eq!(
-        report.checks[0].detail,
+        report.checks[1].detail,
         format!(
             "acting as arn:aws:sts::000000000000:assumed-role/{}/airlock-host",
             support::PRINCIPAL_ROLE
@@ -304,7 +307,7 @@ async fn user_principal_must_be_airlocks_identity() {
     let conn = ResolvedConnection::assume_role(&role, &external_id);
 
     // Running as that user: passes, no chaining.
-    let as_user = Validator::new(&AwsConfig::new(
+    let as_user = Validator::new(&support::aws_config(
         ms.config_with(Credentials::new(key_id, secret, None, None, "test"))
             .await,
     ));

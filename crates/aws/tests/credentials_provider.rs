@@ -3,7 +3,7 @@
 
 mod support;
 
-use airlock_aws::{AwsConfig, ResolvedConnection, sdk_config};
+use airlock_aws::{ResolvedConnection, sdk_config};
 use airlock_core::{SecretString, SqlError};
 use aws_sdk_sts::config::ProvideCredentials;
 use support::{principal_arn, secure_condition, shared, trust_policy, unique};
@@ -20,7 +20,7 @@ async fn assume_role_connection_acts_as_the_role() {
         &trust_policy(&principal_arn(), Some(secure_condition(&external_id))),
     )
     .await;
-    let config = AwsConfig::new(ms.base_config().await);
+    let config = support::aws_config(ms.base_config().await);
     let conn = ResolvedConnection::assume_role(&role, &external_id)
         .with_endpoint(&ms.endpoint)
         .with_region("eu-west-1");
@@ -71,7 +71,7 @@ async fn wrong_external_id_gives_no_credentials() {
         &trust_policy(&principal_arn(), Some(secure_condition("the-right-one"))),
     )
     .await;
-    let config = AwsConfig::new(ms.base_config().await);
+    let config = support::aws_config(ms.base_config().await);
     let conn = ResolvedConnection::assume_role(&role, "not-the-right-one");
     let sdk = sdk_config(&config, &conn, Some(&principal_arn()))
         .await
@@ -88,7 +88,7 @@ async fn wrong_external_id_gives_no_credentials() {
 #[tokio::test]
 async fn no_principal_is_an_error_with_a_hint() {
     let ms = shared();
-    let config = AwsConfig::new(ms.base_config().await);
+    let config = support::aws_config(ms.base_config().await);
     let conn = ResolvedConnection::assume_role(support::role_arn("Any"), "mz_x_u1");
     let err = sdk_config(&config, &conn, None).await.unwrap_err();
     assert_eq!(err.code().code(), "58000");
@@ -104,7 +104,7 @@ async fn access_key_connection_gives_static_credentials() {
     let ms = shared();
     let iam = ms.iam().await;
     let (arn, id, secret) = support::create_user_with_key(&iam, &unique("host-user")).await;
-    let config = AwsConfig::new(ms.base_config().await);
+    let config = support::aws_config(ms.base_config().await);
     let conn = ResolvedConnection::access_key(id, SecretString::new(secret), None);
     let sdk = sdk_config(&config, &conn, None).await.expect("sdk config");
     let who = aws_sdk_sts::Client::new(&sdk)

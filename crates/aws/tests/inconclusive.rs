@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use airlock_aws::{AwsConfig, ResolvedConnection, Status, ValidationReport, Validator};
+use airlock_aws::{AllowedEndpoints, ResolvedConnection, Status, ValidationReport, Validator};
 use airlock_core::{SecretString, SqlError};
 use support::{principal_arn, secure_condition, shared, trust_policy, unique};
 
@@ -15,9 +15,14 @@ const TIMEOUT: Duration = Duration::from_millis(1500);
 const BOUND: Duration = Duration::from_secs(6);
 
 async fn validate_timed(conn: &ResolvedConnection) -> (ValidationReport, Duration) {
-    let config = AwsConfig::new(shared().base_config().await)
+    let config = support::aws_config(shared().base_config().await)
         .with_timeout(TIMEOUT)
-        .with_max_attempts(2);
+        .with_max_attempts(2)
+        // The dead endpoints are listed, as an operator would list an emulator: these
+        // tests are about what happens once the endpoint rule lets a call through.
+        .with_allowed_endpoints(
+            &AllowedEndpoints::parse(conn.endpoint.as_deref().unwrap_or("")).unwrap(),
+        );
     let validator = Validator::new(&config);
     let started = Instant::now();
     let report = validator.validate(conn, Some(&principal_arn())).await;
@@ -63,10 +68,12 @@ async fn assume_role_against_a_closed_port_is_inconclusive() {
         .with_endpoint(support::closed_port_endpoint());
     let (report, elapsed) = validate_timed(&conn).await;
     assert_inconclusive(&report, elapsed, "ConnectionFailed");
-    // The principal hop used Airlock's own endpoint and worked; the probes did not.
-    assert_eq!(report.checks[0].status, Status::Ok);
+    // checks[0] says the listed endpoint is not AWS; the principal hop used Airlock's own
+    // endpoint and worked; the probes did not.
+    assert_eq!(report.checks[0].name, airlock_aws::CheckName::Endpoint);
+    assert_eq!(report.checks[1].status, Status::Ok);
     assert!(
-        report.checks[1..]
+        report.checks[2..]
             .iter()
             .all(|c| c.status == Status::Inconclusive),
         "{report:#?}"
@@ -109,7 +116,7 @@ async fn airlocks_own_endpoint_unreachable_is_inconclusive() {
     let ms = shared();
     let mut base = ms.base_config().await.into_builder();
     base.set_endpoint_url(Some(support::closed_port_endpoint()));
-    let config = AwsConfig::new(base.build())
+    let config = support::aws_config(base.build())
         .with_timeout(TIMEOUT)
         .with_max_attempts(2);
     let conn = ResolvedConnection::assume_role(support::role_arn("Any"), "mz_x_u1")

@@ -18,6 +18,7 @@ const GOLDEN: &str = concat!(
 
 fn short(name: CheckName) -> &'static str {
     match name {
+        CheckName::Endpoint => "endpoint",
         CheckName::Principal => "principal",
         CheckName::AssumeRoleWithExternalId => "with",
         CheckName::AssumeRoleWithoutExternalId => "without",

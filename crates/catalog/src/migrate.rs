@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_text_id_indexes.sql",
         sql: include_str!("../../../migrations/0003_text_id_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_aws_allowed_endpoints.sql",
+        sql: include_str!("../../../migrations/0004_aws_allowed_endpoints.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -58,6 +58,9 @@ pub struct Settings {
     pub external_id_prefix: uuid::Uuid,
     /// The IAM identity Airlock acts as, if configured.
     pub aws_principal: Option<String>,
+    /// `aws_allowed_endpoints`: the catalog's list of endpoint prefixes (beyond AWS STS)
+    /// that may receive credentials, comma-separated and normalized; `None` when unset.
+    pub aws_allowed_endpoints: Option<String>,
 }
 
 /// A connection to create, as the engine planned it.
@@ -159,6 +162,9 @@ pub struct Validation {
     /// The AWS error code, e.g. `AccessDenied`.
     pub error_code: Option<String>,
     pub message: Option<String>,
+    /// The endpoint the checks went to when it is not AWS STS (a listed endpoint); `None`
+    /// when they went to AWS.
+    pub non_aws_endpoint: Option<String>,
 }
 
 /// A recorded validation run, with its time.

@@ -36,11 +36,13 @@ fn corrupted(what: String) -> CatalogError {
 }
 
 pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
-    let (env, prefix, principal): (String, String, Option<String>) = conn
+    type Row = (String, String, Option<String>, Option<String>);
+    let (env, prefix, principal, allowed): Row = conn
         .prepare_cached(
-            "SELECT environment_id, external_id_prefix, aws_principal FROM settings WHERE singleton = 1",
+            "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints
+             FROM settings WHERE singleton = 1",
         )
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
         .optional()
         .ctx("reading the catalog settings")?
         .ok_or_else(|| corrupted("the settings row is missing".to_owned()))?;
@@ -51,6 +53,7 @@ pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
         environment_id: uuid("environment id", &env)?,
         external_id_prefix: uuid("external-ID prefix", &prefix)?,
         aws_principal: principal,
+        aws_allowed_endpoints: allowed,
     })
 }
 
@@ -307,10 +310,11 @@ pub(crate) fn secrets(conn: &Connection) -> Result<Vec<SecretEntry>> {
         .ctx("listing secrets")
 }
 
-/// `validated_at, status, caller_arn, error_code, message`.
+/// `validated_at, status, caller_arn, error_code, message, non_aws_endpoint`.
 type ValidationRow = (
     String,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -321,30 +325,40 @@ pub(crate) fn validations(conn: &Connection, id: ConnectionId) -> Result<Vec<Val
     let raw = sql_id(id)?;
     let rows: Vec<ValidationRow> = conn
         .prepare_cached(
-            "SELECT validated_at, status, caller_arn, error_code, message
+            "SELECT validated_at, status, caller_arn, error_code, message, non_aws_endpoint
              FROM aws_connection_validations WHERE connection_id = ?1 ORDER BY seq",
         )
         .and_then(|mut s| {
             s.query_map([raw], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect()
         })
         .ctx("reading validations")?;
     rows.into_iter()
-        .map(|(validated_at, status, caller_arn, error_code, message)| {
-            let status = ValidationStatus::parse(&status)
-                .ok_or_else(|| corrupted(format!("unknown validation status {status:?}")))?;
-            Ok(ValidationEntry {
-                validated_at,
-                validation: Validation {
-                    connection_id: id,
-                    status,
-                    caller_arn,
-                    error_code,
-                    message,
-                },
-            })
-        })
+        .map(
+            |(validated_at, status, caller_arn, error_code, message, non_aws_endpoint)| {
+                let status = ValidationStatus::parse(&status)
+                    .ok_or_else(|| corrupted(format!("unknown validation status {status:?}")))?;
+                Ok(ValidationEntry {
+                    validated_at,
+                    validation: Validation {
+                        connection_id: id,
+                        status,
+                        caller_arn,
+                        error_code,
+                        message,
+                        non_aws_endpoint,
+                    },
+                })
+            },
+        )
         .collect()
 }

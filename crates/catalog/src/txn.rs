@@ -626,6 +626,18 @@ impl<'c> Txn<'c> {
         Ok(rows.len())
     }
 
+    /// `ALTER SYSTEM SET aws_allowed_endpoints` (or, with `None`, unsets it). The value
+    /// is stored as given: the engine parses and normalizes the list first.
+    pub fn set_aws_allowed_endpoints(&mut self, list: Option<&str>) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE settings SET aws_allowed_endpoints = ?1 WHERE singleton = 1",
+                [list],
+            )
+            .ctx("setting aws_allowed_endpoints")?;
+        Ok(())
+    }
+
     /// Appends one `VALIDATE` run to the connection's history.
     pub fn record_validation(&mut self, validation: &Validation) -> Result<ValidationEntry> {
         read::expect_kind(
@@ -637,8 +649,9 @@ impl<'c> Txn<'c> {
         self.tx
             .prepare_cached(
                 "INSERT INTO aws_connection_validations
-                    (connection_id, validated_at, status, caller_arn, error_code, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (connection_id, validated_at, status, caller_arn, error_code, message,
+                     non_aws_endpoint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -648,6 +661,7 @@ impl<'c> Txn<'c> {
                     validation.caller_arn,
                     validation.error_code,
                     validation.message,
+                    validation.non_aws_endpoint,
                 ])
             })
             .ctx("recording a validation")?;

@@ -513,6 +513,7 @@ fn alter_rename_and_validations() {
         caller_arn: None,
         error_code: Some("AccessDenied".into()),
         message: Some("denied".into()),
+        non_aws_endpoint: None,
     })
     .unwrap();
     txn.record_validation(&Validation {
@@ -521,6 +522,7 @@ fn alter_rename_and_validations() {
         caller_arn: Some("arn:aws:sts::001234567890:assumed-role/Reader/airlock".into()),
         error_code: None,
         message: None,
+        non_aws_endpoint: Some("http://127.0.0.1:4566/".into()),
     })
     .unwrap();
     let err = txn
@@ -530,6 +532,7 @@ fn alter_rename_and_validations() {
             caller_arn: None,
             error_code: None,
             message: None,
+            non_aws_endpoint: None,
         })
         .unwrap_err();
     assert_eq!(err.code(), SqlState::WrongObjectType);
@@ -552,6 +555,39 @@ fn alter_rename_and_validations() {
             Some("AccessDenied".into())
         ]
     );
+    // A validation against a listed endpoint that is not AWS says so in the history.
+    let rows = catalog
+        .query("SELECT status, non_aws_endpoint FROM mz_aws_connection_validations")
+        .unwrap();
+    assert_eq!(
+        rows.rows,
+        vec![
+            vec![Some("failed".into()), None],
+            vec![Some("ok".into()), Some("http://127.0.0.1:4566/".into())],
+        ]
+    );
+    assert_eq!(
+        history[1].validation.non_aws_endpoint.as_deref(),
+        Some("http://127.0.0.1:4566/")
+    );
+}
+
+#[test]
+fn allowed_endpoints_setting_round_trips() {
+    let mut catalog = Catalog::open_in_memory(config()).unwrap();
+    assert_eq!(catalog.settings().unwrap().aws_allowed_endpoints, None);
+    let mut txn = catalog.begin().unwrap();
+    txn.set_aws_allowed_endpoints(Some("http://127.0.0.1:4566/,https://minio.internal/"))
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.settings().unwrap().aws_allowed_endpoints.as_deref(),
+        Some("http://127.0.0.1:4566/,https://minio.internal/")
+    );
+    let mut txn = catalog.begin().unwrap();
+    txn.set_aws_allowed_endpoints(None).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(catalog.settings().unwrap().aws_allowed_endpoints, None);
 }
 
 #[test]

@@ -95,7 +95,10 @@ fn views_have_exactly_the_spec_columns_in_order() {
             "status",
             "caller_arn",
             "error_code",
-            "message"
+            "message",
+            // Airlock's own addition (migration 4): at the end, so the first six keep
+            // their positions.
+            "non_aws_endpoint"
         ]
     );
 }

@@ -166,6 +166,7 @@ fn open(options: &Options) -> Result<Session, u8> {
             ..CatalogConfig::default()
         },
         foreign_statements: ForeignStatements::Reject,
+        aws_allowed_endpoints: options.aws_allowed_endpoints.clone(),
         ..EngineConfig::default()
     };
     let engine = Engine::open(&options.catalog, config).map_err(|e| connection_error(&e))?;

@@ -88,6 +88,11 @@ struct Cli {
     /// External-ID prefix (a UUID) for a catalog being created
     #[arg(long, value_name = "UUID")]
     aws_external_id_prefix: Option<String>,
+
+    /// Endpoints beyond AWS STS that may receive credentials: comma-separated URL
+    /// prefixes, added to the catalog's aws_allowed_endpoints
+    #[arg(long, value_name = "URLS", env = "AIRLOCK_AWS_ALLOWED_ENDPOINTS")]
+    aws_allowed_endpoints: Option<String>,
 }
 
 /// One `-c` or `-f`, in command-line order.
@@ -109,6 +114,8 @@ pub struct Options {
     pub quiet: bool,
     pub aws_principal: Option<String>,
     pub aws_external_id_prefix: Option<uuid::Uuid>,
+    /// `--aws-allowed-endpoints` / `AIRLOCK_AWS_ALLOWED_ENDPOINTS`, parsed.
+    pub aws_allowed_endpoints: airlock_engine::aws::AllowedEndpoints,
 }
 
 /// What parsing the command line came to.
@@ -206,6 +213,11 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
         })
         .transpose()?;
 
+    let aws_allowed_endpoints = airlock_engine::aws::AllowedEndpoints::parse(
+        cli.aws_allowed_endpoints.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| format!("invalid value for --aws-allowed-endpoints: {e}"))?;
+
     Ok(Options {
         catalog: cli.catalog,
         actions: ordered_actions(cli.command, cli.file, matches),
@@ -214,6 +226,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
         quiet,
         aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),
         aws_external_id_prefix,
+        aws_allowed_endpoints,
     })
 }
 
@@ -277,6 +290,25 @@ mod tests {
                 Action::File("y".into()),
             ]
         );
+    }
+
+    #[test]
+    fn allowed_endpoints_flag() {
+        let o = run(&[
+            "--aws-allowed-endpoints",
+            "http://127.0.0.1:4566,https://minio.internal/",
+        ]);
+        assert_eq!(
+            o.aws_allowed_endpoints.to_setting(),
+            "http://127.0.0.1:4566/,https://minio.internal/"
+        );
+        let Parsed::Error(message) =
+            parse(["airlock", "--aws-allowed-endpoints", "http://u:s3cret@h/"])
+        else {
+            panic!("expected a usage error")
+        };
+        assert!(message.contains("--aws-allowed-endpoints"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
     }
 
     #[test]

@@ -65,6 +65,9 @@ impl World {
             .env("AWS_SECRET_ACCESS_KEY", "dummy-airlock-identity")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL", &self.endpoint)
+            // The dead endpoint is listed, so the validations get as far as the network
+            // (and its errors are scanned too); the endpoint rule is tested elsewhere.
+            .env("AIRLOCK_AWS_ALLOWED_ENDPOINTS", &self.endpoint)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
             .env(

@@ -11,8 +11,8 @@ mod syntax;
 pub use arn::{ArnError, IamArn, IamArnKind};
 pub use policy::{example_trust_policy, external_id};
 pub use syntax::{
-    check_access_key_id, check_endpoint, check_region, check_session_name,
-    looks_like_aws_access_key_id,
+    REDACTED_USERINFO, check_access_key_id, check_endpoint, check_region, check_session_name,
+    looks_like_aws_access_key_id, normalize_endpoint, redact_userinfo, redact_userinfo_list,
 };
 
 use crate::SecretId;

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use airlock_aws::{
-    AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, ResolvedConnection, SessionBroker,
-    ValidationReport, Validator,
+    AllowedEndpoints, AwsConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, EndpointUse,
+    ResolvedConnection, SessionBroker, ValidationReport, Validator,
 };
 use airlock_core::{Diagnostic, SqlState};
 use aws_config::SdkConfig;
@@ -43,6 +43,8 @@ pub(crate) struct Aws {
     /// Started on first use, apart from `state`: a credentials handle of an access-key
     /// connection needs the runtime but never AWS's configuration.
     runtime: OnceLock<Result<Runtime, String>>,
+    /// The process's `aws_allowed_endpoints` (`EngineConfig` and the `AwsConfig`'s own).
+    allowed: AllowedEndpoints,
     state: OnceLock<Result<State, String>>,
 }
 
@@ -54,31 +56,41 @@ struct State {
 }
 
 impl Aws {
-    pub(crate) fn new(setup: AwsSetup) -> Aws {
+    pub(crate) fn new(setup: AwsSetup, allowed: &AllowedEndpoints) -> Aws {
+        let allowed = match &setup {
+            AwsSetup::Config(config) => config.allowed_endpoints.union(allowed),
+            AwsSetup::FromEnv { .. } => allowed.clone(),
+        };
         Aws {
             setup,
             runtime: OnceLock::new(),
+            allowed,
             state: OnceLock::new(),
         }
     }
 
-    /// Validates a connection; blocks the calling thread until the report is in.
+    /// The process's part of the allow-list.
+    pub(crate) fn allowed_endpoints(&self) -> &AllowedEndpoints {
+        &self.allowed
+    }
+
+    /// Validates a connection; blocks the calling thread until the report is in. An
+    /// endpoint that may not receive credentials is refused first (42501), with nothing
+    /// sent and nothing to record.
     pub(crate) fn validate(
         &self,
         connection: &ResolvedConnection,
         principal: Option<&str>,
-    ) -> Result<ValidationReport, Diagnostic> {
-        let state = self
-            .state
-            .get_or_init(|| self.start())
-            .as_ref()
-            .map_err(|reason| {
-                Diagnostic::error(SqlState::SystemError, "cannot start the AWS client")
-                    .with_detail(reason.clone())
-            })?;
-        Ok(self
+    ) -> Result<(ValidationReport, EndpointUse), Diagnostic> {
+        let state = self.state()?;
+        let endpoint = state
+            .validator
+            .check_endpoint(connection)
+            .map_err(Diagnostic::from)?;
+        let report = self
             .runtime()?
-            .block_on(state.validator.validate(connection, principal)))
+            .block_on(state.validator.validate(connection, principal));
+        Ok((report, endpoint))
     }
 
     /// An SDK configuration that acts through `connection` (see
@@ -155,7 +167,8 @@ impl Aws {
                 .block_on(AwsConfig::from_env())
                 .with_timeout(*timeout)
                 .with_max_attempts(*max_attempts),
-        };
+        }
+        .with_allowed_endpoints(&self.allowed);
         let validator = Validator::new(&config);
         let broker = SessionBroker::new(&config);
         Ok(State {

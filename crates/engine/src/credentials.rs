@@ -142,6 +142,8 @@ impl Registry {
     fn fingerprint(&self, conn: &ResolvedConnection, principal: Option<&str>) -> u64 {
         let mut h = self.hasher.build_hasher();
         conn.endpoint.hash(&mut h);
+        // Taking an endpoint off `aws_allowed_endpoints` revokes what was obtained for it.
+        conn.allowed_endpoints.to_setting().hash(&mut h);
         conn.region.hash(&mut h);
         principal.hash(&mut h);
         match &conn.auth {
@@ -259,6 +261,7 @@ impl Engine {
             let (id, conn, principal) = Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
+                allowed: self.aws().allowed_endpoints(),
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;

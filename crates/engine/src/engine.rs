@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use airlock_aws::AllowedEndpoints;
 use airlock_catalog::{Catalog, CatalogConfig};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
@@ -47,6 +48,12 @@ pub struct EngineConfig {
     pub credentials: CredentialsOptions,
     /// The host's privilege check before each of Airlock's statements.
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// The process's `aws_allowed_endpoints`: endpoints beyond AWS STS that may receive
+    /// credentials (the `airlock` binary's `--aws-allowed-endpoints` flag or
+    /// `AIRLOCK_AWS_ALLOWED_ENDPOINTS`). The effective list is this one, the
+    /// `AwsConfig`'s own list, and the catalog's (`ALTER SYSTEM SET
+    /// aws_allowed_endpoints`) together.
+    pub aws_allowed_endpoints: AllowedEndpoints,
 }
 
 /// An open catalog and what runs on it. Cheap to clone; clones share the catalog.
@@ -99,7 +106,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 catalog: Mutex::new(catalog),
                 foreign_statements: config.foreign_statements,
-                aws: Aws::new(config.aws),
+                aws: Aws::new(config.aws, &config.aws_allowed_endpoints),
                 dialect: config
                     .dialect
                     .unwrap_or_else(|| Arc::new(PostgreSqlDialect {})),
@@ -203,6 +210,7 @@ impl Session {
             Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
+                allowed: inner.aws.allowed_endpoints(),
             }
             .resolve_named(&Ident::new(name))
             .map_err(ExecError::into_diagnostic)?
@@ -275,6 +283,7 @@ impl Session {
         let step = Executor {
             catalog: &mut lock(),
             notices: Vec::new(),
+            allowed: inner.aws.allowed_endpoints(),
         }
         .execute(statement)
         .map_err(ExecError::into_diagnostic)?;
@@ -283,14 +292,15 @@ impl Session {
             Step::Validate(pending) => {
                 // AWS calls take up to the configured timeout: the catalog stays free for
                 // other sessions meanwhile.
-                let report = inner
+                let (report, endpoint) = inner
                     .aws
                     .validate(&pending.connection, pending.principal.as_deref())?;
                 Executor {
                     catalog: &mut lock(),
                     notices: Vec::new(),
+                    allowed: inner.aws.allowed_endpoints(),
                 }
-                .finish(pending, report)
+                .finish(pending, report, endpoint)
                 .map_err(ExecError::into_diagnostic)?
             }
         };

@@ -1,7 +1,8 @@
 //! Executing planned statements: each DDL statement is one catalog transaction, so it
 //! writes all of its rows or none.
 
-use airlock_aws::{ResolvedConnection, Status, ValidationReport};
+use airlock_aws::endpoints::{self, EndpointError};
+use airlock_aws::{AllowedEndpoints, EndpointUse, ResolvedConnection, Status, ValidationReport};
 use airlock_catalog::{
     Catalog, CatalogError, ConnectionEntry, DropBehavior, NewConnection, ObjectKind, ObjectRef,
     Txn, Validation, ValidationStatus,
@@ -22,6 +23,8 @@ use crate::response::{Response, StatementResult};
 pub(crate) struct Executor<'a> {
     pub(crate) catalog: &'a mut Catalog,
     pub(crate) notices: Vec<Diagnostic>,
+    /// The process's part of `aws_allowed_endpoints`; the catalog holds the rest.
+    pub(crate) allowed: &'a AllowedEndpoints,
 }
 
 /// Where a statement stands after [`Executor::execute`].
@@ -104,10 +107,12 @@ impl Executor<'_> {
     }
 
     /// Completes a statement that waited for AWS.
+    /// `endpoint`: where the checks went, recorded when it is not AWS.
     pub(crate) fn finish(
         mut self,
         pending: Pending,
         report: ValidationReport,
+        endpoint: EndpointUse,
     ) -> Result<StatementResult> {
         self.notices = pending.notices;
         let response = match pending.after {
@@ -123,6 +128,7 @@ impl Executor<'_> {
                     caller_arn: report.caller_arn.clone(),
                     error_code: report.error_code.clone(),
                     message: report.message.clone(),
+                    non_aws_endpoint: endpoint.non_aws().map(str::to_owned),
                 })?;
                 txn.commit()?;
                 Response::Rows(checks(report)?)
@@ -150,13 +156,53 @@ impl Executor<'_> {
         })
     }
 
-    /// A connection with its secrets read and its external ID, ready for AWS.
+    /// A connection with its secrets read and its external ID, ready for AWS, carrying the
+    /// catalog's part of `aws_allowed_endpoints`.
     fn resolve(&self, aws: &AwsConnection, id: ConnectionId) -> Result<ResolvedConnection> {
-        Ok(ResolvedConnection::resolve(
-            aws,
-            self.catalog.external_id(id),
-            |secret| self.catalog.read_secret(secret),
-        )?)
+        let resolved = ResolvedConnection::resolve(aws, self.catalog.external_id(id), |secret| {
+            self.catalog.read_secret(secret)
+        })?;
+        Ok(resolved.with_allowed_endpoints(&self.catalog_allowed()?))
+    }
+
+    /// The catalog's `aws_allowed_endpoints` (stored normalized by `ALTER SYSTEM`).
+    fn catalog_allowed(&self) -> Result<AllowedEndpoints> {
+        let stored = self.catalog.settings()?.aws_allowed_endpoints;
+        AllowedEndpoints::parse(stored.as_deref().unwrap_or("")).map_err(|reason| {
+            ExecError::Diagnostic(
+                Diagnostic::error(
+                    airlock_core::SqlState::DataCorrupted,
+                    "the catalog's aws_allowed_endpoints setting is not a list of endpoints",
+                )
+                .with_detail(reason)
+                .with_hint("Set it again with ALTER SYSTEM SET aws_allowed_endpoints = '…'."),
+            )
+        })
+    }
+
+    /// The NOTICE for a connection whose `ENDPOINT` may not receive credentials yet: the
+    /// statement succeeds (connections to emulators are created before anyone lists
+    /// them), but VALIDATE and the credentials provider refuse it until an operator does.
+    fn warn_if_endpoint_not_allowed(&mut self, name: &Ident, aws: &AwsConnection) -> Result<()> {
+        let Some(endpoint) = &aws.endpoint else {
+            return Ok(());
+        };
+        let allowed = self.allowed.union(&self.catalog_allowed()?);
+        if let Err(EndpointError::NotAllowed { endpoint, .. }) =
+            endpoints::check_endpoint_allowed(endpoint, &allowed)
+        {
+            self.notices.push(
+                Diagnostic::notice(format!(
+                    "connection \"{}\" cannot be validated or used until its ENDPOINT is allowed",
+                    name.as_str()
+                ))
+                .with_detail(format!(
+                    "{endpoint} is not AWS STS and is not in aws_allowed_endpoints: Airlock sends no credentials there."
+                ))
+                .with_hint(endpoints::listing_hint(&endpoint)),
+            );
+        }
+        Ok(())
     }
 
     // ---- secrets ------------------------------------------------------------------------
@@ -240,6 +286,7 @@ impl Executor<'_> {
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
+        self.warn_if_endpoint_not_allowed(&c.name, &aws)?;
         Ok(Response::command("CREATE CONNECTION").into())
     }
 
@@ -299,6 +346,9 @@ impl Executor<'_> {
         self.notices.extend(crate::plan::aws::notices(&aws));
         if principal_unset {
             self.notices.push(principal_unset_notice());
+        }
+        if aws.endpoint != entry.aws.endpoint {
+            self.warn_if_endpoint_not_allowed(&a.name, &aws)?;
         }
         Ok(Response::command("ALTER CONNECTION").into())
     }
@@ -468,6 +518,10 @@ impl Executor<'_> {
         let value = match variable {
             SystemVariable::AwsPrincipal => settings.aws_principal,
             SystemVariable::AwsExternalIdPrefix => Some(settings.external_id_prefix.to_string()),
+            // What is in force: the process's list and the catalog's.
+            SystemVariable::AwsAllowedEndpoints => {
+                Some(self.allowed.union(&self.catalog_allowed()?).to_setting())
+            }
         };
         Ok(Response::Rows(Rows {
             columns: vec![Column::new(variable.as_str(), ColumnType::Text)],
@@ -478,6 +532,7 @@ impl Executor<'_> {
     fn alter_system(&mut self, a: ast::AlterSystem) -> Result<Response> {
         match SystemVariable::from_name(a.name.as_str()) {
             Some(SystemVariable::AwsPrincipal) => {}
+            Some(SystemVariable::AwsAllowedEndpoints) => return self.set_allowed_endpoints(a),
             Some(SystemVariable::AwsExternalIdPrefix) => {
                 return Err(PlanError::ReadOnlyParameter(a.name.into_string()).into());
             }
@@ -507,6 +562,28 @@ impl Executor<'_> {
                 ),
             );
         }
+        Ok(Response::command("ALTER SYSTEM"))
+    }
+}
+
+impl Executor<'_> {
+    /// `ALTER SYSTEM SET aws_allowed_endpoints = 'url, …'`: parsed, normalized and
+    /// stored; `''`, `DEFAULT` and `RESET` leave the catalog listing none.
+    fn set_allowed_endpoints(&mut self, a: ast::AlterSystem) -> Result<Response> {
+        let list = match &a.value {
+            Some(value) => AllowedEndpoints::parse(value).map_err(|reason| {
+                PlanError::InvalidParameterValue {
+                    name: a.name.as_str().to_owned(),
+                    value: airlock_core::aws::redact_userinfo_list(value).into_owned(),
+                    reason,
+                }
+            })?,
+            None => AllowedEndpoints::none(),
+        };
+        let stored = (!list.is_empty()).then(|| list.to_setting());
+        let mut txn = self.catalog.begin()?;
+        txn.set_aws_allowed_endpoints(stored.as_deref())?;
+        txn.commit()?;
         Ok(Response::command("ALTER SYSTEM"))
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use airlock_engine::aws::AwsConfig;
+use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
 use airlock_engine::catalog::CatalogConfig;
 use airlock_engine::core::SqlState;
 use airlock_engine::{AwsSetup, Engine, EngineConfig, Session};
@@ -30,6 +30,8 @@ fn session(runtime: &tokio::runtime::Runtime) -> Session {
         aws: AwsSetup::Config(Box::new(
             AwsConfig::new(base).with_timeout(Duration::from_secs(5)),
         )),
+        // The emulator is not AWS STS: listed, as an operator would (`--aws-allowed-endpoints`).
+        aws_allowed_endpoints: AllowedEndpoints::parse(&ms.endpoint).expect("loopback URL"),
         ..EngineConfig::default()
     };
     let mut session = Engine::open(":memory:", config).expect("engine").session();

@@ -1,6 +1,8 @@
 //! The sqllogictest suite: one test per file in `testdata/slt/` (see
 //! `tests/common/slt_db.rs` for the conventions). These files never reach AWS: the
-//! engine's AWS client points at a closed loopback port.
+//! engine's AWS client points at a closed loopback port, which the harness lists in the
+//! process's `aws_allowed_endpoints` (the files test what happens after the endpoint
+//! rule; `testdata/slt/endpoints.slt` tests the rule itself against an unlisted port).
 //!
 //! `cargo test -p airlock-engine --test slt [-- FILTER]` runs them;
 //! `AIRLOCK_REWRITE=1 cargo test -p airlock-engine --test slt` rewrites the expected
@@ -14,11 +16,15 @@ mod slt_db;
 use std::time::Duration;
 
 use airlock_engine::AwsSetup;
-use airlock_engine::aws::AwsConfig;
+use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
 
 fn main() {
-    let offline =
-        AwsConfig::new(airlock_testkit::offline_sdk_config()).with_timeout(Duration::from_secs(1));
+    let sdk = airlock_testkit::offline_sdk_config();
+    let listed = AllowedEndpoints::parse(sdk.endpoint_url().expect("offline endpoint"))
+        .expect("a loopback URL");
+    let offline = AwsConfig::new(sdk)
+        .with_timeout(Duration::from_secs(1))
+        .with_allowed_endpoints(&listed);
     slt_db::main(
         "../../testdata/slt",
         move || AwsSetup::Config(Box::new(offline.clone())),

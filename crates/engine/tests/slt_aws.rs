@@ -27,7 +27,7 @@ mod slt_db;
 use std::time::Duration;
 
 use airlock_engine::AwsSetup;
-use airlock_engine::aws::AwsConfig;
+use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
 use airlock_testkit as kit;
 
 /// Short, so the inconclusive cases finish quickly; ample for the emulator on loopback.
@@ -118,9 +118,18 @@ fn main() {
         ];
         (ms.base_config().await, vars)
     });
+    // The emulator and the two dead endpoints are not AWS: the harness lists them, as an
+    // operator would (the rule itself is tested in tests/endpoints.rs).
+    let listed: Vec<&str> = vars
+        .iter()
+        .filter(|(k, _)| k.ends_with("ENDPOINT"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let listed = AllowedEndpoints::parse(&listed.join(",")).expect("loopback URLs");
     let config = AwsConfig::new(base)
         .with_timeout(TIMEOUT)
-        .with_max_attempts(ATTEMPTS);
+        .with_max_attempts(ATTEMPTS)
+        .with_allowed_endpoints(&listed);
     let vars = vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     slt_db::main(
         "../../testdata/slt/aws",

@@ -322,18 +322,22 @@ pub enum SystemVariable {
     AwsPrincipal,
     /// The UUID in every external ID; fixed when the catalog is created.
     AwsExternalIdPrefix,
+    /// Endpoints beyond AWS STS that may receive credentials; changeable.
+    AwsAllowedEndpoints,
 }
 
 impl SystemVariable {
-    pub const ALL: [SystemVariable; 2] = [
+    pub const ALL: [SystemVariable; 3] = [
         SystemVariable::AwsPrincipal,
         SystemVariable::AwsExternalIdPrefix,
+        SystemVariable::AwsAllowedEndpoints,
     ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             SystemVariable::AwsPrincipal => "aws_principal",
             SystemVariable::AwsExternalIdPrefix => "aws_external_id_prefix",
+            SystemVariable::AwsAllowedEndpoints => "aws_allowed_endpoints",
         }
     }
 
@@ -349,7 +353,7 @@ impl fmt::Display for SystemVariable {
 }
 
 /// ```text
-/// SHOW aws_principal | aws_external_id_prefix
+/// SHOW aws_principal | aws_external_id_prefix | aws_allowed_endpoints
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowVariable {

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::ops::ControlFlow;
 
+use airlock_core::aws::{redact_userinfo, redact_userinfo_list};
 use sqlparser::ast::{Value, ValueWithSpan, VisitMut, VisitorMut};
 
 use crate::ast::*;
@@ -202,6 +203,11 @@ fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> f
         OptionValue::String(_) if mode == Mode::Redacted && option.name.is_sensitive() => {
             write_string(f, REDACTED)
         }
+        OptionValue::String(s)
+            if mode == Mode::Redacted && option.name == AwsOptionName::Endpoint =>
+        {
+            write_string(f, &redact_userinfo(s))
+        }
         OptionValue::String(s) => write_string(f, s),
         OptionValue::Secret(name) => write!(f, "SECRET {name}"),
     }
@@ -312,7 +318,12 @@ pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode)
             (AlterSystemForm::Set, None) => write!(f, "ALTER SYSTEM SET {} = DEFAULT", a.name),
             (AlterSystemForm::Set, Some(v)) => {
                 write!(f, "ALTER SYSTEM SET {} = ", a.name)?;
-                write_string(f, v)
+                match mode {
+                    Mode::Full => write_string(f, v),
+                    // aws_allowed_endpoints is a list of URLs: a password typed into one
+                    // stays out of history and errors.
+                    Mode::Redacted => write_string(f, &redact_userinfo_list(v)),
+                }
             }
         },
         Statement::Sql(s) => match mode {

@@ -213,6 +213,11 @@ fn alter_system() {
     );
     verified("ALTER SYSTEM SET aws_principal = DEFAULT");
     verified("ALTER SYSTEM RESET aws_principal");
+    verified(
+        "ALTER SYSTEM SET aws_allowed_endpoints = 'http://127.0.0.1:4566/,https://minio.internal/'",
+    );
+    verified("ALTER SYSTEM RESET aws_allowed_endpoints");
+    check("SHOW AWS_ALLOWED_ENDPOINTS", "SHOW aws_allowed_endpoints");
     // Unknown parameters are the planner's to reject, as in PostgreSQL.
     let Statement::AlterSystem(a) = verified("ALTER SYSTEM SET work_mem = '1'") else {
         panic!()
@@ -305,5 +310,30 @@ fn syntax_errors_never_quote_string_literals() {
     ] {
         let err = parse_statements(sql).unwrap_err();
         assert!(!err.message.contains("canary"), "{sql}: {}", err.message);
+    }
+}
+
+/// A password typed into a URL never reaches the redacted form (REPL history, errors).
+#[test]
+fn redacted_form_drops_userinfo_from_urls() {
+    for (sql, shown) in [
+        (
+            "CREATE CONNECTION c TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R', ENDPOINT = 'http://user:pw-CANARY@127.0.0.1:4566/')",
+            "ENDPOINT = 'http://<redacted>@127.0.0.1:4566/'",
+        ),
+        (
+            "ALTER CONNECTION c SET (ENDPOINT = 'https://u:pw-CANARY@minio.internal/') WITH (VALIDATE = true)",
+            "ENDPOINT = 'https://<redacted>@minio.internal/'",
+        ),
+        (
+            "ALTER SYSTEM SET aws_allowed_endpoints = 'https://ok/,http://u:pw-CANARY@x/'",
+            "'https://ok/,http://<redacted>@x/'",
+        ),
+    ] {
+        let text = redacted(sql);
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(text.contains(shown), "{text}");
+        // The full form keeps what was typed (the planner refuses it).
+        assert!(parse_statement(sql).unwrap().to_string().contains("CANARY"));
     }
 }

@@ -403,3 +403,106 @@ pub fn offline_sdk_config() -> SdkConfig {
         .expect("offline config")
     })
 }
+
+/// A loopback listener that records every byte that reaches it — for tests that prove
+/// nothing was sent — and, as a fake STS, may answer each request with `answer` (a full
+/// HTTP response). Bounded: it accepts at most 16 connections, reads at most 64 KiB from
+/// each with a 1 s read timeout, and stops when [`Recorder::finish`] is called or after
+/// 60 s.
+#[derive(Debug)]
+pub struct Recorder {
+    pub endpoint: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<Vec<u8>>>,
+}
+
+/// A [`Recorder`] that never answers.
+pub fn recording_listener() -> Recorder {
+    recorder(None)
+}
+
+/// A [`Recorder`] that answers every request as STS would answer `GetCallerIdentity`,
+/// naming `arn` as the caller: an endpoint that would make a validation pass if Airlock
+/// believed it.
+pub fn fake_sts(arn: &str) -> Recorder {
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+         <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDAFAKE</UserId>\
+         <Account>000000000000</Account></GetCallerIdentityResult>\
+         <ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>\
+         </GetCallerIdentityResponse>"
+    );
+    recorder(Some(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )))
+}
+
+fn recorder(answer: Option<String>) -> Recorder {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut received = Vec::new();
+        while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline && received.len() < 16 {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+                    let mut bytes = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while bytes.len() < 64 * 1024 {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+                        }
+                        if answer.is_some() && request_complete(&bytes) {
+                            break;
+                        }
+                    }
+                    if let Some(answer) = &answer {
+                        let _ = stream.write_all(answer.as_bytes());
+                    }
+                    received.push(bytes);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        received
+    });
+    Recorder {
+        endpoint,
+        stop,
+        thread,
+    }
+}
+
+/// Whether `bytes` hold a whole HTTP request (headers and a `Content-Length` body).
+fn request_complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..end]
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    bytes.len() >= end + 4 + length
+}
+
+impl Recorder {
+    /// Stops listening and returns what each connection sent, in order.
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().expect("recorder thread")
+    }
+}

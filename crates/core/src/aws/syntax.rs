@@ -77,9 +77,121 @@ pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `ENDPOINT` as stored: [`check_endpoint`], then the URL in its normalized serialization
+/// (scheme and host lower-cased, default port dropped, `.` and `..` segments resolved, an
+/// empty path written `/`), so that what is stored, shown and compared is one spelling.
+pub fn normalize_endpoint(endpoint: &str) -> Result<String, String> {
+    check_endpoint(endpoint)?;
+    url::Url::parse(endpoint)
+        .map(String::from)
+        .map_err(|e| e.to_string())
+}
+
+/// What [`redact_userinfo`] writes in place of a URL's user name and password.
+pub const REDACTED_USERINFO: &str = "<redacted>";
+
+/// `text` with the user information of a URL (`http://user:password@host/`) replaced by
+/// `<redacted>`: for every place an endpoint is displayed (errors, notices, the REPL
+/// history, the validation history), so that a password typed into a URL is never echoed.
+///
+/// Works on text that does not parse as a URL too: the authority is what follows the
+/// scheme and its slashes, up to the first `/`, `\`, `?` or `#`, and the user information
+/// is everything in it before its last `@` (where URL parsers split it).
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    // Leading blanks are not part of the scheme (list items are often written `a, b`).
+    let lead = text.len() - text.trim_start().len();
+    let Some(colon) = text[lead..].find(':').map(|c| c + lead) else {
+        return text.into();
+    };
+    let scheme = &text[lead..colon];
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return text.into();
+    }
+    let rest = &text[colon + 1..];
+    let authority_start = colon + 1 + (rest.len() - rest.trim_start_matches(['/', '\\']).len());
+    let after = &text[authority_start..];
+    let authority_len = after.find(['/', '\\', '?', '#']).unwrap_or(after.len());
+    match after[..authority_len].rfind('@') {
+        Some(at) => format!(
+            "{}{REDACTED_USERINFO}{}",
+            &text[..authority_start],
+            &after[at..]
+        )
+        .into(),
+        None => text.into(),
+    }
+}
+
+/// [`redact_userinfo`] for each item of a comma-separated list of URLs.
+pub fn redact_userinfo_list(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('@') {
+        return text.into();
+    }
+    text.split(',')
+        .map(redact_userinfo)
+        .collect::<Vec<_>>()
+        .join(",")
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_redacted_wherever_it_hides() {
+        for (text, redacted) in [
+            ("http://user:pw@127.0.0.1/", "http://<redacted>@127.0.0.1/"),
+            ("http://pw@host", "http://<redacted>@host"),
+            ("https://a@b:c@host:1/p@q", "https://<redacted>@host:1/p@q"),
+            ("http:user:pw@host/", "http:<redacted>@host/"),
+            ("http:\\\\u:p@host\\x", "http:\\\\<redacted>@host\\x"),
+            (
+                "HTTP://u:p@host:notaport/",
+                "HTTP://<redacted>@host:notaport/",
+            ),
+            ("http://host/?a=b@c", "http://host/?a=b@c"),
+            ("http://host/#x@y", "http://host/#x@y"),
+            ("http://127.0.0.1:4566/", "http://127.0.0.1:4566/"),
+            ("no url here", "no url here"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_userinfo(text), redacted, "{text}");
+        }
+        assert_eq!(
+            redact_userinfo_list("http://a:b@x/,https://y/, http://c@z"),
+            "http://<redacted>@x/,https://y/, http://<redacted>@z"
+        );
+        // Whatever a URL parser makes of it, the password is gone.
+        for text in [
+            "http://user:s3cret@host/",
+            "http:user:s3cret@host",
+            "http://x@user:s3cret@host",
+        ] {
+            assert!(!redact_userinfo(text).contains("s3cret"), "{text}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_stored_normalized() {
+        for (given, stored) in [
+            ("http://127.0.0.1:4566", "http://127.0.0.1:4566/"),
+            (
+                "HTTPS://STS.US-EAST-1.AMAZONAWS.COM:443",
+                "https://sts.us-east-1.amazonaws.com/",
+            ),
+            ("http://localhost:80/a/../b/./", "http://localhost/b/"),
+            ("http://[0:0::1]:4566", "http://[::1]:4566/"),
+            ("http://0x7f.1:9/", "http://127.0.0.1:9/"),
+        ] {
+            assert_eq!(normalize_endpoint(given).as_deref(), Ok(stored), "{given}");
+        }
+        assert!(normalize_endpoint("http://u:p@host/").is_err());
+    }
 
     #[test]
     fn session_names() {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use airlock_core::aws::{
     AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret,
-    check_access_key_id, check_endpoint, check_region, check_session_name,
-    looks_like_aws_access_key_id,
+    check_access_key_id, check_region, check_session_name, looks_like_aws_access_key_id,
+    normalize_endpoint, redact_userinfo,
 };
 use airlock_core::{Diagnostic, SecretId};
 use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, OptionValue};
@@ -124,11 +124,16 @@ pub(crate) fn plan_aws(
         }
     };
 
-    // `ENDPOINT = ''` means "unset", as in Materialize.
-    let endpoint = string(take(AwsOptionName::Endpoint)).filter(|e| !e.is_empty());
-    if let Some(endpoint) = &endpoint {
-        check_endpoint(endpoint).map_err(|e| invalid(AwsOptionName::Endpoint, endpoint, e))?;
-    }
+    // `ENDPOINT = ''` means "unset", as in Materialize. Stored normalized, so that the
+    // catalog, `create_sql` and the endpoint rule see one spelling; an error never echoes
+    // a password typed into the URL.
+    let endpoint = string(take(AwsOptionName::Endpoint))
+        .filter(|e| !e.is_empty())
+        .map(|endpoint| {
+            normalize_endpoint(&endpoint)
+                .map_err(|e| invalid(AwsOptionName::Endpoint, &redact_userinfo(&endpoint), e))
+        })
+        .transpose()?;
     let region = string(take(AwsOptionName::Region));
     if let Some(region) = &region {
         check_region(region).map_err(|e| invalid(AwsOptionName::Region, region, e))?;
