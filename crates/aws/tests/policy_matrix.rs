@@ -7,7 +7,7 @@
 
 mod support;
 
-use airlock_aws::{AwsConfig, CheckName, ResolvedConnection, Status, ValidationReport, Validator};
+use airlock_aws::{CheckName, ResolvedConnection, Status, ValidationReport, Validator};
 use support::{principal_arn, shared};
 
 const PREFIX: &str = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
@@ -73,7 +73,7 @@ fn is_output(line: &str) -> bool {
 async fn every_policy_gets_the_verdict_written_beside_it() {
     let golden = std::fs::read_to_string(GOLDEN).expect("read the golden matrix");
     let iam = shared().iam().await;
-    let validator = Validator::new(&AwsConfig::new(shared().base_config().await));
+    let validator = Validator::new(&support::aws_config(shared().base_config().await));
     let external_id = format!("mz_{PREFIX}_u3");
 
     // The file without its output lines, and the policies in order.
