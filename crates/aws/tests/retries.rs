@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use airlock_aws::{AwsConfig, ResolvedConnection, Status, Validator};
+use airlock_aws::{AllowedEndpoints, AwsConfig, ResolvedConnection, Status, Validator};
 use airlock_core::SecretString;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
@@ -94,7 +94,9 @@ async fn scripted(script: Vec<Answer>) -> (String, Arc<Mutex<usize>>) {
     (endpoint, count)
 }
 
-async fn validator() -> Validator {
+/// A validator that may send to the scripted STS at `endpoint` (listed, as an operator
+/// lists an emulator: it is not AWS STS).
+async fn validator(endpoint: &str) -> Validator {
     let base = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
@@ -109,7 +111,8 @@ async fn validator() -> Validator {
     Validator::new(
         &AwsConfig::new(base)
             .with_timeout(Duration::from_secs(20))
-            .with_max_attempts(ATTEMPTS),
+            .with_max_attempts(ATTEMPTS)
+            .with_allowed_endpoints(&AllowedEndpoints::parse(endpoint).expect("a loopback URL")),
     )
 }
 
@@ -126,7 +129,10 @@ async fn throttling_is_retried_then_answered() {
         caller_identity(),
     ])
     .await;
-    let report = validator().await.validate(&keys(&endpoint), None).await;
+    let report = validator(&endpoint)
+        .await
+        .validate(&keys(&endpoint), None)
+        .await;
     assert_eq!(report.status, Status::Ok, "{report:#?}");
     assert_eq!(*count.lock().unwrap(), 3);
 }
@@ -135,7 +141,10 @@ async fn throttling_is_retried_then_answered() {
 async fn persistent_throttling_is_inconclusive_after_bounded_retries() {
     let (endpoint, count) = scripted(vec![error(400, "Throttling")]).await;
     let started = Instant::now();
-    let report = validator().await.validate(&keys(&endpoint), None).await;
+    let report = validator(&endpoint)
+        .await
+        .validate(&keys(&endpoint), None)
+        .await;
     assert_eq!(report.status, Status::Inconclusive, "{report:#?}");
     assert_eq!(report.error_code.as_deref(), Some("Throttling"));
     assert!(
@@ -154,7 +163,10 @@ async fn persistent_throttling_is_inconclusive_after_bounded_retries() {
 #[tokio::test]
 async fn server_errors_are_retried_then_inconclusive() {
     let (endpoint, count) = scripted(vec![error(503, "ServiceUnavailable")]).await;
-    let report = validator().await.validate(&keys(&endpoint), None).await;
+    let report = validator(&endpoint)
+        .await
+        .validate(&keys(&endpoint), None)
+        .await;
     assert_eq!(report.status, Status::Inconclusive, "{report:#?}");
     assert_eq!(report.error_code.as_deref(), Some("ServiceUnavailable"));
     assert_eq!(*count.lock().unwrap(), ATTEMPTS as usize);
@@ -163,7 +175,10 @@ async fn server_errors_are_retried_then_inconclusive() {
 #[tokio::test]
 async fn a_refusal_is_an_answer_and_not_retried() {
     let (endpoint, count) = scripted(vec![error(403, "InvalidClientTokenId")]).await;
-    let report = validator().await.validate(&keys(&endpoint), None).await;
+    let report = validator(&endpoint)
+        .await
+        .validate(&keys(&endpoint), None)
+        .await;
     assert_eq!(report.status, Status::Failed, "{report:#?}");
     assert_eq!(report.error_code.as_deref(), Some("InvalidClientTokenId"));
     assert_eq!(*count.lock().unwrap(), 1);
