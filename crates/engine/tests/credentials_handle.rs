@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use airlock_engine::aws::AwsConfig;
+use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
 use airlock_engine::catalog::CatalogConfig;
 use airlock_engine::core::SqlState;
 use airlock_engine::credentials::fold_name;
@@ -158,6 +158,9 @@ impl Host {
             aws: AwsSetup::Config(Box::new(
                 AwsConfig::new(self.base.clone()).with_timeout(Duration::from_secs(5)),
             )),
+            // The emulator is not AWS STS: listed, as an operator would list it.
+            aws_allowed_endpoints: AllowedEndpoints::parse(&kit::shared().endpoint)
+                .expect("a loopback URL"),
             credentials: CredentialsOptions {
                 refuse_failed_validation,
                 clock: self.clock.clone(),
