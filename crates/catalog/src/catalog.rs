@@ -100,6 +100,23 @@ impl Catalog {
             return Catalog::open_in_memory(config);
         }
         check_principal(config.aws_principal.as_deref())?;
+        // Processes that start together on a new catalog race to create and migrate it,
+        // and SQLite answers some steps of that race with `SQLITE_BUSY` at once, without
+        // calling the busy handler (where waiting could deadlock). Every step is
+        // idempotent or transactional, so the opener retries the whole sequence, within
+        // the same bound as any other wait for another process.
+        let deadline = std::time::Instant::now() + crate::BUSY_TIMEOUT;
+        loop {
+            match Catalog::open_file(path, &config) {
+                Err(CatalogError::Busy) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_file(path: &Path, config: &CatalogConfig) -> Result<Catalog> {
         precheck_file(path)?;
 
         let mut conn = Connection::open_with_flags(
@@ -124,7 +141,7 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("configuring the catalog")?;
 
-        let (environment_id, prefix) = upgrade(&mut conn, path, &config)?;
+        let (environment_id, prefix) = upgrade(&mut conn, path, config)?;
         let queries = QueryConnection::open(&path.to_string_lossy(), false, config.query_timeout)?;
         let auto = KeyChoice::Auto {
             key_file: key_file_for(path),
