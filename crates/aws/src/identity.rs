@@ -244,3 +244,44 @@ mod tests {
         }
     }
 }
+
+/// Airlock's acting identity per principal, established once and then shared by every
+/// caller (the validator and the session broker each keep one). A failure is not kept:
+/// the next call tries again, e.g. after the operator fixed the principal's trust policy.
+#[derive(Debug, Default)]
+pub(crate) struct Identities {
+    cells: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<CachedIdentity>>>,
+        >,
+    >,
+}
+
+impl Identities {
+    pub(crate) async fn acting(
+        &self,
+        base: &SdkConfig,
+        principal: Option<&str>,
+    ) -> Result<std::sync::Arc<CachedIdentity>, IdentityError> {
+        let Some(key) = principal.filter(|p| !p.is_empty()) else {
+            return Err(IdentityError::NotConfigured);
+        };
+        let cell = self
+            .cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let (identity, credentials) = resolve(base, principal).await?;
+            Ok(std::sync::Arc::new(CachedIdentity::new(
+                identity,
+                credentials,
+            )))
+        })
+        .await
+        .cloned()
+    }
+}

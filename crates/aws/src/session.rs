@@ -6,19 +6,17 @@
 //! [`SessionBroker`] establishes it once per principal and renews it before it expires,
 //! so a host's sessions cost one `AssumeRole` each.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use airlock_core::{Diagnostic, SqlState};
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_sts::config::{IdentityCache, SharedCredentialsProvider};
-use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
 use crate::connection::{ResolvedAuth, ResolvedConnection};
 use crate::credentials::CredentialsError;
-use crate::identity::{self, CachedIdentity, IdentityError};
+use crate::identity::{CachedIdentity, Identities, IdentityError};
 use crate::sts::{self, CallError, Clients, Signed};
 use crate::validate::identity_failure;
 
@@ -29,7 +27,7 @@ use crate::validate::identity_failure;
 pub struct SessionBroker {
     base: SdkConfig,
     clients: Clients,
-    identities: Mutex<HashMap<String, Arc<OnceCell<Arc<CachedIdentity>>>>>,
+    identities: Identities,
 }
 
 impl SessionBroker {
@@ -38,7 +36,7 @@ impl SessionBroker {
         SessionBroker {
             clients: Clients::new(base.clone(), config.allowed_endpoints.clone()),
             base,
-            identities: Mutex::new(HashMap::new()),
+            identities: Identities::default(),
         }
     }
 
@@ -83,25 +81,9 @@ impl SessionBroker {
         ))
     }
 
-    /// The acting identity for `principal`, established once and then shared. A
-    /// failure is not kept: the next call tries again.
+    /// The acting identity for `principal` (see [`Identities`]).
     async fn acting(&self, principal: Option<&str>) -> Result<Arc<CachedIdentity>, IdentityError> {
-        let Some(key) = principal.filter(|p| !p.is_empty()) else {
-            return Err(IdentityError::NotConfigured);
-        };
-        let cell = self
-            .identities
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key.to_owned())
-            .or_default()
-            .clone();
-        cell.get_or_try_init(|| async {
-            let (identity, credentials) = identity::resolve(&self.base, principal).await?;
-            Ok(Arc::new(CachedIdentity::new(identity, credentials)))
-        })
-        .await
-        .cloned()
+        self.identities.acting(&self.base, principal).await
     }
 }
 

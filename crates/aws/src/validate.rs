@@ -2,20 +2,18 @@
 //! connection's external ID and *only* with it (the confused-deputy check), or that an
 //! access key works.
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use airlock_core::aws::{IamArn, example_trust_policy};
 use aws_config::SdkConfig;
 use aws_sdk_sts::config::Credentials;
-use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
 use crate::endpoints::{self, EndpointError, EndpointUse};
-use crate::identity::{self, CachedIdentity, IdentityError, is_session_of};
+use crate::identity::{CachedIdentity, Identities, IdentityError, is_session_of};
 use crate::probes::{Probe, attacker_probes};
 use crate::report::{Check, CheckName, Status, ValidationReport};
 use crate::scrub;
@@ -37,7 +35,7 @@ const TRUST_POLICY_DOCS: &str = "https://materialize.com/s/aws-connection-role-t
 pub struct Validator {
     base: SdkConfig,
     clients: Clients,
-    identities: Mutex<HashMap<String, Arc<OnceCell<Arc<CachedIdentity>>>>>,
+    identities: Identities,
 }
 
 impl Validator {
@@ -46,7 +44,7 @@ impl Validator {
         Validator {
             clients: Clients::new(base.clone(), config.allowed_endpoints.clone()),
             base,
-            identities: Mutex::new(HashMap::new()),
+            identities: Identities::default(),
         }
     }
 
@@ -92,26 +90,9 @@ impl Validator {
         report
     }
 
-    /// The acting identity for `principal`, established once and then shared.
+    /// The acting identity for `principal` (see [`Identities`]).
     async fn acting(&self, principal: Option<&str>) -> Result<Arc<CachedIdentity>, IdentityError> {
-        let Some(key) = principal.filter(|p| !p.is_empty()) else {
-            return Err(IdentityError::NotConfigured);
-        };
-        let cell = self
-            .identities
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key.to_owned())
-            .or_default()
-            .clone();
-        // A failure is not cached: the next validation tries again, e.g. after the
-        // operator fixed the principal's trust policy.
-        cell.get_or_try_init(|| async {
-            let (identity, credentials) = identity::resolve(&self.base, principal).await?;
-            Ok(Arc::new(CachedIdentity::new(identity, credentials)))
-        })
-        .await
-        .cloned()
+        self.identities.acting(&self.base, principal).await
     }
 
     async fn validate_assume_role(
