@@ -16,7 +16,7 @@ use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
 use crate::model::{
     ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
 };
-use crate::query::{QueryConnection, QueryResult};
+use crate::query::{QueryResult, QueryRunner};
 use crate::read;
 use crate::secrets::embedded::{KeyChoice, key_file_for};
 use crate::secrets::key::{private_create_new, sync_parent_dir};
@@ -60,17 +60,18 @@ pub enum Location {
     Memory,
 }
 
-/// An open catalog: one SQLite connection for writes and reads, one read-only
-/// connection for user queries, and the secret store.
+/// An open catalog: one SQLite connection for writes and reads, a pool of read-only
+/// connections for user queries ([`QueryRunner`]), and the secret store.
 ///
 /// Several processes may open the same file: SQLite's WAL mode lets readers run
 /// alongside the one writer, and a [`Txn`] waits (about five seconds, see
 /// [`crate::BUSY_TIMEOUT`]) for another process's write lock.
 pub struct Catalog {
-    // Fields drop in order: the read-only query connection closes first, so that the
-    // read-write one is the last connection of this process to close, and SQLite
-    // checkpoints the WAL into the catalog file (and removes it) as it closes.
-    queries: QueryConnection,
+    // Fields drop in order: the read-only query connections close first (when no clone
+    // of the runner outlives the catalog), so that the read-write one is the last
+    // connection of this process to close, and SQLite checkpoints the WAL into the
+    // catalog file (and removes it) as it closes.
+    queries: QueryRunner,
     conn: Connection,
     secrets: Secrets,
     location: Location,
@@ -142,7 +143,11 @@ impl Catalog {
             .ctx("configuring the catalog")?;
 
         let (environment_id, prefix) = upgrade(&mut conn, path, config)?;
-        let queries = QueryConnection::open(&path.to_string_lossy(), false, config.query_timeout)?;
+        let queries = QueryRunner::open(
+            path.to_string_lossy().into_owned(),
+            false,
+            config.query_timeout,
+        )?;
         let auto = KeyChoice::Auto {
             key_file: key_file_for(path),
         };
@@ -174,7 +179,7 @@ impl Catalog {
         .ctx("opening an in-memory catalog")?;
         configure(&conn)?;
         let (environment_id, prefix) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
-        let queries = QueryConnection::open(&uri, true, config.query_timeout)?;
+        let queries = QueryRunner::open(uri, true, config.query_timeout)?;
         let secrets = open_secrets(&mut conn, &config.secrets, KeyChoice::Ephemeral)?;
         Ok(Catalog {
             conn,
@@ -236,7 +241,15 @@ impl Catalog {
     /// Anything but reading those views fails with [`CatalogError::QueryDenied`]
     /// (SQLSTATE 42501).
     pub fn query(&self, sql: &str) -> Result<QueryResult> {
-        self.queries.query(sql)
+        self.queries.query(sql, &[], None)
+    }
+
+    /// The runner of [`Catalog::query`], to run catalog queries without holding the
+    /// catalog: it has connections of its own. A host that keeps a clone must drop it
+    /// before the catalog, or the catalog's last connection to close is a read-only
+    /// one and the WAL file stays beside the catalog.
+    pub fn query_runner(&self) -> QueryRunner {
+        self.queries.clone()
     }
 
     pub fn settings(&self) -> Result<Settings> {

@@ -109,6 +109,10 @@ pub enum CatalogError {
     #[error("canceling catalog query due to statement timeout")]
     QueryTimeout,
 
+    /// A user query was cancelled by its session (a cancel request, Ctrl-C).
+    #[error("canceling statement due to user request")]
+    QueryCanceled,
+
     /// Another process held the catalog's write lock for longer than the busy timeout.
     #[error("the catalog is locked by another process")]
     Busy,
@@ -193,7 +197,7 @@ impl SqlError for CatalogError {
             SecretStore(_) => SqlState::SystemError,
             QueryDenied { .. } => SqlState::InsufficientPrivilege,
             QueryFailed { code, .. } => *code,
-            QueryTimeout => SqlState::QueryCanceled,
+            QueryTimeout | QueryCanceled => SqlState::QueryCanceled,
             Busy => SqlState::LockNotAvailable,
             Io { .. } => SqlState::IoError,
             Sqlite { source, .. } => match source.sqlite_error_code() {

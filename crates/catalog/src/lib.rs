@@ -30,6 +30,7 @@ mod migrate;
 mod model;
 mod query;
 mod read;
+mod relations;
 mod secrets;
 mod time;
 mod txn;
@@ -42,7 +43,8 @@ pub use model::{
     ConnectionEntry, DropBehavior, Dropped, NewConnection, OID_BASE, ObjectKind, ObjectRef,
     SecretEntry, Settings, Validation, ValidationEntry, ValidationStatus,
 };
-pub use query::{QueryColumn, QueryResult, SYSTEM_VIEWS};
+pub use query::{QueryColumn, QueryResult, QueryRunner, SYSTEM_VIEWS, VERSION, float8_text};
+pub use relations::{RELATIONS, Relation, relation};
 pub use secrets::{
     MemorySecretStore, SECRET_KEY_ENV, SecretBackend, SecretKey, SecretStore, SecretStoreError,
 };

@@ -8,24 +8,26 @@
 //! prepare time, before a single row is read.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use airlock_core::{Column, ColumnType, Rows, SqlState};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{CatalogError, Result, SqliteContext};
 
-/// The relations users may name.
-pub const SYSTEM_VIEWS: [&str; 5] = [
-    "mz_connections",
-    "mz_secrets",
-    "mz_aws_connections",
-    "mz_object_dependencies",
-    "mz_aws_connection_validations",
-];
+/// The relations users may name: the views of [`crate::RELATIONS`].
+pub const SYSTEM_VIEWS: [&str; 5] = {
+    let mut names = [""; 5];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = crate::RELATIONS[i].name;
+        i += 1;
+    }
+    names
+};
 
 /// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
 /// ciphertext, settings and id-sequence tables are deliberately absent.
@@ -48,6 +50,13 @@ const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];
 const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
 
 mod functions;
+mod pool;
+mod semantics;
+mod text;
+
+pub use pool::QueryRunner;
+pub use semantics::VERSION;
+pub use text::float8 as float8_text;
 
 /// The largest string or blob a catalog query may build or read (`randomblob(1e9)`
 /// would otherwise allocate a gigabyte). Every stored value fits: names are at most 63
@@ -118,8 +127,25 @@ pub(crate) struct QueryConnection {
     /// The names the running statement may define itself (CTEs), which therefore do not
     /// prove that a read comes from inside a real view.
     shadowed: Arc<Mutex<HashSet<String>>>,
-    deadline: Arc<Mutex<Option<Instant>>>,
+    watch: Arc<Mutex<Watch>>,
+    statement_time: semantics::StatementTime,
     timeout: Duration,
+}
+
+/// What the progress handler checks while a query runs.
+#[derive(Debug, Default)]
+struct Watch {
+    deadline: Option<Instant>,
+    /// The session's cancel flag: set from another thread, it stops the query.
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Watch {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+    }
 }
 
 impl std::fmt::Debug for QueryConnection {
@@ -168,6 +194,8 @@ impl QueryConnection {
                 .ctx("opening the query connection")?;
         }
         functions::install(&conn).ctx("opening the query connection")?;
+        let statement_time = semantics::StatementTime::default();
+        semantics::install(&conn, &statement_time).ctx("opening the query connection")?;
 
         let denied = Arc::new(Mutex::new(None));
         let record = Arc::clone(&denied);
@@ -186,13 +214,13 @@ impl QueryConnection {
         }))
         .ctx("opening the query connection")?;
 
-        let deadline: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
-        let watch = Arc::clone(&deadline);
+        let watch: Arc<Mutex<Watch>> = Arc::default();
+        let watching = Arc::clone(&watch);
         conn.progress_handler(
             PROGRESS_STEPS,
             Some(move || {
-                let deadline = *watch.lock().unwrap_or_else(PoisonError::into_inner);
-                deadline.is_some_and(|d| Instant::now() >= d)
+                let watch = watching.lock().unwrap_or_else(PoisonError::into_inner);
+                watch.cancelled() || watch.deadline.is_some_and(|d| Instant::now() >= d)
             }),
         )
         .ctx("opening the query connection")?;
@@ -201,23 +229,63 @@ impl QueryConnection {
             conn,
             denied,
             shadowed,
-            deadline,
+            watch,
+            statement_time,
             timeout,
         })
     }
 
-    /// Runs one read-only statement.
-    pub(crate) fn query(&self, sql: &str) -> Result<QueryResult> {
-        *self.denied.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        *self.shadowed.lock().unwrap_or_else(PoisonError::into_inner) = defined_names(sql);
-        *self.deadline.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Instant::now() + self.timeout);
-        let result = self.run(sql);
-        *self.deadline.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    /// Runs one read-only statement. `types`: the PostgreSQL type of each result column,
+    /// known before it runs (a column without one is typed from its declared type, or
+    /// is text); `cancel`: a flag whose setting stops the query (SQLSTATE 57014).
+    pub(crate) fn query(
+        &self,
+        sql: &str,
+        types: &[Option<ColumnType>],
+        cancel: Option<&Arc<AtomicBool>>,
+    ) -> Result<QueryResult> {
+        self.begin(sql, cancel);
+        let result = self.run(sql, types);
+        let cancelled = self.end();
+        result.map_err(|e| match self.classify(e) {
+            CatalogError::QueryTimeout if cancelled => CatalogError::QueryCanceled,
+            other => other,
+        })
+    }
+
+    /// The result columns `sql` would have, without running it: prepared (and so
+    /// checked by the authorizer) only.
+    pub(crate) fn describe(
+        &self,
+        sql: &str,
+        types: &[Option<ColumnType>],
+    ) -> Result<Vec<QueryColumn>> {
+        self.begin(sql, None);
+        let result = self.conn.prepare(sql).map(|stmt| columns_of(&stmt, types));
+        self.end();
         result.map_err(|e| self.classify(e))
     }
 
-    fn run(&self, sql: &str) -> rusqlite::Result<QueryResult> {
+    fn begin(&self, sql: &str, cancel: Option<&Arc<AtomicBool>>) {
+        *self.denied.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.shadowed.lock().unwrap_or_else(PoisonError::into_inner) = defined_names(sql);
+        *self
+            .statement_time
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = crate::time::now();
+        *self.watch.lock().unwrap_or_else(PoisonError::into_inner) = Watch {
+            deadline: Some(Instant::now() + self.timeout),
+            cancel: cancel.cloned(),
+        };
+    }
+
+    /// Ends a query; whether it was cancelled.
+    fn end(&self) -> bool {
+        let watch = std::mem::take(&mut *self.watch.lock().unwrap_or_else(PoisonError::into_inner));
+        watch.cancelled()
+    }
+
+    fn run(&self, sql: &str, types: &[Option<ColumnType>]) -> rusqlite::Result<QueryResult> {
         let mut stmt = self.conn.prepare(sql)?;
         // The authorizer already refused writers; this catches anything it let through.
         if !stmt.readonly() {
@@ -226,24 +294,18 @@ impl QueryConnection {
                 None,
             ));
         }
-        let decl: Vec<(String, Option<String>)> = stmt
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_owned(), c.decl_type().map(str::to_owned)))
-            .collect();
-        let width = decl.len();
-        let mut seen = vec![Seen::default(); width];
+        let columns = columns_of(&stmt, types);
+        let width = columns.len();
         let mut rows = Vec::new();
         let mut bytes = 0usize;
         let mut cursor = stmt.query([])?;
         while let Some(row) = cursor.next()? {
             let mut values = Vec::with_capacity(width);
-            for (i, seen) in seen.iter_mut().enumerate() {
+            for (i, column) in columns.iter().enumerate() {
                 let value = row.get_ref(i)?;
-                seen.note(value);
                 // Counted before it is converted: a row of many large values stops at
                 // the first one past the cap, not after all of them are built.
-                bytes += text_len(value) + 8;
+                bytes += text::text_len(value) + 8;
                 if bytes > MAX_RESULT_BYTES {
                     return Err(rusqlite::Error::SqliteFailure(
                         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
@@ -253,22 +315,10 @@ impl QueryConnection {
                         )),
                     ));
                 }
-                values.push(text(value));
+                values.push(text::text(value, column.ty));
             }
             rows.push(values);
         }
-        let columns = decl
-            .into_iter()
-            .zip(seen)
-            .map(|((name, decl_type), seen)| QueryColumn {
-                ty: decl_type
-                    .as_deref()
-                    .and_then(column_type_of_decl)
-                    .unwrap_or_else(|| seen.infer()),
-                name,
-                decl_type,
-            })
-            .collect();
         Ok(QueryResult { columns, rows })
     }
 
@@ -288,6 +338,11 @@ impl QueryConnection {
                 what: "writing the catalog".to_owned(),
             },
             Some(rusqlite::ErrorCode::OperationInterrupted) => CatalogError::QueryTimeout,
+            _ if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &e
+                && let Some((code, message)) = semantics::decode_error(msg) =>
+            {
+                CatalogError::QueryFailed { code, message }
+            }
             Some(rusqlite::ErrorCode::OutOfMemory) => CatalogError::QueryFailed {
                 code: SqlState::ProgramLimitExceeded,
                 message: format!(
@@ -577,71 +632,26 @@ fn column_type_of_decl(decl: &str) -> Option<ColumnType> {
     })
 }
 
-/// Which storage classes a column without a declared type produced.
-#[derive(Debug, Clone, Copy, Default)]
-struct Seen {
-    integer: bool,
-    real: bool,
-    other: bool,
-}
-
-impl Seen {
-    fn note(&mut self, v: ValueRef<'_>) {
-        match v {
-            ValueRef::Null => {}
-            ValueRef::Integer(_) => self.integer = true,
-            ValueRef::Real(_) => self.real = true,
-            ValueRef::Text(_) | ValueRef::Blob(_) => self.other = true,
-        }
-    }
-
-    /// `count(*)` is a bigint, `avg(x)` a double; text and mixtures are text.
-    fn infer(self) -> ColumnType {
-        match (self.integer, self.real, self.other) {
-            (true, false, false) => ColumnType::Int8,
-            (_, true, false) => ColumnType::Float8,
-            _ => ColumnType::Text,
-        }
-    }
-}
-
-/// A value in PostgreSQL's text output form.
-fn text(v: ValueRef<'_>) -> Option<String> {
-    match v {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i.to_string()),
-        ValueRef::Real(f) => Some(if f.is_finite() {
-            f.to_string()
-        } else if f.is_nan() {
-            "NaN".to_owned()
-        } else if f > 0.0 {
-            "Infinity".to_owned()
-        } else {
-            "-Infinity".to_owned()
-        }),
-        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-        // bytea's hex output.
-        ValueRef::Blob(b) => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let mut out = Vec::with_capacity(2 + b.len() * 2);
-            out.extend_from_slice(b"\\x");
-            for byte in b {
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
+/// The result columns of a prepared statement: the PostgreSQL type the engine gave
+/// each, else the one its declared type names, else text.
+fn columns_of(stmt: &rusqlite::Statement<'_>, types: &[Option<ColumnType>]) -> Vec<QueryColumn> {
+    stmt.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let decl_type = c.decl_type().map(str::to_owned);
+            QueryColumn {
+                name: c.name().to_owned(),
+                ty: types
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .or_else(|| decl_type.as_deref().and_then(column_type_of_decl))
+                    .unwrap_or(ColumnType::Text),
+                decl_type,
             }
-            Some(String::from_utf8(out).unwrap_or_default())
-        }
-    }
-}
-
-/// How many bytes [`text`] makes of `v`, without making them.
-fn text_len(v: ValueRef<'_>) -> usize {
-    match v {
-        ValueRef::Null => 0,
-        ValueRef::Integer(_) | ValueRef::Real(_) => 24,
-        ValueRef::Text(t) => t.len(),
-        ValueRef::Blob(b) => 2 + 2 * b.len(),
-    }
+        })
+        .collect()
 }
 
 fn sqlstate_of_message(msg: &str) -> SqlState {
@@ -659,14 +669,6 @@ fn sqlstate_of_message(msg: &str) -> SqlState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn texts_like_postgres() {
-        assert_eq!(text(ValueRef::Integer(-3)).as_deref(), Some("-3"));
-        assert_eq!(text(ValueRef::Real(1.5)).as_deref(), Some("1.5"));
-        assert_eq!(text(ValueRef::Blob(&[0, 255])).as_deref(), Some("\\x00ff"));
-        assert_eq!(text(ValueRef::Null), None);
-    }
 
     #[test]
     fn declared_types_map_to_postgres_types() {

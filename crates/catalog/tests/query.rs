@@ -145,10 +145,21 @@ fn values_and_types_read_like_postgres() {
     assert_eq!(row[10..], [None, None, None]);
     assert_eq!(aws.columns[12].ty, ColumnType::Jsonb);
 
+    // Types come from the schema or from the caller (the engine types expressions
+    // before they run), never from the values.
+    let counted = catalog
+        .query_runner()
+        .query(
+            "SELECT count(*) AS n, max(oid), max(name) FROM mz_connections",
+            &[Some(ColumnType::Int8)],
+            None,
+        )
+        .unwrap();
+    assert_eq!(counted.columns[0].ty, ColumnType::Int8);
+    assert_eq!(counted.columns[1].ty, ColumnType::Text);
     let counted = catalog
         .query("SELECT count(*) AS n, max(oid) FROM mz_connections")
         .unwrap();
-    assert_eq!(counted.columns[0].ty, ColumnType::Int8);
     assert_eq!(
         counted.rows,
         vec![vec![Some("2".into()), Some("20003".into())]]
@@ -385,4 +396,87 @@ fn a_cte_named_like_a_view_is_not_a_view() {
         1,
         "a name in a string literal defines nothing"
     );
+}
+
+/// The typed relation table the engine plans with is the newest schema's views, column
+/// for column, in order.
+#[test]
+fn the_relation_table_matches_the_views() {
+    let catalog = Catalog::open_in_memory(CatalogConfig::default()).unwrap();
+    for relation in airlock_catalog::RELATIONS {
+        let names: Vec<&str> = relation.columns.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            column_names(&catalog, relation.name),
+            names,
+            "{}",
+            relation.name
+        );
+    }
+}
+
+#[test]
+fn a_running_query_stops_when_its_session_cancels() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let catalog = Catalog::open_in_memory(CatalogConfig::default()).unwrap();
+    let runner = catalog.query_runner();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let err = runner
+        .query(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+            &[],
+            Some(&cancel),
+        )
+        .unwrap_err();
+    canceller.join().unwrap();
+    assert!(matches!(err, CatalogError::QueryCanceled), "{err:?}");
+    assert_eq!(err.code(), SqlState::QueryCanceled);
+    // The connection serves the next query.
+    cancel.store(false, Ordering::SeqCst);
+    assert_eq!(
+        runner.query("SELECT 1", &[], Some(&cancel)).unwrap().rows,
+        vec![vec![Some("1".into())]]
+    );
+}
+
+#[test]
+fn postgres_semantics_where_sqlite_differs() {
+    let catalog = Catalog::open_in_memory(CatalogConfig::default()).unwrap();
+    let err = catalog.query("SELECT airlock_div(1, 0)").unwrap_err();
+    assert_eq!(err.code(), SqlState::DivisionByZero);
+    assert_eq!(err.to_string(), "division by zero");
+    let err = catalog
+        .query("SELECT airlock_cast('abc', 'int4')")
+        .unwrap_err();
+    assert_eq!(err.code(), SqlState::InvalidTextRepresentation);
+    assert_eq!(
+        err.to_string(),
+        "invalid input syntax for type integer: \"abc\""
+    );
+    let runner = catalog.query_runner();
+    let result = runner
+        .query(
+            "SELECT 1 = 1, airlock_pow(2, 3), version()",
+            &[Some(ColumnType::Bool), Some(ColumnType::Float8), None],
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        result.rows,
+        vec![vec![
+            Some("t".into()),
+            Some("8".into()),
+            Some(airlock_catalog::VERSION.into())
+        ]]
+    );
+    // now() is one value for the whole statement.
+    let result = catalog
+        .query("SELECT now() = now(), length(now()) > 19")
+        .unwrap();
+    assert_eq!(result.rows, vec![vec![Some("1".into()), Some("1".into())]]);
 }

@@ -16,6 +16,14 @@ pub enum SqlState {
     InvalidParameterValue,
     /// `22P02`
     InvalidTextRepresentation,
+    /// `22012`
+    DivisionByZero,
+    /// `22003` — a value outside its type's range.
+    NumericValueOutOfRange,
+    /// `2201F`
+    InvalidArgumentForPowerFunction,
+    /// `42846` — no cast between the two types.
+    CannotCoerce,
     /// `22021` — bytes that are not valid UTF-8.
     CharacterNotInRepertoire,
     /// `2BP01`
@@ -65,6 +73,47 @@ pub enum SqlState {
 }
 
 impl SqlState {
+    /// Every code, for [`SqlState::from_code`].
+    const ALL: [SqlState; 32] = [
+        SqlState::SuccessfulCompletion,
+        SqlState::Warning,
+        SqlState::FeatureNotSupported,
+        SqlState::InvalidParameterValue,
+        SqlState::InvalidTextRepresentation,
+        SqlState::DivisionByZero,
+        SqlState::NumericValueOutOfRange,
+        SqlState::InvalidArgumentForPowerFunction,
+        SqlState::CannotCoerce,
+        SqlState::CharacterNotInRepertoire,
+        SqlState::DependentObjectsStillExist,
+        SqlState::ReadOnlySqlTransaction,
+        SqlState::InvalidAuthorizationSpecification,
+        SqlState::InsufficientPrivilege,
+        SqlState::SyntaxError,
+        SqlState::InvalidName,
+        SqlState::NameTooLong,
+        SqlState::UndefinedObject,
+        SqlState::DuplicateObject,
+        SqlState::UndefinedTable,
+        SqlState::UndefinedColumn,
+        SqlState::WrongObjectType,
+        SqlState::ProgramLimitExceeded,
+        SqlState::StatementTooComplex,
+        SqlState::ObjectNotInPrerequisiteState,
+        SqlState::CantChangeRuntimeParam,
+        SqlState::LockNotAvailable,
+        SqlState::QueryCanceled,
+        SqlState::SystemError,
+        SqlState::IoError,
+        SqlState::InternalError,
+        SqlState::DataCorrupted,
+    ];
+
+    /// The variant whose five-character code is `code`, if Airlock reports it.
+    pub fn from_code(code: &str) -> Option<SqlState> {
+        SqlState::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The five-character SQLSTATE.
     pub const fn code(self) -> &'static str {
         match self {
@@ -73,6 +122,10 @@ impl SqlState {
             SqlState::FeatureNotSupported => "0A000",
             SqlState::InvalidParameterValue => "22023",
             SqlState::InvalidTextRepresentation => "22P02",
+            SqlState::DivisionByZero => "22012",
+            SqlState::NumericValueOutOfRange => "22003",
+            SqlState::InvalidArgumentForPowerFunction => "2201F",
+            SqlState::CannotCoerce => "42846",
             SqlState::CharacterNotInRepertoire => "22021",
             SqlState::DependentObjectsStillExist => "2BP01",
             SqlState::ReadOnlySqlTransaction => "25006",
@@ -121,5 +174,13 @@ mod tests {
             assert_eq!(s.code().len(), 5);
         }
         assert_eq!(SqlState::DependentObjectsStillExist.to_string(), "2BP01");
+    }
+
+    #[test]
+    fn codes_are_distinct_and_read_back() {
+        for s in SqlState::ALL {
+            assert_eq!(SqlState::from_code(s.code()), Some(s), "{s:?}");
+        }
+        assert_eq!(SqlState::from_code("99999"), None);
     }
 }

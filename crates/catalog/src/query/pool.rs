@@ -1,0 +1,88 @@
+//! Read-only connections for catalog queries, shared by every session of a catalog and
+//! taken without the catalog's write lock: a slow query holds one connection of its own
+//! and stalls no writer, no credentials lookup and no other query.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use airlock_core::ColumnType;
+
+use super::{QueryColumn, QueryConnection, QueryResult};
+use crate::error::Result;
+
+/// How many idle connections a catalog keeps open; more are opened while more queries
+/// run at once, and closed when they finish.
+const MAX_IDLE: usize = 8;
+
+/// Runs catalog queries on a pool of read-only connections. Cheap to clone; clones
+/// share the pool. Made by [`crate::Catalog::query_runner`].
+#[derive(Debug, Clone)]
+pub struct QueryRunner {
+    pool: Arc<Pool>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    /// A file path, or a `file:` URI when `uri` is set.
+    target: String,
+    uri: bool,
+    timeout: Duration,
+    idle: Mutex<Vec<QueryConnection>>,
+}
+
+impl QueryRunner {
+    /// Opens the first connection now, so that a catalog that cannot be read fails at
+    /// open rather than at its first query.
+    pub(crate) fn open(target: String, uri: bool, timeout: Duration) -> Result<QueryRunner> {
+        let first = QueryConnection::open(&target, uri, timeout)?;
+        Ok(QueryRunner {
+            pool: Arc::new(Pool {
+                target,
+                uri,
+                timeout,
+                idle: Mutex::new(vec![first]),
+            }),
+        })
+    }
+
+    /// Runs a read-only query over the catalog relations (see [`crate::Catalog::query`]).
+    /// `types` gives the PostgreSQL type of each result column where the caller knows
+    /// it; setting `cancel` from another thread stops the query with SQLSTATE 57014.
+    pub fn query(
+        &self,
+        sql: &str,
+        types: &[Option<ColumnType>],
+        cancel: Option<&Arc<AtomicBool>>,
+    ) -> Result<QueryResult> {
+        self.with(|conn| conn.query(sql, types, cancel))
+    }
+
+    /// The columns `sql` would return, checked and prepared but not run.
+    pub fn describe(&self, sql: &str, types: &[Option<ColumnType>]) -> Result<Vec<QueryColumn>> {
+        self.with(|conn| conn.describe(sql, types))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&QueryConnection) -> Result<T>) -> Result<T> {
+        let idle = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => QueryConnection::open(&self.pool.target, self.pool.uri, self.pool.timeout)?,
+        };
+        let result = f(&conn);
+        let mut idle = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+        result
+    }
+}
