@@ -19,8 +19,26 @@ use crate::report::{Check, CheckName, Status, ValidationReport};
 use crate::scrub;
 use crate::sts::{self, CallError, Clients, Signed};
 
-/// What to tell a user whose validation got no answer from AWS.
-const NO_ANSWER_HINT: &str = "Check the connection's ENDPOINT and REGION and the network path to AWS STS, then run VALIDATE CONNECTION again.";
+/// What to tell a user whose validation got no answer from AWS; made specific to the
+/// connection by [`no_answer_hint`].
+const NO_ANSWER_HINT: &str =
+    "Check the network path to AWS STS, then run VALIDATE CONNECTION again.";
+
+/// [`NO_ANSWER_HINT`] for `conn`: it names ENDPOINT and REGION only when the connection
+/// sets them.
+fn no_answer_hint(conn: &ResolvedConnection) -> String {
+    match (&conn.endpoint, &conn.region) {
+        (Some(_), _) => "Check the connection's ENDPOINT and the network path to it, then run VALIDATE CONNECTION again.".to_owned(),
+        (None, Some(region)) => format!(
+            "Check the connection's REGION ({region}) and the network path to AWS STS in it, then run VALIDATE CONNECTION again."
+        ),
+        (None, None) => NO_ANSWER_HINT.to_owned(),
+    }
+}
+
+/// What is said when Airlock has no AWS identity of its own.
+const NO_IDENTITY_DETAIL: &str = "VALIDATE acts as Airlock's own AWS identity, which Airlock takes from the AWS default credential chain, as the AWS CLI does: the environment (AWS_ACCESS_KEY_ID), a profile (AWS_PROFILE, ~/.aws/config), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), or the container or instance role. None of them gave credentials.";
+const NO_IDENTITY_HINT: &str = "Give Airlock an AWS identity: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys), or AWS_PROFILE, or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or run on an instance or task with a role; then run VALIDATE CONNECTION again.";
 const NO_ANSWER_DETAIL: &str =
     "A check that gets no answer from AWS proves nothing, so the connection was not validated.";
 /// Where the trust policy Airlock asks for is explained. Airlock speaks Materialize's
@@ -80,6 +98,9 @@ impl Validator {
             && report.checks.iter().any(|c| c.name != CheckName::Principal)
         {
             report.checks.insert(0, endpoints::listed_endpoint_check());
+        }
+        if report.hint.as_deref() == Some(NO_ANSWER_HINT) {
+            report.hint = Some(no_answer_hint(conn));
         }
         scrub::scrub_report(&mut report, &scrub::connection_secrets(conn));
         tracing::debug!(
@@ -411,6 +432,13 @@ pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
                 format!("invalid aws_principal {principal:?}: {reason}"),
                 None,
                 set_principal.to_owned(),
+            ),
+            IdentityError::OwnIdentity(call) if call.code() == "NoCredentials" => (
+                "Airlock has no AWS identity of its own: no credentials in the default chain".to_owned(),
+                "NoCredentials".to_owned(),
+                "cannot validate: Airlock has no AWS identity of its own".to_owned(),
+                Some(NO_IDENTITY_DETAIL.to_owned()),
+                NO_IDENTITY_HINT.to_owned(),
             ),
             IdentityError::OwnIdentity(call) => (
                 format!("Airlock's own identity: {call}"),

@@ -128,3 +128,40 @@ async fn airlocks_own_endpoint_unreachable_is_inconclusive() {
     assert_inconclusive(&report, started.elapsed(), "ConnectionFailed");
     assert_eq!(report.checks.len(), 1, "{report:#?}");
 }
+
+/// Without any AWS identity of its own (nothing in the default chain), VALIDATE names
+/// that as the cause and says how to give one — not the SDK's chain dump, and not the
+/// connection's ENDPOINT or REGION, which it may not have.
+#[tokio::test]
+async fn no_identity_of_its_own_says_how_to_give_one() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let validator = Validator::new(&airlock_aws::AwsConfig::new(sdk));
+    let conn =
+        ResolvedConnection::assume_role("arn:aws:iam::001234567890:role/Reader", "mz_test_u1");
+    let report = validator.validate(&conn, Some(&principal_arn())).await;
+    assert_eq!(report.status, Status::Failed, "{report:#?}");
+    assert_eq!(report.error_code.as_deref(), Some("NoCredentials"));
+    assert_eq!(
+        report.message.as_deref(),
+        Some("cannot validate: Airlock has no AWS identity of its own")
+    );
+    let hint = report.hint.as_deref().unwrap();
+    assert!(
+        hint.starts_with("Give Airlock an AWS identity: set AWS_ACCESS_KEY_ID"),
+        "{hint}"
+    );
+    assert!(
+        !hint.contains("ENDPOINT") && !hint.contains("REGION"),
+        "{hint}"
+    );
+    let detail = report.detail.as_deref().unwrap();
+    assert!(detail.contains("default credential chain"), "{detail}");
+    assert_eq!(
+        report.checks[0].detail,
+        "Airlock has no AWS identity of its own: no credentials in the default chain"
+    );
+    assert!(report.into_result().is_err(), "no identity must never pass");
+}

@@ -182,6 +182,9 @@ impl QueryConnection {
             conn.set_limit(limit, value)
                 .ctx("opening the query connection")?;
         }
+        // LIKE compares case as PostgreSQL's does (SQLite's folds ASCII case by default).
+        conn.pragma_update(None, "case_sensitive_like", true)
+            .ctx("opening the query connection")?;
         // Sorts and temporary b-trees stay in memory, under the heap limit, rather than
         // in temporary files of any size.
         conn.pragma_update(None, "temp_store", "MEMORY")

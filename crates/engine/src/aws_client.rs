@@ -10,6 +10,8 @@ use airlock_aws::{
     ResolvedConnection, SessionBroker, ValidationReport, Validator,
 };
 use airlock_core::{Diagnostic, SqlState};
+
+use crate::hooks::CancelHandle;
 use aws_config::SdkConfig;
 
 /// How the engine reaches AWS.
@@ -81,16 +83,29 @@ impl Aws {
         &self,
         connection: &ResolvedConnection,
         principal: Option<&str>,
+        cancel: &CancelHandle,
     ) -> Result<(ValidationReport, EndpointUse), Diagnostic> {
         let state = self.state()?;
         let endpoint = state
             .validator
             .check_endpoint(connection)
             .map_err(Diagnostic::from)?;
-        let report = self
-            .runtime()?
-            .block_on(state.validator.validate(connection, principal));
-        Ok((report, endpoint))
+        let cancelled = async {
+            while !cancel.is_requested() {
+                tokio::time::sleep(CANCEL_POLL).await;
+            }
+        };
+        let report = self.runtime()?.block_on(async {
+            tokio::select! {
+                report = state.validator.validate(connection, principal) => Some(report),
+                () = cancelled => None,
+            }
+        });
+        match report {
+            Some(report) => Ok((report, endpoint)),
+            // The probes in flight are dropped: nothing is recorded.
+            None => Err(cancel.consume()),
+        }
     }
 
     /// An SDK configuration that acts through `connection` (see
@@ -212,3 +227,6 @@ impl Drop for Runtime {
         }
     }
 }
+
+/// How often a waiting `VALIDATE` looks at its session's cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(20);

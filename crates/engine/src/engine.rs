@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use airlock_aws::AllowedEndpoints;
-use airlock_catalog::{Catalog, CatalogConfig};
+use airlock_catalog::{Catalog, CatalogConfig, QueryRunner};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
 use airlock_parser::ast::Ident;
@@ -67,6 +67,9 @@ pub(crate) struct Inner {
     /// Dropped before the catalog (fields drop in order): its read-only monitor
     /// connection must not be the file's last, or SQLite leaves the WAL files behind.
     registry: Registry,
+    /// The catalog's read-only query connections, used without the catalog's lock
+    /// (dropped before the catalog, for the same reason).
+    queries: QueryRunner,
     catalog: Mutex<Catalog>,
     foreign_statements: ForeignStatements,
     aws: Aws,
@@ -104,6 +107,7 @@ impl Engine {
         let registry = Registry::new(catalog.location(), config.credentials);
         Engine {
             inner: Arc::new(Inner {
+                queries: catalog.query_runner(),
                 catalog: Mutex::new(catalog),
                 foreign_statements: config.foreign_statements,
                 aws: Aws::new(config.aws, &config.aws_allowed_endpoints),
@@ -142,6 +146,10 @@ impl Engine {
         &*self.inner.dialect
     }
 
+    pub(crate) fn query_runner(&self) -> &QueryRunner {
+        &self.inner.queries
+    }
+
     pub(crate) fn registry(&self) -> &Registry {
         &self.inner.registry
     }
@@ -159,6 +167,13 @@ impl Engine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The standalone engine's answer to a statement that is not Airlock's.
+pub(crate) fn not_supported() -> Diagnostic {
+    Diagnostic::error(SqlState::FeatureNotSupported, "statement not supported").with_detail(
+        "Airlock runs its own statements (CREATE, ALTER and DROP of SECRET and CONNECTION, VALIDATE CONNECTION, SHOW, ALTER SYSTEM) and read-only SELECTs over the catalog.",
+    )
 }
 
 /// Runs SQL on an [`Engine`]'s catalog. Clones share the user and the cancel handle.
@@ -247,13 +262,7 @@ impl Session {
     ) -> Result<Outcome, Diagnostic> {
         self.cancel.check()?;
         match (owner, self.engine.foreign_statements()) {
-            (Owner::Host, ForeignStatements::Reject) => return Err(Diagnostic::error(
-                SqlState::FeatureNotSupported,
-                "statement not supported",
-            )
-            .with_detail(
-                "Airlock runs its own statements (CREATE, ALTER and DROP of SECRET and CONNECTION, VALIDATE CONNECTION, SHOW, ALTER SYSTEM) and read-only SELECTs over the catalog.",
-            )),
+            (Owner::Host, ForeignStatements::Reject) => return Err(not_supported()),
             (Owner::Host, ForeignStatements::ReturnToHost) => {
                 return match statement {
                     Statement::Sql(sql) => Ok(Outcome::Host(sql)),
@@ -269,11 +278,42 @@ impl Session {
                 statement: &statement,
             })?;
         }
-        let result = self.run_airlock(statement);
-        if owner == Owner::Airlock {
-            self.engine.registry().note_write();
+        if owner == Owner::Catalog {
+            return self.run_query(statement).map(Outcome::Done);
         }
+        let result = self.run_airlock(statement);
+        self.engine.registry().note_write();
         result.map(Outcome::Done)
+    }
+
+    /// Runs a catalog query on a read-only connection of its own, without the catalog's
+    /// lock: other sessions' statements and credentials lookups go on meanwhile, and
+    /// this session's cancel stops it.
+    fn run_query(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
+        let Statement::Sql(sql) = &statement else {
+            return self.run_airlock(statement);
+        };
+        let Some(prepared) = crate::query::prepare(sql).map_err(ExecError::into_diagnostic)? else {
+            return self.run_airlock(statement);
+        };
+        let result = self.engine.query_runner().query(
+            &prepared.sql,
+            &prepared.types,
+            Some(self.cancel.flag()),
+        );
+        match result {
+            Ok(result) => Ok(StatementResult {
+                response: crate::Response::Rows(result.into_rows()),
+                notices: Vec::new(),
+            }),
+            Err(e) => {
+                // The cancel is spent on this query.
+                if matches!(e, airlock_catalog::CatalogError::QueryCanceled) {
+                    self.cancel.reset();
+                }
+                Err(ExecError::from(e).into_diagnostic())
+            }
+        }
     }
 
     /// Runs one of Airlock's statements on the catalog.
@@ -292,9 +332,11 @@ impl Session {
             Step::Validate(pending) => {
                 // AWS calls take up to the configured timeout: the catalog stays free for
                 // other sessions meanwhile.
-                let (report, endpoint) = inner
-                    .aws
-                    .validate(&pending.connection, pending.principal.as_deref())?;
+                let (report, endpoint) = inner.aws.validate(
+                    &pending.connection,
+                    pending.principal.as_deref(),
+                    &self.cancel,
+                )?;
                 Executor {
                     catalog: &mut lock(),
                     notices: Vec::new(),

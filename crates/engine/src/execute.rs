@@ -79,7 +79,13 @@ impl Executor<'_> {
             Statement::ShowVariable(s) => self.show_variable(s.variable)?.into(),
             Statement::AlterSystem(a) => self.alter_system(a)?.into(),
             Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
-                (Some(sql), _) => Response::Rows(self.catalog.query(&sql)?.into_rows()).into(),
+                (Some(prepared), _) => Response::Rows(
+                    self.catalog
+                        .query_runner()
+                        .query(&prepared.sql, &prepared.types, None)?
+                        .into_rows(),
+                )
+                .into(),
                 // `SHOW x` for a parameter that is not Airlock's: PostgreSQL's answer.
                 (None, ast::SqlStatement::ShowVariable { variable }) => {
                     let name = variable
@@ -686,16 +692,21 @@ fn checks(report: ValidationReport) -> Result<Rows> {
         .into_result()
         .map_err(|e| ExecError::Diagnostic(Diagnostic::from(e)))?;
     Ok(Rows {
-        columns: ["check", "status", "detail"]
-            .into_iter()
-            .map(|name| Column::new(name, ColumnType::Text))
-            .collect(),
+        columns: validate_columns(),
         rows: report
             .rows()
             .into_iter()
             .map(|row| row.into_iter().map(Some).collect())
             .collect(),
     })
+}
+
+/// The columns of `VALIDATE CONNECTION`'s result: one row per check.
+pub(crate) fn validate_columns() -> Vec<Column> {
+    ["check", "status", "detail"]
+        .into_iter()
+        .map(|name| Column::new(name, ColumnType::Text))
+        .collect()
 }
 
 fn kind_of(object_type: ObjectType) -> ObjectKind {

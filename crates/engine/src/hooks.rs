@@ -30,11 +30,12 @@ pub trait Authorizer: Send + Sync + fmt::Debug {
     fn authorize(&self, request: &Request<'_>) -> Result<(), Diagnostic>;
 }
 
-/// Cancels what a session is running, from any thread. The cancel takes effect at the
-/// next statement boundary: the statement running finishes (an Airlock statement is one
-/// short catalog transaction), the next one fails with SQLSTATE 57014 and the script
-/// stops. A cancel that arrives while the session is idle is forgotten when its next
-/// script starts, as in PostgreSQL.
+/// Cancels what a session is running, from any thread, as PostgreSQL's cancel request
+/// does: a running catalog query stops at once, a `VALIDATE CONNECTION` (or `WITH
+/// (VALIDATE = true)`) stops waiting for AWS and records nothing, and an Airlock
+/// statement that is writing (one short catalog transaction) finishes; the statement
+/// fails with SQLSTATE 57014 and the script stops there. A cancel that arrives while the
+/// session is idle is forgotten when its next script starts.
 #[derive(Debug, Clone, Default)]
 pub struct CancelHandle {
     requested: Arc<AtomicBool>,
@@ -45,6 +46,16 @@ impl CancelHandle {
         self.requested.store(true, Ordering::SeqCst);
     }
 
+    /// The flag a running query watches.
+    pub(crate) fn flag(&self) -> &Arc<AtomicBool> {
+        &self.requested
+    }
+
+    /// Whether a cancel is pending (without consuming it).
+    pub(crate) fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
     /// Forgets an earlier cancel: a script is starting.
     pub(crate) fn reset(&self) {
         self.requested.store(false, Ordering::SeqCst);
@@ -53,11 +64,17 @@ impl CancelHandle {
     /// The error for a cancelled statement, once per cancel.
     pub(crate) fn check(&self) -> Result<(), Diagnostic> {
         if self.requested.swap(false, Ordering::SeqCst) {
-            return Err(Diagnostic::error(
-                SqlState::QueryCanceled,
-                "canceling statement due to user request",
-            ));
+            return Err(self.consume());
         }
         Ok(())
+    }
+
+    /// Spends the cancel on the statement it stopped, and says so.
+    pub(crate) fn consume(&self) -> Diagnostic {
+        self.requested.store(false, Ordering::SeqCst);
+        Diagnostic::error(
+            SqlState::QueryCanceled,
+            "canceling statement due to user request",
+        )
     }
 }

@@ -14,13 +14,15 @@
 //! assert!(rows.rows[0][0].as_deref().unwrap().ends_with("_u1"));
 //! ```
 //!
-//! [`Session::execute`] parses a script, plans each statement under the rules of
-//! SPEC §3 (the messages live in [`PlanError`]) and runs it as one catalog transaction.
-//! Catalog queries are checked and rewritten ([`query`]) and run by SQLite over
-//! read-only views.
+//! [`Session::execute`] parses a script, plans each statement under the option rules
+//! (the messages live in [`PlanError`]) and runs it as one catalog transaction.
+//! Catalog queries are checked, typed and rewritten ([`query`]) and run by SQLite over
+//! read-only views, on connections of their own. [`Session::describe`] gives a
+//! statement's result columns and their PostgreSQL types without running it.
 
 mod aws_client;
 pub mod credentials;
+mod describe;
 mod engine;
 mod error;
 mod execute;
@@ -37,6 +39,7 @@ pub use airlock_core as core;
 pub use airlock_parser as parser;
 pub use aws_client::AwsSetup;
 pub use credentials::{Clock, CredentialsHandle, CredentialsOptions, SystemClock};
+pub use describe::Description;
 pub use engine::{Engine, EngineConfig, ForeignStatements, MAX_SCRIPT_BYTES, Session};
 pub use error::{MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError};
 pub use hooks::{Authorizer, CancelHandle};

@@ -9,6 +9,8 @@
 //! A small Python watchdog owns the emulator and stops it when its standard input closes,
 //! which happens when the test process exits for any reason — so a shared emulator held
 //! in a `static` (which is never dropped) does not outlive the tests.
+pub mod postgres;
+
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -5,6 +5,7 @@
 //! | PostgreSQL | SQLite alone | lowered to |
 //! |---|---|---|
 //! | `1/0`, `1 % 0`: error 22012 | NULL | `airlock_div`, `airlock_mod` |
+//! | integer overflow: error 22003 | a double | `airlock_add`, `airlock_sub`, `airlock_mul` |
 //! | `2 ^ 3` = 8 | syntax error | `airlock_pow` |
 //! | `x::int4` checks its input (22P02, 22003) | `CAST` never fails | `airlock_cast(x, 'int4', source type)` |
 //! | `now()`, `current_timestamp`: one `timestamptz` per statement | no `now()`; text without zone | `now()` |
@@ -58,6 +59,9 @@ pub(super) fn install(conn: &Connection, time: &StatementTime) -> Result<()> {
     let pure = FunctionFlags::SQLITE_UTF8
         | FunctionFlags::SQLITE_DETERMINISTIC
         | FunctionFlags::SQLITE_INNOCUOUS;
+    conn.create_scalar_function("airlock_add", 2, pure, |ctx| arith(ctx, Op::Add))?;
+    conn.create_scalar_function("airlock_sub", 2, pure, |ctx| arith(ctx, Op::Sub))?;
+    conn.create_scalar_function("airlock_mul", 2, pure, |ctx| arith(ctx, Op::Mul))?;
     conn.create_scalar_function("airlock_div", 2, pure, |ctx| arith(ctx, Op::Div))?;
     conn.create_scalar_function("airlock_mod", 2, pure, |ctx| arith(ctx, Op::Mod))?;
     conn.create_scalar_function("airlock_pow", 2, pure, pow)?;
@@ -121,6 +125,9 @@ fn number(v: ValueRef<'_>, what: &str) -> Result<Option<Num>> {
 
 #[derive(Clone, Copy)]
 enum Op {
+    Add,
+    Sub,
+    Mul,
     Div,
     Mod,
 }
@@ -132,10 +139,23 @@ fn arith(ctx: &Context<'_>, op: Op) -> Result<Option<Value>> {
     ) else {
         return Ok(None);
     };
-    if b.real() == 0.0 {
+    if matches!(op, Op::Div | Op::Mod) && b.real() == 0.0 {
         return Err(fail(SqlState::DivisionByZero, "division by zero"));
     }
+    let overflow = || fail(SqlState::NumericValueOutOfRange, "bigint out of range");
     Ok(Some(match (a, b, op) {
+        (Num::Int(a), Num::Int(b), Op::Add) => {
+            Value::Integer(a.checked_add(b).ok_or_else(overflow)?)
+        }
+        (Num::Int(a), Num::Int(b), Op::Sub) => {
+            Value::Integer(a.checked_sub(b).ok_or_else(overflow)?)
+        }
+        (Num::Int(a), Num::Int(b), Op::Mul) => {
+            Value::Integer(a.checked_mul(b).ok_or_else(overflow)?)
+        }
+        (a, b, Op::Add) => Value::Real(a.real() + b.real()),
+        (a, b, Op::Sub) => Value::Real(a.real() - b.real()),
+        (a, b, Op::Mul) => Value::Real(a.real() * b.real()),
         (Num::Int(a), Num::Int(b), Op::Div) => Value::Integer(
             a.checked_div(b)
                 .ok_or_else(|| fail(SqlState::NumericValueOutOfRange, "bigint out of range"))?,
@@ -201,6 +221,16 @@ fn cast(ctx: &Context<'_>) -> Result<Option<Value>> {
         )
     };
     let is_bool = source.as_deref() == Some("bool");
+    // PostgreSQL rounds a numeric half away from zero, a double half to even.
+    let from_numeric = source.as_deref() == Some("numeric");
+    let source_name = match source.as_deref() {
+        Some("numeric") => "numeric",
+        Some("int4") => "integer",
+        Some("int8") => "bigint",
+        Some("bool") => "boolean",
+        Some("text") => "text",
+        _ => "double precision",
+    };
     Ok(Some(match target.as_str() {
         "bool" => match v {
             ValueRef::Integer(i) => Value::Integer(i64::from(i != 0)),
@@ -213,7 +243,7 @@ fn cast(ctx: &Context<'_>) -> Result<Option<Value>> {
             _ => {
                 return Err(fail(
                     SqlState::CannotCoerce,
-                    "cannot cast type double precision to boolean",
+                    format!("cannot cast type {source_name} to boolean"),
                 ));
             }
         },
@@ -229,10 +259,20 @@ fn cast(ctx: &Context<'_>) -> Result<Option<Value>> {
                     format!("{name} out of range"),
                 )
             };
+            let text_out_of_range = |s: &str| {
+                fail(
+                    SqlState::NumericValueOutOfRange,
+                    format!("value \"{s}\" is out of range for type {name}"),
+                )
+            };
             let i = match v {
                 ValueRef::Integer(i) => i,
                 ValueRef::Real(f) => {
-                    let r = f.round_ties_even();
+                    let r = if from_numeric {
+                        f.round()
+                    } else {
+                        f.round_ties_even()
+                    };
                     if !r.is_finite() || r < min as f64 || r > max as f64 {
                         return Err(out_of_range());
                     }
@@ -249,7 +289,7 @@ fn cast(ctx: &Context<'_>) -> Result<Option<Value>> {
                                     | std::num::IntErrorKind::NegOverflow
                             ) =>
                         {
-                            return Err(out_of_range());
+                            return Err(text_out_of_range(&s));
                         }
                         Err(_) => return Err(invalid(name, &s)),
                     }
@@ -262,7 +302,10 @@ fn cast(ctx: &Context<'_>) -> Result<Option<Value>> {
                 }
             };
             if i < min || i > max {
-                return Err(out_of_range());
+                return Err(match v {
+                    ValueRef::Text(_) => text_out_of_range(&text(v)),
+                    _ => out_of_range(),
+                });
             }
             Value::Integer(i)
         }

@@ -1,57 +1,90 @@
 //! Catalog queries: a `SELECT` is checked and rewritten here, then executed by SQLite
 //! over the catalog's read-only views.
 //!
-//! This is the first wall: only plain queries, naming only the relations of SPEC §4
-//! (schema-qualified or not) and the query's own CTEs. The catalog's query connection —
+//! This is the first wall: only plain queries, naming only the catalog relations
+//! ([`RELATIONS`], schema-qualified or not) and the query's own CTEs. The catalog's query connection —
 //! read-only, with an authorizer — is the second.
 //!
 //! The rewrite makes SQLite answer the way PostgreSQL would: schema qualifiers dropped
-//! (SQLite has no schemas), unquoted identifiers folded to lower case, `x::type` spelled
-//! `CAST(x AS type)`, and unnamed result columns named as PostgreSQL names them.
+//! (SQLite has no schemas), unquoted identifiers folded to lower case, unnamed result
+//! columns named as PostgreSQL names them; then every result column is typed
+//! ([`types`]) and the query lowered onto SQLite with PostgreSQL's semantics
+//! ([`lower`]).
 
 use std::ops::ControlFlow;
 
+use airlock_core::ColumnType;
 use airlock_parser::sqlparser::ast::{
-    CastKind, Expr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement,
-    Visit, VisitMut, Visitor, VisitorMut,
+    Expr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement, UnaryOperator,
+    Value, Visit, VisitMut, Visitor, VisitorMut,
 };
 
 use crate::error::{PlanError, Result};
 
-/// A relation users may query.
-#[derive(Debug, Clone, Copy)]
-pub struct Relation {
-    pub schema: &'static str,
-    pub name: &'static str,
+pub use airlock_catalog::{RELATIONS, Relation};
+
+mod lower;
+mod types;
+
+/// A catalog query ready for SQLite: its text, and the PostgreSQL type of each result
+/// column where the analysis knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Prepared {
+    pub(crate) sql: String,
+    pub(crate) types: Vec<Option<ColumnType>>,
 }
 
-/// SPEC §4's relations, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 5] = [
-    Relation {
-        schema: "mz_catalog",
-        name: "mz_connections",
-    },
-    Relation {
-        schema: "mz_catalog",
-        name: "mz_secrets",
-    },
-    Relation {
-        schema: "mz_internal",
-        name: "mz_aws_connections",
-    },
-    Relation {
-        schema: "mz_internal",
-        name: "mz_object_dependencies",
-    },
-    Relation {
-        schema: "mz_internal",
-        name: "mz_aws_connection_validations",
-    },
-];
+/// Expressions a query may have and still be prepared on the caller's stack.
+const SMALL_QUERY_EXPRESSIONS: usize = 64;
+
+/// The stack a larger query is prepared on. Typing and lowering nest deeper than the
+/// parsed tree (every operator becomes a function call), and a query may be as deep as
+/// the parser allows: on a 2 MiB thread of an unoptimized build that is too much. Only
+/// the pages used are committed.
+const DEEP_QUERY_STACK: usize = 64 << 20;
 
 /// Checks a pass-through statement and, if it is a catalog query, returns the SQL text
-/// SQLite should run. `Ok(None)`: not a query.
-pub(crate) fn prepare(statement: &Statement) -> Result<Option<String>> {
+/// SQLite should run and its result types. `Ok(None)`: not a query. A large query is
+/// prepared on a thread with a stack of its own ([`DEEP_QUERY_STACK`]).
+pub(crate) fn prepare(statement: &Statement) -> Result<Option<Prepared>> {
+    if expressions(statement) <= SMALL_QUERY_EXPRESSIONS {
+        return prepare_here(statement);
+    }
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("airlock-query-prepare".to_owned())
+            .stack_size(DEEP_QUERY_STACK)
+            .spawn_scoped(scope, || prepare_here(statement));
+        match worker {
+            Ok(worker) => worker.join().unwrap_or_else(|_| {
+                Err(PlanError::Unsupported("the query could not be prepared".to_owned()).into())
+            }),
+            Err(e) => {
+                Err(PlanError::Unsupported(format!("the query could not be prepared: {e}")).into())
+            }
+        }
+    })
+}
+
+/// How many expressions `statement` has, up to a little past the small-query bound.
+fn expressions(statement: &Statement) -> usize {
+    struct Count(usize);
+    impl Visitor for Count {
+        type Break = ();
+        fn pre_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+            self.0 += 1;
+            if self.0 > SMALL_QUERY_EXPRESSIONS {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = Visit::visit(statement, &mut count);
+    count.0
+}
+
+fn prepare_here(statement: &Statement) -> Result<Option<Prepared>> {
     let Statement::Query(query) = statement else {
         return Ok(None);
     };
@@ -68,7 +101,55 @@ pub(crate) fn prepare(statement: &Statement) -> Result<Option<String>> {
     }
     let _ = VisitMut::visit(&mut *query, &mut Fold);
     name_columns(&mut query.body);
-    Ok(Some(query.to_string()))
+    let types = types::analyze(&mut query)?;
+    lower::lower(&mut query)?;
+    keep_numeric_literals(&mut query.body, &types);
+    Ok(Some(Prepared {
+        sql: query.to_string(),
+        types,
+    }))
+}
+
+/// A result column that is a numeric literal (`SELECT 1.50`) is sent as its text, so
+/// that it keeps its scale: SQLite would read it as a double (`1.5`).
+fn keep_numeric_literals(body: &mut SetExpr, types: &[Option<ColumnType>]) {
+    let SetExpr::Select(select) = body else {
+        return;
+    };
+    if select
+        .projection
+        .iter()
+        .any(|item| !matches!(item, SelectItem::ExprWithAlias { .. }))
+    {
+        // A wildcard moves the positions the types are known by.
+        return;
+    }
+    for (item, ty) in select.projection.iter_mut().zip(types) {
+        let SelectItem::ExprWithAlias { expr, .. } = item else {
+            continue;
+        };
+        if *ty != Some(ColumnType::Numeric) {
+            continue;
+        }
+        let text = match &*expr {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => n.clone(),
+                _ => continue,
+            },
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: inner,
+            } => match inner.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::Number(n, _) => format!("-{n}"),
+                    _ => continue,
+                },
+                _ => continue,
+            },
+            _ => continue,
+        };
+        *expr = Expr::value(Value::SingleQuotedString(text));
+    }
 }
 
 /// Refuses the parts of a query that write or lock.
@@ -242,7 +323,7 @@ impl VisitorMut for Resolve {
     }
 }
 
-/// Folds unquoted identifiers and rewrites `::` casts for SQLite.
+/// Folds unquoted identifiers.
 struct Fold;
 
 impl VisitorMut for Fold {
@@ -251,7 +332,6 @@ impl VisitorMut for Fold {
         match expr {
             Expr::Identifier(ident) => fold_in_place(ident),
             Expr::CompoundIdentifier(idents) => idents.iter_mut().for_each(fold_in_place),
-            Expr::Cast { kind, .. } if *kind == CastKind::DoubleColon => *kind = CastKind::Cast,
             _ => {}
         }
         ControlFlow::Continue(())
@@ -313,7 +393,9 @@ mod tests {
         let AirlockStatement::Sql(statement) = parse_statement(sql).unwrap() else {
             panic!("{sql} is not pass-through")
         };
-        prepare(&statement).map_err(|e| e.into_diagnostic().message)
+        prepare(&statement)
+            .map(|p| p.map(|p| p.sql))
+            .map_err(|e| e.into_diagnostic().message)
     }
 
     #[test]
@@ -448,7 +530,7 @@ mod tests {
             rewrite("SELECT count(*), 1, Name, name AS \"N\", id::text, upper(Name) AS Up FROM mz_connections")
                 .unwrap()
                 .unwrap(),
-            "SELECT count(*) AS \"count\", 1 AS \"?column?\", name, name AS \"N\", CAST(id AS TEXT) AS \"id\", upper(name) AS \"up\" FROM mz_connections"
+            "SELECT count(*) AS \"count\", 1 AS \"?column?\", name, name AS \"N\", airlock_cast(id, 'text', 'text') AS \"id\", upper(name) AS \"up\" FROM mz_connections"
         );
     }
 }
