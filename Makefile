@@ -19,11 +19,13 @@ test-deps:
 
 test: test-deps
 	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test -p airlock-engine --features object_store --test object_store --locked
 	$(CARGO) test --workspace --doc --locked
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p airlock-engine --features object_store --all-targets --locked -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

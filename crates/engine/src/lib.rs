@@ -28,6 +28,8 @@ mod error;
 mod execute;
 pub mod hooks;
 mod like;
+#[cfg(feature = "object_store")]
+pub mod object_store;
 mod plan;
 pub mod query;
 mod response;

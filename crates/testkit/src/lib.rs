@@ -130,7 +130,7 @@ impl Ministack {
             // Its default listens on every interface; tests stay on loopback.
             .env("BIND_HOST", "127.0.0.1")
             .env("GATEWAY_PORT", port.to_string())
-            .env("SERVICES", "sts,iam")
+            .env("SERVICES", "sts,iam,s3")
             // Otherwise it also opens an MQTT listener on 0.0.0.0:8883 and an SFTP one.
             .env("IOT_MTLS_ENABLED", "0")
             .env("SFTP_ENABLED", "0")
