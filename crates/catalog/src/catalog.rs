@@ -14,13 +14,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
 use crate::model::{
-    ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
+    ConnectionEntry, Namespace, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
 };
 use crate::query::{QueryConnection, QueryResult};
 use crate::read;
 use crate::secrets::embedded::{KeyChoice, key_file_for};
 use crate::secrets::key::{private_create_new, sync_parent_dir};
-use crate::secrets::{EmbeddedStore, SecretBackend, SecretStore, Secrets};
+use crate::secrets::{EmbeddedStore, SecretBackend, SecretBytes, SecretStore, Secrets};
 use crate::txn::Txn;
 
 /// The path that means "a throwaway catalog in memory", as in SQLite.
@@ -40,6 +40,10 @@ pub struct CatalogConfig {
     pub secrets: SecretBackend,
     /// How long a user query ([`Catalog::query`]) may run.
     pub query_timeout: Duration,
+    /// The database and schema qualified names must name, used only when the catalog is
+    /// created (Materialize's `materialize.public` when `None`). Ignored for an existing
+    /// catalog, whose namespace is fixed.
+    pub namespace: Option<Namespace>,
 }
 
 impl Default for CatalogConfig {
@@ -49,6 +53,7 @@ impl Default for CatalogConfig {
             aws_principal: None,
             secrets: SecretBackend::Embedded,
             query_timeout: Duration::from_secs(10),
+            namespace: None,
         }
     }
 }
@@ -100,6 +105,7 @@ impl Catalog {
             return Catalog::open_in_memory(config);
         }
         check_principal(config.aws_principal.as_deref())?;
+        check_namespace(config.namespace.as_ref())?;
         // Processes that start together on a new catalog race to create and migrate it,
         // and SQLite answers some steps of that race with `SQLITE_BUSY` at once, without
         // calling the busy handler (where waiting could deadlock). Every step is
@@ -161,6 +167,7 @@ impl Catalog {
     /// secret store uses a random key.
     pub fn open_in_memory(config: CatalogConfig) -> Result<Catalog> {
         check_principal(config.aws_principal.as_deref())?;
+        check_namespace(config.namespace.as_ref())?;
         // memdb databases whose name starts with '/' are shared by the connections of
         // this process, so the read-only query connection sees the same data.
         let uri = format!("file:/airlock-{}?vfs=memdb", uuid::Uuid::new_v4());
@@ -295,13 +302,22 @@ impl Catalog {
         read::validations(&self.conn, id)
     }
 
-    /// The value of secret `id`: the only way to one. For the AWS credentials provider,
-    /// never for display.
+    /// The value of secret `id` as text: the only way to one. For the AWS credentials
+    /// provider, never for display. A binary value is [`CatalogError::SecretNotUtf8`].
     pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
         read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
         match &self.secrets {
-            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::Embedded(store) => crate::txn::as_text(store.read(&self.conn, id)?),
             Secrets::External(store) => Ok(store.read(id)?),
+        }
+    }
+
+    /// The value of secret `id` as the bytes it was created with.
+    pub fn read_secret_bytes(&self, id: SecretId) -> Result<SecretBytes> {
+        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        match &self.secrets {
+            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::External(store) => Ok(SecretBytes::from(&store.read(id)?)),
         }
     }
 
@@ -409,6 +425,27 @@ impl Drop for Catalog {
     }
 }
 
+/// A namespace's database and schema are names: 1 to 255 bytes, not `.` or `..`.
+fn check_namespace(namespace: Option<&Namespace>) -> Result<()> {
+    let Some(namespace) = namespace else {
+        return Ok(());
+    };
+    for (what, name) in [
+        ("database", &namespace.database),
+        ("schema", &namespace.schema),
+    ] {
+        if name.is_empty() || name.len() > 255 || name == "." || name == ".." || name.contains('\0')
+        {
+            return Err(CatalogError::InvalidNamespace {
+                reason: format!(
+                    "the {what} name must be 1 to 255 bytes, not . or .., and hold no NUL"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_principal(principal: Option<&str>) -> Result<()> {
     if let Some(p) = principal {
         IamArn::parse_principal(p).map_err(|e| CatalogError::InvalidPrincipal {
@@ -505,13 +542,17 @@ fn upgrade(
     migrate::apply(&tx, state.user_version, SCHEMA_VERSION)?;
     if created {
         let prefix = config.external_id_prefix.unwrap_or_else(uuid::Uuid::new_v4);
+        let namespace = config.namespace.clone().unwrap_or_default();
         tx.execute(
-            "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal)
-             VALUES (1, ?1, ?2, ?3)",
+            "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal,
+                                   database_name, schema_name)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![
                 uuid::Uuid::new_v4().hyphenated().to_string(),
                 prefix.hyphenated().to_string(),
                 config.aws_principal,
+                namespace.database,
+                namespace.schema,
             ],
         )
         .ctx("creating the catalog settings")?;

@@ -42,7 +42,7 @@ fn create_secret() {
         panic!()
     };
     assert_eq!(c.name.as_str(), "aws_secret");
-    assert_eq!(c.value.expose_secret(), "wJalrXUtnFEMI/K7MDENG");
+    assert_eq!(c.value.expose_expr().to_string(), "'wJalrXUtnFEMI/K7MDENG'");
     assert!(!c.if_not_exists);
     verified("CREATE SECRET IF NOT EXISTS aws_secret AS 'x'");
     // The design document's form, any case, and quoting.
@@ -54,11 +54,9 @@ fn create_secret() {
         "CREATE SECRET \"Mixed\" AS 'it''s'",
         "CREATE SECRET \"Mixed\" AS 'it''s'",
     );
-    check("CREATE SECRET s AS E'a\\nb'", "CREATE SECRET s AS 'a\nb'");
-    check(
-        "CREATE SECRET s AS $$dollar'd$$",
-        "CREATE SECRET s AS 'dollar''d'",
-    );
+    // Escape and dollar-quoted strings print as written.
+    verified("CREATE SECRET s AS E'a\\nb'");
+    verified("CREATE SECRET s AS $$dollar'd$$");
     assert_eq!(
         redacted("CREATE SECRET s AS 'hunter2'"),
         "CREATE SECRET s AS '<REDACTED>'"
@@ -117,7 +115,7 @@ fn create_connection_every_option() {
     assert_eq!(names, AwsOptionName::ALL);
     assert_eq!(
         c.options[1].value,
-        OptionValue::Secret(Ident::new("aws_secret"))
+        OptionValue::Secret(ItemName::bare("aws_secret"))
     );
 
     // `=` is optional, keywords are case-insensitive, order is kept.
