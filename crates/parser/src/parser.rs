@@ -294,11 +294,16 @@ impl<'a> AirlockParser<'a> {
         self.parser.expect_token(&Token::LParen)?;
         let mut options = Vec::new();
         let mut unsupported = Vec::new();
+        let mut first_unsupported = None;
         if !self.parser.consume_token(&Token::RParen) {
             loop {
+                let at = self.parser.peek_token();
                 match self.parse_aws_option_or_other()? {
                     Ok(option) => options.push(option),
-                    Err(other) => unsupported.push(other),
+                    Err(other) => {
+                        first_unsupported.get_or_insert_with(|| self.position_of(&at));
+                        unsupported.push(other);
+                    }
                 }
                 if self.parser.consume_token(&Token::RParen) {
                     break;
@@ -309,7 +314,10 @@ impl<'a> AirlockParser<'a> {
             }
         }
         if !unsupported.is_empty() {
-            return Err(Failure::Rich(unsupported_options(&unsupported)));
+            return Err(Failure::Rich(unsupported_options(
+                &unsupported,
+                first_unsupported,
+            )));
         }
         let validate = self.parse_with_validate()?;
         Ok(Statement::CreateConnection(CreateConnection {
@@ -932,7 +940,7 @@ const OTHER_CONNECTION_OPTIONS: &[&str] = &[
 ];
 
 /// `AWS connections do not support BROKER, PORT values`, in the order given.
-fn unsupported_options(names: &[&str]) -> ParseError {
+fn unsupported_options(names: &[&str], position: Option<Position>) -> ParseError {
     let mut unique: Vec<&str> = Vec::new();
     for name in names {
         if !unique.contains(name) {
@@ -946,7 +954,7 @@ fn unsupported_options(names: &[&str]) -> ParseError {
             "AWS connections do not support {} values",
             unique.join(", ")
         ),
-        None,
+        position,
     )
     .with_hint(format!("AWS connections take {valid}."))
 }
