@@ -657,3 +657,35 @@ fn catalog_can_move_between_threads() {
     let handle = std::thread::spawn(move || catalog.connections().unwrap().len());
     assert_eq!(handle.join().unwrap(), 0);
 }
+
+#[test]
+fn comments_are_set_replaced_and_removed() {
+    let mut catalog = Catalog::open_in_memory(config()).unwrap();
+    let mut txn = catalog.begin().unwrap();
+    let s = txn.create_secret("s", &value("v")).unwrap();
+    let c = create(&mut txn, "c", &assume_role()).unwrap();
+    assert_eq!((s.comment.clone(), c.comment.clone()), (None, None));
+    txn.set_comment(s.id.into(), ObjectKind::Secret, Some("rotated monthly"))
+        .unwrap();
+    txn.set_comment(c.id.into(), ObjectKind::Connection, Some("it's the reader"))
+        .unwrap();
+    // The kind is checked: a secret's id is not a connection.
+    let err = txn
+        .set_comment(s.id.into(), ObjectKind::Connection, Some("x"))
+        .unwrap_err();
+    assert_eq!(err.code(), SqlState::WrongObjectType);
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.secret(s.id).unwrap().unwrap().comment.as_deref(),
+        Some("rotated monthly")
+    );
+    assert_eq!(
+        catalog.connections().unwrap()[0].comment.as_deref(),
+        Some("it's the reader")
+    );
+    let mut txn = catalog.begin().unwrap();
+    txn.set_comment(s.id.into(), ObjectKind::Secret, None)
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(catalog.secrets().unwrap()[0].comment, None);
+}
