@@ -107,6 +107,8 @@ pub enum PlanError {
     // ---- queries and everything else ----------------------------------------------------
     #[error("relation \"{0}\" does not exist")]
     UnknownRelation(String),
+    #[error("column \"{0}\" does not exist")]
+    UnknownColumn(String),
     #[error("{0} is not supported in catalog queries")]
     UnsupportedQuery(&'static str),
     #[error("{0}")]
@@ -166,6 +168,7 @@ impl SqlError for PlanError {
             UnknownParameter(_) => SqlState::UndefinedObject,
             ReadOnlyParameter(_) => SqlState::CantChangeRuntimeParam,
             UnknownRelation(_) => SqlState::UndefinedTable,
+            UnknownColumn(_) => SqlState::UndefinedColumn,
             UnsupportedQuery(_) | Unsupported(_) => SqlState::FeatureNotSupported,
         }
     }
@@ -210,6 +213,7 @@ impl SqlError for PlanError {
                 options.first().map_or("", |o| o.as_str())
             )),
             NameTooLong => Some("Use a shorter name.".to_owned()),
+            UnknownColumn(_) => Some("SHOW CREATE CONNECTION has the columns name and create_sql.".to_owned()),
             UnknownDatabase(_) | UnknownSchema(_) => Some(
                 "Leave the name unqualified, or qualify it as SHOW CREATE CONNECTION does.".to_owned(),
             ),

@@ -79,6 +79,7 @@ impl Executor<'_> {
             Statement::ShowObjects(s) => self.show_objects(s)?.into(),
             Statement::ShowCreateConnection(s) => self.show_create(s)?.into(),
             Statement::Comment(c) => self.comment(c)?.into(),
+            Statement::SelectFromShowCreate(s) => self.select_from_show_create(s)?.into(),
             Statement::ShowVariable(s) => self.show_variable(s.variable)?.into(),
             Statement::AlterSystem(a) => self.alter_system(a)?.into(),
             Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
@@ -573,6 +574,34 @@ impl Executor<'_> {
                 Some(qualified(&Ident::new(entry.name), &namespace).to_string()),
                 Some(format!("{sql};")),
             ]],
+        }))
+    }
+
+    /// `SELECT columns FROM (SHOW [REDACTED] CREATE CONNECTION name)`: the `SHOW`'s row,
+    /// projected.
+    fn select_from_show_create(&mut self, s: ast::SelectFromShowCreate) -> Result<Response> {
+        let Response::Rows(rows) = self.show_create(s.show)? else {
+            return Err(PlanError::Unsupported("SHOW CREATE returned no rows".to_owned()).into());
+        };
+        let Some(columns) = s.columns else {
+            return Ok(Response::Rows(rows));
+        };
+        let mut picks = Vec::with_capacity(columns.len());
+        for column in &columns {
+            let at = rows
+                .columns
+                .iter()
+                .position(|c| c.name == column.as_str())
+                .ok_or_else(|| PlanError::UnknownColumn(column.as_str().to_owned()))?;
+            picks.push(at);
+        }
+        Ok(Response::Rows(Rows {
+            columns: picks.iter().map(|&i| rows.columns[i].clone()).collect(),
+            rows: rows
+                .rows
+                .iter()
+                .map(|row| picks.iter().map(|&i| row[i].clone()).collect())
+                .collect(),
         }))
     }
 

@@ -143,6 +143,8 @@ pub enum Statement {
     ShowCreateConnection(ShowCreateConnection),
     /// `COMMENT ON {SECRET | CONNECTION} name IS ...`.
     Comment(Comment),
+    /// `SELECT ... FROM (SHOW [REDACTED] CREATE CONNECTION name)`.
+    SelectFromShowCreate(SelectFromShowCreate),
     /// `SHOW aws_principal` and `SHOW aws_external_id_prefix`.
     ShowVariable(ShowVariable),
     AlterSystem(AlterSystem),
@@ -381,6 +383,20 @@ pub struct ShowObjects {
 pub struct ShowCreateConnection {
     pub redacted: bool,
     pub name: ItemName,
+}
+
+/// ```text
+/// SELECT { * | column [, ...] } FROM (SHOW [REDACTED] CREATE CONNECTION name) [[AS] alias]
+/// ```
+///
+/// Materialize's way to read one column of `SHOW CREATE`: the `SHOW` is a relation of
+/// `name` and `create_sql`. A column may be qualified by the alias (`s.create_sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectFromShowCreate {
+    /// `None` for `*`.
+    pub columns: Option<Vec<Ident>>,
+    pub show: ShowCreateConnection,
+    pub alias: Option<Ident>,
 }
 
 /// ```text

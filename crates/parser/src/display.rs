@@ -330,6 +330,12 @@ fn write_list<T>(
     Ok(())
 }
 
+fn write_show_create(f: &mut fmt::Formatter<'_>, s: &ShowCreateConnection) -> fmt::Result {
+    f.write_str("SHOW ")?;
+    write_if(f, s.redacted, "REDACTED ")?;
+    write!(f, "CREATE CONNECTION {}", s.name)
+}
+
 /// The one printer behind both modes.
 pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode) -> fmt::Result {
     match stmt {
@@ -396,10 +402,20 @@ pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode)
             }
             Ok(())
         }
-        Statement::ShowCreateConnection(s) => {
-            f.write_str("SHOW ")?;
-            write_if(f, s.redacted, "REDACTED ")?;
-            write!(f, "CREATE CONNECTION {}", s.name)
+        Statement::ShowCreateConnection(s) => write_show_create(f, s),
+        Statement::SelectFromShowCreate(s) => {
+            f.write_str("SELECT ")?;
+            match &s.columns {
+                None => f.write_str("*")?,
+                Some(columns) => write_list(f, columns, |f, c| write!(f, "{c}"))?,
+            }
+            f.write_str(" FROM (")?;
+            write_show_create(f, &s.show)?;
+            f.write_str(")")?;
+            match &s.alias {
+                Some(alias) => write!(f, " AS {alias}"),
+                None => Ok(()),
+            }
         }
         Statement::Comment(c) => {
             write!(f, "COMMENT ON {} {} IS ", c.object_type.as_str(), c.name)?;

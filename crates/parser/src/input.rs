@@ -257,6 +257,11 @@ pub fn check_statement(statement: &Statement) -> Result<(), ParseError> {
         Statement::ValidateConnection(v) => names.extend(v.name.parts()),
         Statement::ShowObjects(s) => values.extend(s.like.as_deref()),
         Statement::ShowCreateConnection(s) => names.extend(s.name.parts()),
+        Statement::SelectFromShowCreate(s) => {
+            names.extend(s.show.name.parts());
+            names.extend(s.columns.iter().flatten());
+            names.extend(s.alias.iter());
+        }
         Statement::Comment(c) => {
             names.extend(c.name.parts());
             values.extend(c.comment.as_deref());

@@ -218,6 +218,9 @@ impl<'a> AirlockParser<'a> {
             };
             self.advance(3);
             self.parse_comment(object_type)?
+        } else if self.peek_word_at(0, "SELECT") && self.selects_from_show() {
+            self.advance(1);
+            self.parse_select_from_show()?
         } else if self.peek_word_at(0, "VALIDATE") {
             self.advance(1);
             self.expect_word("CONNECTION")?;
@@ -415,6 +418,116 @@ impl<'a> AirlockParser<'a> {
             if_exists,
             names,
             behavior,
+        }))
+    }
+
+    /// Whether the `SELECT` ahead reads `FROM (SHOW ...)`: its first `FROM` outside
+    /// parentheses is followed by `(` and `SHOW`. One pass over the statement's tokens
+    /// (by index: peeking the n-th token costs n).
+    fn selects_from_show(&self) -> bool {
+        let select = self.parser.peek_token_ref().span;
+        let mut i = self.parser.get_current_index();
+        while self.parser.token_at(i).span != select {
+            if self.parser.token_at(i).token == Token::EOF {
+                return false;
+            }
+            i += 1;
+        }
+        // The next `n` tokens after `i` that are not whitespace.
+        let next = |mut i: usize, n: usize| -> Vec<&Token> {
+            let mut out = Vec::new();
+            while out.len() < n {
+                i += 1;
+                match &self.parser.token_at(i).token {
+                    Token::Whitespace(_) => {}
+                    Token::EOF => break,
+                    t => out.push(t),
+                }
+            }
+            out
+        };
+        let mut depth = 0usize;
+        loop {
+            i += 1;
+            match &self.parser.token_at(i).token {
+                Token::EOF | Token::SemiColon => return false,
+                Token::LParen => depth += 1,
+                Token::RParen => depth = depth.saturating_sub(1),
+                t if depth == 0 && is_word(t, "FROM") => {
+                    return matches!(
+                        next(i, 2)[..],
+                        [Token::LParen, show] if is_word(show, "SHOW")
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `SELECT` (consumed) `{* | col, ...} FROM (SHOW [REDACTED] CREATE CONNECTION name)
+    /// [[AS] alias]`.
+    fn parse_select_from_show(&mut self) -> PResult<Statement> {
+        let columns = if self.parser.consume_token(&Token::Mul) {
+            None
+        } else {
+            let mut columns = Vec::new();
+            loop {
+                let at = self.parser.peek_token();
+                let at = self.position_of(&at);
+                let mut column = self.parse_ident()?;
+                // `alias.column`: the qualifier is checked against the alias below.
+                let mut qualifier = None;
+                if self.parser.consume_token(&Token::Period) {
+                    qualifier = Some(column);
+                    column = self.parse_ident()?;
+                }
+                columns.push((qualifier, column, at));
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            Some(columns)
+        };
+        self.expect_word("FROM")?;
+        self.parser.expect_token(&Token::LParen)?;
+        self.expect_word("SHOW")?;
+        let redacted = self.parse_word("REDACTED");
+        self.expect_word("CREATE")?;
+        self.expect_word("CONNECTION")?;
+        let name = self.parse_item_name()?;
+        self.parser.expect_token(&Token::RParen)?;
+        let alias = if self.parse_word("AS")
+            || matches!(&self.parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some())
+        {
+            Some(self.parse_name()?)
+        } else {
+            None
+        };
+        let columns = match columns {
+            None => None,
+            Some(columns) => {
+                let mut bare = Vec::new();
+                for (qualifier, column, at) in columns {
+                    if let Some(q) = qualifier
+                        && alias.as_ref() != Some(&q)
+                    {
+                        // PostgreSQL's message and SQLSTATE (42P01).
+                        self.pending = Some(ParseError::with_code(
+                            SqlState::UndefinedTable,
+                            format!("missing FROM-clause entry for table \"{}\"", q.as_str()),
+                            Some(at),
+                        ));
+                        return Err(ParserError::ParserError("missing FROM entry".to_owned()));
+                    }
+                    bare.push(column);
+                }
+                Some(bare)
+            }
+        };
+        Ok(Statement::SelectFromShowCreate(SelectFromShowCreate {
+            columns,
+            show: ShowCreateConnection { redacted, name },
+            alias,
         }))
     }
 

@@ -465,3 +465,24 @@ fn comment_on() {
         Statement::Sql(_)
     ));
 }
+
+#[test]
+fn select_from_show_create() {
+    let Statement::SelectFromShowCreate(s) =
+        verified("SELECT create_sql FROM (SHOW CREATE CONNECTION materialize.public.c)")
+    else {
+        panic!()
+    };
+    assert_eq!(s.columns, Some(vec![Ident::new("create_sql")]));
+    assert!(!s.show.redacted);
+    verified("SELECT * FROM (SHOW REDACTED CREATE CONNECTION c) AS s");
+    check(
+        "select s.name, create_sql from (show create connection c) s",
+        "SELECT name, create_sql FROM (SHOW CREATE CONNECTION c) AS s",
+    );
+    // Other subqueries stay sqlparser's.
+    assert!(matches!(
+        parse_statement("SELECT * FROM (SELECT 1) AS s").unwrap(),
+        Statement::Sql(_)
+    ));
+}
