@@ -287,6 +287,19 @@ fn statement() -> impl Strategy<Value = Statement> {
                 })
             }
         ),
+        (
+            prop::option::of(prop::collection::vec(ident(), 1..3)),
+            any::<bool>(),
+            item_name(),
+            prop::option::of(ident())
+        )
+            .prop_map(|(columns, redacted, name, alias)| {
+                Statement::SelectFromShowCreate(SelectFromShowCreate {
+                    columns,
+                    show: ShowCreateConnection { redacted, name },
+                    alias,
+                })
+            }),
         (any::<bool>(), item_name(), prop::option::of(string_value())).prop_map(
             |(secret, name, comment)| {
                 Statement::Comment(Comment {
