@@ -81,6 +81,8 @@ pub struct Catalog {
     location: Location,
     environment_id: uuid::Uuid,
     prefix: uuid::Uuid,
+    /// Fixed at creation, so read once.
+    namespace: Namespace,
 }
 
 impl fmt::Debug for Catalog {
@@ -147,7 +149,7 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("configuring the catalog")?;
 
-        let (environment_id, prefix) = upgrade(&mut conn, path, config)?;
+        let (environment_id, prefix, namespace) = upgrade(&mut conn, path, config)?;
         let queries = QueryConnection::open(&path.to_string_lossy(), false, config.query_timeout)?;
         let auto = KeyChoice::Auto {
             key_file: key_file_for(path),
@@ -160,6 +162,7 @@ impl Catalog {
             location: Location::File(path.to_owned()),
             environment_id,
             prefix,
+            namespace,
         })
     }
 
@@ -180,7 +183,7 @@ impl Catalog {
         )
         .ctx("opening an in-memory catalog")?;
         configure(&conn)?;
-        let (environment_id, prefix) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
+        let (environment_id, prefix, namespace) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
         let queries = QueryConnection::open(&uri, true, config.query_timeout)?;
         let secrets = open_secrets(&mut conn, &config.secrets, KeyChoice::Ephemeral)?;
         Ok(Catalog {
@@ -190,6 +193,7 @@ impl Catalog {
             location: Location::Memory,
             environment_id,
             prefix,
+            namespace,
         })
     }
 
@@ -207,6 +211,11 @@ impl Catalog {
         self.prefix
     }
 
+    /// The database and schema qualified names must name, fixed at creation.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
     /// The external ID connection `id` has (or will have, once inserted).
     pub fn external_id(&self, id: ConnectionId) -> String {
         airlock_core::aws::external_id(&self.prefix, id)
@@ -219,7 +228,7 @@ impl Catalog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("beginning a transaction")?;
-        Ok(Txn::new(tx, &self.secrets, self.prefix))
+        Ok(Txn::new(tx, &self.secrets, self.prefix, &self.namespace))
     }
 
     /// Reserves the next id in a transaction of its own, committed before this returns:
@@ -532,7 +541,7 @@ fn upgrade(
     conn: &mut Connection,
     path: &Path,
     config: &CatalogConfig,
-) -> Result<(uuid::Uuid, uuid::Uuid)> {
+) -> Result<(uuid::Uuid, uuid::Uuid, Namespace)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx("upgrading the catalog")?;
@@ -567,7 +576,11 @@ fn upgrade(
         });
     }
     tx.commit().ctx("upgrading the catalog")?;
-    Ok((settings.environment_id, settings.external_id_prefix))
+    Ok((
+        settings.environment_id,
+        settings.external_id_prefix,
+        settings.namespace,
+    ))
 }
 
 fn open_secrets(

@@ -10,8 +10,8 @@ use rusqlite::{Transaction, params};
 
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::model::{
-    ConnectionEntry, DropBehavior, Dropped, NewConnection, OID_BASE, ObjectKind, ObjectRef,
-    SecretEntry, Settings, Validation, ValidationEntry,
+    ConnectionEntry, DropBehavior, Dropped, Namespace, NewConnection, OID_BASE, ObjectKind,
+    ObjectRef, SecretEntry, Settings, Validation, ValidationEntry,
 };
 use crate::read::{self, sql_id};
 use crate::secrets::{SecretBytes, SecretStore, Secrets};
@@ -27,6 +27,7 @@ pub struct Txn<'c> {
     tx: Transaction<'c>,
     secrets: &'c Secrets,
     prefix: uuid::Uuid,
+    namespace: &'c Namespace,
     now: String,
     /// `aws_principal`, read once: no other writer can change it while we hold the lock.
     principal: Option<Option<String>>,
@@ -69,11 +70,17 @@ struct Derived {
 }
 
 impl<'c> Txn<'c> {
-    pub(crate) fn new(tx: Transaction<'c>, secrets: &'c Secrets, prefix: uuid::Uuid) -> Self {
+    pub(crate) fn new(
+        tx: Transaction<'c>,
+        secrets: &'c Secrets,
+        prefix: uuid::Uuid,
+        namespace: &'c Namespace,
+    ) -> Self {
         Txn {
             tx,
             secrets,
             prefix,
+            namespace,
             now: time::now(),
             principal: None,
             external_puts: ExternalPuts {
@@ -82,6 +89,11 @@ impl<'c> Txn<'c> {
             },
             external_deletes: Vec::new(),
         }
+    }
+
+    /// The catalog's namespace (see [`crate::Catalog::namespace`]).
+    pub fn namespace(&self) -> &Namespace {
+        self.namespace
     }
 
     /// Makes every change durable. External-store deletions of dropped secrets happen

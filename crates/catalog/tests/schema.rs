@@ -331,6 +331,7 @@ fn the_namespace_is_chosen_at_creation() {
     // Reopened, with or without a namespace given: the one chosen at creation.
     let catalog = Catalog::open(&other, with(None)).unwrap();
     assert_eq!(catalog.settings().unwrap().namespace, chosen);
+    assert_eq!(catalog.namespace(), &chosen);
     drop(catalog);
     let catalog = Catalog::open(&path, with(Some(chosen.clone()))).unwrap();
     assert_eq!(

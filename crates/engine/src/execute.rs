@@ -253,7 +253,7 @@ impl Executor<'_> {
         let name = self.unqualified(&c.name)?.clone();
         check_name(&name)?;
         let mut txn = self.catalog.begin()?;
-        let aws = plan_aws(&c.options, &mut TxnSecrets::new(&txn)?)?;
+        let aws = plan_aws(&c.options, &mut TxnSecrets::new(&txn))?;
         if let Some(existing) = txn.object_by_name(name.as_str())? {
             if c.if_not_exists {
                 self.notices.push(already_exists_skipping(&existing));
@@ -279,7 +279,7 @@ impl Executor<'_> {
             ));
         }
         let (create_sql, redacted_create_sql) =
-            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn)?)?;
+            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn))?;
         let new = NewConnection {
             name: name.as_str(),
             aws: &aws,
@@ -343,14 +343,14 @@ impl Executor<'_> {
                 }
             }
         }
-        let mut options = options_of(&entry.aws, &mut TxnSecrets::new(&txn)?)?;
+        let mut options = options_of(&entry.aws, &mut TxnSecrets::new(&txn))?;
         options.retain(|o| !set.contains(&o.name) && !reset.contains(&o.name));
         options.extend(a.actions.iter().filter_map(|action| match action {
             AlterConnectionAction::Set(o) => Some(o.clone()),
             _ => None,
         }));
         options.sort_by_key(|o| AwsOptionName::ALL.iter().position(|n| *n == o.name));
-        let aws = plan_aws(&options, &mut TxnSecrets::new(&txn)?)?;
+        let aws = plan_aws(&options, &mut TxnSecrets::new(&txn))?;
         if a.validate == Some(true) && !validated {
             let principal = txn.settings()?.aws_principal;
             drop(txn);
@@ -362,7 +362,7 @@ impl Executor<'_> {
             ));
         }
         let (create_sql, redacted_create_sql) =
-            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn)?)?;
+            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn))?;
         txn.alter_connection(id, &aws, &create_sql, &redacted_create_sql)?;
         let principal_unset = aws.assume_role().is_some()
             && entry.aws.assume_role().is_none()
@@ -413,7 +413,7 @@ impl Executor<'_> {
             ObjectKind::Secret => "DROP SECRET",
             ObjectKind::Connection => "DROP CONNECTION",
         };
-        let namespace = self.catalog.settings()?.namespace;
+        let namespace = self.catalog.namespace().clone();
         let mut txn = self.catalog.begin()?;
         let mut ids = Vec::new();
         for name in &d.names {
@@ -452,7 +452,7 @@ impl Executor<'_> {
     }
 
     fn rename(&mut self, r: ast::RenameObject) -> Result<Response> {
-        let namespace = self.catalog.settings()?.namespace;
+        let namespace = self.catalog.namespace().clone();
         let name = unqualified(&r.name, &namespace)?.clone();
         check_name(&r.new_name)?;
         let kind = kind_of(r.object_type);
@@ -488,7 +488,7 @@ impl Executor<'_> {
                     let (sql, redacted) = connection_sql(
                         &Ident::new(entry.name),
                         &entry.aws,
-                        &mut TxnSecrets::new(&txn)?,
+                        &mut TxnSecrets::new(&txn),
                     )?;
                     txn.set_connection_sql(id, &sql, &redacted)?;
                 }
@@ -499,7 +499,7 @@ impl Executor<'_> {
                     .connection(id)?
                     .ok_or_else(|| unknown(ObjectKind::Connection, &name))?;
                 let (sql, redacted) =
-                    connection_sql(&r.new_name, &entry.aws, &mut TxnSecrets::new(&txn)?)?;
+                    connection_sql(&r.new_name, &entry.aws, &mut TxnSecrets::new(&txn))?;
                 txn.rename_connection(id, r.new_name.as_str(), &sql, &redacted)?;
             }
         }
@@ -555,7 +555,7 @@ impl Executor<'_> {
     /// and a closing `;`, printed from the connection as it is now (so a catalog written
     /// before names were qualified shows the same).
     fn show_create(&mut self, s: ast::ShowCreateConnection) -> Result<Response> {
-        let namespace = self.catalog.settings()?.namespace;
+        let namespace = self.catalog.namespace().clone();
         let name = unqualified(&s.name, &namespace)?.clone();
         let entry = self.connection_named(&name)?;
         let mut secrets = CatalogSecrets {
@@ -706,11 +706,11 @@ struct TxnSecrets<'a, 'c> {
 }
 
 impl<'a, 'c> TxnSecrets<'a, 'c> {
-    fn new(txn: &'a Txn<'c>) -> Result<Self> {
-        Ok(TxnSecrets {
+    fn new(txn: &'a Txn<'c>) -> Self {
+        TxnSecrets {
             txn,
-            namespace: txn.settings()?.namespace,
-        })
+            namespace: txn.namespace().clone(),
+        }
     }
 }
 
@@ -803,7 +803,7 @@ fn unqualified<'n>(name: &'n ItemName, namespace: &Namespace) -> Result<&'n Iden
 impl Executor<'_> {
     /// [`unqualified`] against this catalog's namespace.
     fn unqualified<'n>(&self, name: &'n ItemName) -> Result<&'n Ident> {
-        unqualified(name, &self.catalog.settings()?.namespace)
+        unqualified(name, self.catalog.namespace())
     }
 }
 
