@@ -760,7 +760,29 @@ impl<'a> AirlockParser<'a> {
         if bare_word || first.token == Token::EOF || first.token == Token::SemiColon {
             return Err(self.value_error("a string literal"));
         }
-        let expr = self.parser.parse_expr()?;
+        // Any word of the expression may be part of a secret typed without quotes
+        // (`decode(wJalr XUtn, ...)`): errors inside it, and after it, name what they
+        // found by its kind, never by its text.
+        let expr = match self.parser.parse_expr() {
+            Ok(expr) => expr,
+            Err(ParserError::ParserError(message)) => {
+                let expected = message
+                    .split_once(", found: ")
+                    .and_then(|(head, _)| head.strip_prefix("Expected: "))
+                    .unwrap_or("an expression")
+                    .to_owned();
+                return Err(self.value_error(&expected));
+            }
+            Err(other) => return Err(other),
+        };
+        match &self.parser.peek_token_ref().token {
+            Token::EOF | Token::SemiColon => {}
+            // The next statement without its `;`: named, as anywhere else.
+            t if STATEMENT_WORDS.iter().any(|w| is_word(t, w)) => {
+                return self.expected_next("end of statement");
+            }
+            _ => return Err(self.value_error("end of statement")),
+        }
         Ok(SecretValue::new(expr))
     }
 
@@ -1012,6 +1034,13 @@ pub(crate) fn is_literal_token(token: &Token) -> bool {
             | Token::HexStringLiteral(_)
     )
 }
+
+/// Words that begin a statement: after a secret's value, one is a missing `;`, not part of
+/// the value, and an error may name it.
+const STATEMENT_WORDS: &[&str] = &[
+    "ALTER", "COMMENT", "CREATE", "DELETE", "DROP", "INSERT", "SELECT", "SHOW", "UPDATE",
+    "VALIDATE", "WITH",
+];
 
 /// The longest identifier, in bytes (Materialize's `max_identifier_length`).
 pub const MAX_IDENT_BYTES: usize = 255;
