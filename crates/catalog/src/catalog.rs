@@ -14,13 +14,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
 use crate::model::{
-    ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
+    ConnectionEntry, Namespace, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
 };
 use crate::query::{QueryResult, QueryRunner};
 use crate::read;
 use crate::secrets::embedded::{KeyChoice, key_file_for};
 use crate::secrets::key::{private_create_new, sync_parent_dir};
-use crate::secrets::{EmbeddedStore, SecretBackend, SecretStore, Secrets};
+use crate::secrets::{EmbeddedStore, SecretBackend, SecretBytes, SecretStore, Secrets};
 use crate::txn::Txn;
 
 /// The path that means "a throwaway catalog in memory", as in SQLite.
@@ -40,6 +40,10 @@ pub struct CatalogConfig {
     pub secrets: SecretBackend,
     /// How long a user query ([`Catalog::query`]) may run.
     pub query_timeout: Duration,
+    /// The database and schema qualified names must name, used only when the catalog is
+    /// created (Materialize's `materialize.public` when `None`). Ignored for an existing
+    /// catalog, whose namespace is fixed.
+    pub namespace: Option<Namespace>,
 }
 
 impl Default for CatalogConfig {
@@ -49,6 +53,7 @@ impl Default for CatalogConfig {
             aws_principal: None,
             secrets: SecretBackend::Embedded,
             query_timeout: Duration::from_secs(10),
+            namespace: None,
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct Catalog {
     location: Location,
     environment_id: uuid::Uuid,
     prefix: uuid::Uuid,
+    /// Fixed at creation, so read once.
+    namespace: Namespace,
 }
 
 impl fmt::Debug for Catalog {
@@ -101,6 +108,7 @@ impl Catalog {
             return Catalog::open_in_memory(config);
         }
         check_principal(config.aws_principal.as_deref())?;
+        check_namespace(config.namespace.as_ref())?;
         // Processes that start together on a new catalog race to create and migrate it,
         // and SQLite answers some steps of that race with `SQLITE_BUSY` at once, without
         // calling the busy handler (where waiting could deadlock). Every step is
@@ -142,7 +150,7 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("configuring the catalog")?;
 
-        let (environment_id, prefix) = upgrade(&mut conn, path, config)?;
+        let (environment_id, prefix, namespace) = upgrade(&mut conn, path, config)?;
         let queries = QueryRunner::open(
             path.to_string_lossy().into_owned(),
             false,
@@ -159,6 +167,7 @@ impl Catalog {
             location: Location::File(path.to_owned()),
             environment_id,
             prefix,
+            namespace,
         })
     }
 
@@ -166,6 +175,7 @@ impl Catalog {
     /// secret store uses a random key.
     pub fn open_in_memory(config: CatalogConfig) -> Result<Catalog> {
         check_principal(config.aws_principal.as_deref())?;
+        check_namespace(config.namespace.as_ref())?;
         // memdb databases whose name starts with '/' are shared by the connections of
         // this process, so the read-only query connection sees the same data.
         let uri = format!("file:/airlock-{}?vfs=memdb", uuid::Uuid::new_v4());
@@ -178,7 +188,7 @@ impl Catalog {
         )
         .ctx("opening an in-memory catalog")?;
         configure(&conn)?;
-        let (environment_id, prefix) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
+        let (environment_id, prefix, namespace) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
         let queries = QueryRunner::open(uri, true, config.query_timeout)?;
         let secrets = open_secrets(&mut conn, &config.secrets, KeyChoice::Ephemeral)?;
         Ok(Catalog {
@@ -188,6 +198,7 @@ impl Catalog {
             location: Location::Memory,
             environment_id,
             prefix,
+            namespace,
         })
     }
 
@@ -205,6 +216,11 @@ impl Catalog {
         self.prefix
     }
 
+    /// The database and schema qualified names must name, fixed at creation.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
     /// The external ID connection `id` has (or will have, once inserted).
     pub fn external_id(&self, id: ConnectionId) -> String {
         airlock_core::aws::external_id(&self.prefix, id)
@@ -217,7 +233,7 @@ impl Catalog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("beginning a transaction")?;
-        Ok(Txn::new(tx, &self.secrets, self.prefix))
+        Ok(Txn::new(tx, &self.secrets, self.prefix, &self.namespace))
     }
 
     /// Reserves the next id in a transaction of its own, committed before this returns:
@@ -308,13 +324,22 @@ impl Catalog {
         read::validations(&self.conn, id)
     }
 
-    /// The value of secret `id`: the only way to one. For the AWS credentials provider,
-    /// never for display.
+    /// The value of secret `id` as text: the only way to one. For the AWS credentials
+    /// provider, never for display. A binary value is [`CatalogError::SecretNotUtf8`].
     pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
         read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
         match &self.secrets {
-            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::Embedded(store) => crate::txn::as_text(store.read(&self.conn, id)?),
             Secrets::External(store) => Ok(store.read(id)?),
+        }
+    }
+
+    /// The value of secret `id` as the bytes it was created with.
+    pub fn read_secret_bytes(&self, id: SecretId) -> Result<SecretBytes> {
+        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        match &self.secrets {
+            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::External(store) => Ok(SecretBytes::from(&store.read(id)?)),
         }
     }
 
@@ -422,6 +447,27 @@ impl Drop for Catalog {
     }
 }
 
+/// A namespace's database and schema are names: 1 to 255 bytes, not `.` or `..`.
+fn check_namespace(namespace: Option<&Namespace>) -> Result<()> {
+    let Some(namespace) = namespace else {
+        return Ok(());
+    };
+    for (what, name) in [
+        ("database", &namespace.database),
+        ("schema", &namespace.schema),
+    ] {
+        if name.is_empty() || name.len() > 255 || name == "." || name == ".." || name.contains('\0')
+        {
+            return Err(CatalogError::InvalidNamespace {
+                reason: format!(
+                    "the {what} name must be 1 to 255 bytes, not . or .., and hold no NUL"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_principal(principal: Option<&str>) -> Result<()> {
     if let Some(p) = principal {
         IamArn::parse_principal(p).map_err(|e| CatalogError::InvalidPrincipal {
@@ -508,7 +554,7 @@ fn upgrade(
     conn: &mut Connection,
     path: &Path,
     config: &CatalogConfig,
-) -> Result<(uuid::Uuid, uuid::Uuid)> {
+) -> Result<(uuid::Uuid, uuid::Uuid, Namespace)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .ctx("upgrading the catalog")?;
@@ -518,13 +564,17 @@ fn upgrade(
     migrate::apply(&tx, state.user_version, SCHEMA_VERSION)?;
     if created {
         let prefix = config.external_id_prefix.unwrap_or_else(uuid::Uuid::new_v4);
+        let namespace = config.namespace.clone().unwrap_or_default();
         tx.execute(
-            "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal)
-             VALUES (1, ?1, ?2, ?3)",
+            "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal,
+                                   database_name, schema_name)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![
                 uuid::Uuid::new_v4().hyphenated().to_string(),
                 prefix.hyphenated().to_string(),
                 config.aws_principal,
+                namespace.database,
+                namespace.schema,
             ],
         )
         .ctx("creating the catalog settings")?;
@@ -539,7 +589,11 @@ fn upgrade(
         });
     }
     tx.commit().ctx("upgrading the catalog")?;
-    Ok((settings.environment_id, settings.external_id_prefix))
+    Ok((
+        settings.environment_id,
+        settings.external_id_prefix,
+        settings.namespace,
+    ))
 }
 
 fn open_secrets(

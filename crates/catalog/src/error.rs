@@ -15,20 +15,22 @@ use crate::secrets::SecretStoreError;
 #[non_exhaustive]
 pub enum CatalogError {
     /// A name is taken, by an object of `kind` (secrets and connections share one
-    /// namespace, so the message names the kind of the object that holds it).
-    #[error("{kind} \"{name}\" already exists")]
+    /// namespace, so the DETAIL names the kind of the object that holds it). The message
+    /// is Materialize's.
+    #[error("catalog item '{name}' already exists")]
     AlreadyExists { kind: ObjectKind, name: String },
 
-    /// No object of `kind` has this name.
-    #[error("unknown {kind} \"{name}\"")]
+    /// No object of `kind` has this name (Materialize's message).
+    #[error("unknown catalog item '{name}'")]
     UnknownName { kind: ObjectKind, name: String },
 
     /// No object of `kind` has this id.
     #[error("unknown {kind} {id}")]
     UnknownId { kind: ObjectKind, id: ObjectId },
 
-    /// The object exists but is of another kind (`"x" is not a secret`).
-    #[error("\"{name}\" is not a {expected}")]
+    /// The object exists but is of another kind (Materialize's `x is a connection not a
+    /// secret`).
+    #[error("{name} is a {found} not a {expected}")]
     WrongKind {
         name: String,
         expected: ObjectKind,
@@ -77,6 +79,10 @@ pub enum CatalogError {
     #[error("invalid aws_principal {value:?}: {reason}")]
     InvalidPrincipal { value: String, reason: String },
 
+    /// The namespace given for a new catalog is not a pair of names.
+    #[error("invalid catalog namespace: {reason}")]
+    InvalidNamespace { reason: String },
+
     /// The secret key (from `AIRLOCK_SECRET_KEY` or the key file) is malformed.
     #[error("invalid secret key from {source_name}: expected 64 hexadecimal digits (32 bytes)")]
     InvalidSecretKey { source_name: String },
@@ -88,6 +94,11 @@ pub enum CatalogError {
     /// The key does not decrypt this catalog's secrets.
     #[error("the secret key does not match this catalog")]
     WrongSecretKey { key_source: String },
+
+    /// A binary secret value where text is needed: as AWS credentials, or in an external
+    /// secret store (whose trait holds text).
+    #[error("secret value must be valid UTF-8")]
+    SecretNotUtf8,
 
     /// A stored ciphertext failed authentication although the key is right.
     #[error("the stored value of secret {id} is corrupted")]
@@ -190,10 +201,13 @@ impl SqlError for CatalogError {
             InvalidId { .. } => SqlState::InternalError,
             NewerVersion { .. } | PrefixMismatch { .. } => SqlState::ObjectNotInPrerequisiteState,
             NotACatalog { .. } => SqlState::IoError,
-            InvalidPrincipal { .. } | InvalidSecretKey { .. } => SqlState::InvalidParameterValue,
+            InvalidPrincipal { .. } | InvalidSecretKey { .. } | InvalidNamespace { .. } => {
+                SqlState::InvalidParameterValue
+            }
             MissingSecretKey { .. } => SqlState::IoError,
             WrongSecretKey { .. } => SqlState::InvalidAuthorizationSpecification,
             CorruptedSecret { .. } | Corrupted(_) => SqlState::DataCorrupted,
+            SecretNotUtf8 => SqlState::CharacterNotInRepertoire,
             SecretStore(_) => SqlState::SystemError,
             QueryDenied { .. } => SqlState::InsufficientPrivilege,
             QueryFailed { code, .. } => *code,
@@ -219,6 +233,9 @@ impl SqlError for CatalogError {
     fn detail(&self) -> Option<String> {
         use CatalogError::*;
         match self {
+            AlreadyExists { kind, name } => Some(format!(
+                "Secrets and connections share one namespace: {kind} \"{name}\" holds the name."
+            )),
             DependentObjectsStillExist { object, dependents } => Some(
                 dependents
                     .iter()
@@ -280,6 +297,24 @@ impl SqlError for CatalogError {
                     .to_owned(),
             ),
             Busy => Some("Retry the statement.".to_owned()),
+            AlreadyExists { .. } => Some(
+                "Choose another name, or add IF NOT EXISTS to keep the existing object.".to_owned(),
+            ),
+            UnknownName { kind, .. } => Some(format!(
+                "SHOW {} lists the {kind}s.",
+                match kind {
+                    ObjectKind::Secret => "SECRETS",
+                    ObjectKind::Connection => "CONNECTIONS",
+                }
+            )),
+            WrongKind { found, name, .. } => Some(format!(
+                "\"{name}\" is a {found}: use the statement's {} form.",
+                found.as_str().to_uppercase()
+            )),
+            SecretNotUtf8 => Some(
+                "Secrets used as text (AWS credentials, a host's secret store) must hold UTF-8: store text, e.g. ALTER SECRET s AS 'value'."
+                    .to_owned(),
+            ),
             _ => None,
         }
     }

@@ -44,6 +44,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_aws_allowed_endpoints.sql",
         sql: include_str!("../../../migrations/0004_aws_allowed_endpoints.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_namespace.sql",
+        sql: include_str!("../../../migrations/0005_namespace.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_comments.sql",
+        sql: include_str!("../../../migrations/0006_comments.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -48,6 +48,24 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// The database and schema that Airlock's one namespace answers to: qualified names
+/// (`materialize.public.s`) must name them. Materialize's defaults unless chosen when
+/// the catalog is created.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace {
+    pub database: String,
+    pub schema: String,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace {
+            database: "materialize".to_owned(),
+            schema: "public".to_owned(),
+        }
+    }
+}
+
 /// The catalog's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -61,6 +79,8 @@ pub struct Settings {
     /// `aws_allowed_endpoints`: the catalog's list of endpoint prefixes (beyond AWS STS)
     /// that may receive credentials, comma-separated and normalized; `None` when unset.
     pub aws_allowed_endpoints: Option<String>,
+    /// Fixed when the catalog is created.
+    pub namespace: Namespace,
 }
 
 /// A connection to create, as the engine planned it.
@@ -94,6 +114,8 @@ pub struct ConnectionEntry {
     pub external_id: Option<String>,
     /// Assume-role connections only, and only when `aws_principal` is set.
     pub example_trust_policy: Option<String>,
+    /// `COMMENT ON CONNECTION`.
+    pub comment: Option<String>,
 }
 
 /// A secret's metadata (`mz_secrets`). The value is only available through
@@ -105,6 +127,8 @@ pub struct SecretEntry {
     pub name: String,
     pub created_at: String,
     pub updated_at: String,
+    /// `COMMENT ON SECRET`.
+    pub comment: Option<String>,
 }
 
 /// `DROP ... RESTRICT` (the default) or `DROP ... CASCADE`.

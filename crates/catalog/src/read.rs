@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::model::{
-    ConnectionEntry, ObjectKind, ObjectRef, SecretEntry, Settings, Validation, ValidationEntry,
-    ValidationStatus,
+    ConnectionEntry, Namespace, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,
+    ValidationEntry, ValidationStatus,
 };
 
 /// An object id as SQLite's signed integer.
@@ -36,13 +36,21 @@ fn corrupted(what: String) -> CatalogError {
 }
 
 pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
-    type Row = (String, String, Option<String>, Option<String>);
-    let (env, prefix, principal, allowed): Row = conn
+    type SettingsRow = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let (env, prefix, principal, allowed, database, schema): SettingsRow = conn
         .prepare_cached(
-            "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints
+            "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints,
+                    database_name, schema_name
              FROM settings WHERE singleton = 1",
         )
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
+        .and_then(|mut s| s.query_row([], |r| SettingsRow::try_from(r)))
         .optional()
         .ctx("reading the catalog settings")?
         .ok_or_else(|| corrupted("the settings row is missing".to_owned()))?;
@@ -54,6 +62,7 @@ pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
         external_id_prefix: uuid("external-ID prefix", &prefix)?,
         aws_principal: principal,
         aws_allowed_endpoints: allowed,
+        namespace: Namespace { database, schema },
     })
 }
 
@@ -139,7 +148,7 @@ const CONNECTION_COLUMNS: &str = "
            a.id, a.endpoint, a.region, a.access_key_id, a.access_key_id_secret_id,
            a.secret_access_key_secret_id, a.session_token, a.session_token_secret_id,
            a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
-           a.example_trust_policy
+           a.example_trust_policy, o.comment
     FROM objects AS o
     JOIN connections AS c ON c.id = o.id
     LEFT JOIN aws_connections AS a ON a.id = o.id";
@@ -165,6 +174,7 @@ struct RawConnection {
     principal: Option<String>,
     external_id: Option<String>,
     example_trust_policy: Option<String>,
+    comment: Option<String>,
 }
 
 fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
@@ -188,6 +198,7 @@ fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
         principal: r.get(16)?,
         external_id: r.get(17)?,
         example_trust_policy: r.get(18)?,
+        comment: r.get(19)?,
     })
 }
 
@@ -240,6 +251,7 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
         principal: raw.principal,
         external_id: raw.external_id,
         example_trust_policy: raw.example_trust_policy,
+        comment: raw.comment,
     })
 }
 
@@ -274,7 +286,7 @@ pub(crate) fn connections(conn: &Connection) -> Result<Vec<ConnectionEntry>> {
 }
 
 const SECRET_COLUMNS: &str = "
-    SELECT o.id, o.oid, o.name, o.created_at, s.updated_at
+    SELECT o.id, o.oid, o.name, o.created_at, s.updated_at, o.comment
     FROM objects AS o JOIN secrets AS s ON s.id = o.id";
 
 fn secret_entry(r: &Row<'_>) -> rusqlite::Result<SecretEntry> {
@@ -284,6 +296,7 @@ fn secret_entry(r: &Row<'_>) -> rusqlite::Result<SecretEntry> {
         name: r.get(2)?,
         created_at: r.get(3)?,
         updated_at: r.get(4)?,
+        comment: r.get(5)?,
     })
 }
 

@@ -10,11 +10,11 @@ use rusqlite::{Transaction, params};
 
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::model::{
-    ConnectionEntry, DropBehavior, Dropped, NewConnection, OID_BASE, ObjectKind, ObjectRef,
-    SecretEntry, Settings, Validation, ValidationEntry,
+    ConnectionEntry, DropBehavior, Dropped, Namespace, NewConnection, OID_BASE, ObjectKind,
+    ObjectRef, SecretEntry, Settings, Validation, ValidationEntry,
 };
 use crate::read::{self, sql_id};
-use crate::secrets::{SecretStore, Secrets};
+use crate::secrets::{SecretBytes, SecretStore, Secrets};
 use crate::time;
 
 /// One write transaction, begun with `BEGIN IMMEDIATE` so that it holds the catalog's
@@ -27,6 +27,7 @@ pub struct Txn<'c> {
     tx: Transaction<'c>,
     secrets: &'c Secrets,
     prefix: uuid::Uuid,
+    namespace: &'c Namespace,
     now: String,
     /// `aws_principal`, read once: no other writer can change it while we hold the lock.
     principal: Option<Option<String>>,
@@ -69,11 +70,17 @@ struct Derived {
 }
 
 impl<'c> Txn<'c> {
-    pub(crate) fn new(tx: Transaction<'c>, secrets: &'c Secrets, prefix: uuid::Uuid) -> Self {
+    pub(crate) fn new(
+        tx: Transaction<'c>,
+        secrets: &'c Secrets,
+        prefix: uuid::Uuid,
+        namespace: &'c Namespace,
+    ) -> Self {
         Txn {
             tx,
             secrets,
             prefix,
+            namespace,
             now: time::now(),
             principal: None,
             external_puts: ExternalPuts {
@@ -82,6 +89,11 @@ impl<'c> Txn<'c> {
             },
             external_deletes: Vec::new(),
         }
+    }
+
+    /// The catalog's namespace (see [`crate::Catalog::namespace`]).
+    pub fn namespace(&self) -> &Namespace {
+        self.namespace
     }
 
     /// Makes every change durable. External-store deletions of dropped secrets happen
@@ -158,11 +170,12 @@ impl<'c> Txn<'c> {
         read::dependents(&self.tx, id.into())
     }
 
-    /// The value of secret `id`, e.g. to validate a connection before committing it.
+    /// The value of secret `id` as text, e.g. to validate a connection before committing
+    /// it; [`CatalogError::SecretNotUtf8`] when it is binary.
     pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
         read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
         match self.secrets {
-            Secrets::Embedded(store) => store.read(&self.tx, id),
+            Secrets::Embedded(store) => as_text(store.read(&self.tx, id)?),
             Secrets::External(store) => Ok(store.read(id)?),
         }
     }
@@ -244,8 +257,16 @@ impl<'c> Txn<'c> {
 
     // ----- secrets -----
 
-    /// `CREATE SECRET`: allocates an id, records the metadata and stores the value.
+    /// `CREATE SECRET` with a text value: allocates an id, records the metadata and
+    /// stores the value.
     pub fn create_secret(&mut self, name: &str, value: &SecretString) -> Result<SecretEntry> {
+        self.create_secret_bytes(name, &SecretBytes::from(value))
+    }
+
+    /// `CREATE SECRET` with any value (a `bytea` in Materialize). The embedded store keeps
+    /// any bytes; an external store (whose trait holds text) refuses a value that is not
+    /// UTF-8 with [`CatalogError::SecretNotUtf8`].
+    pub fn create_secret_bytes(&mut self, name: &str, value: &SecretBytes) -> Result<SecretEntry> {
         let id = SecretId::from(self.allocate_id()?);
         self.insert_object(id.into(), ObjectKind::Secret, name)?;
         let raw = sql_id(id)?;
@@ -254,9 +275,9 @@ impl<'c> Txn<'c> {
             .and_then(|mut s| s.execute(params![raw, self.now]))
             .ctx("creating a secret")?;
         match self.secrets {
-            Secrets::Embedded(store) => store.put(&self.tx, id, value)?,
+            Secrets::Embedded(store) => store.put(&self.tx, id, value.expose_secret())?,
             Secrets::External(store) => {
-                store.put(id, value)?;
+                store.put(id, &text_for_external_store(value)?)?;
                 self.external_puts.ids.push(id);
             }
         }
@@ -266,6 +287,7 @@ impl<'c> Txn<'c> {
             name: name.to_owned(),
             created_at: self.now.clone(),
             updated_at: self.now.clone(),
+            comment: None,
         })
     }
 
@@ -274,6 +296,11 @@ impl<'c> Txn<'c> {
     /// With an external store the new value is written before the commit (Materialize's
     /// order); if the transaction then rolls back, the store already holds the new value.
     pub fn rotate_secret(&mut self, id: SecretId, value: &SecretString) -> Result<()> {
+        self.rotate_secret_bytes(id, &SecretBytes::from(value))
+    }
+
+    /// [`Txn::rotate_secret`] with any bytes (see [`Txn::create_secret_bytes`]).
+    pub fn rotate_secret_bytes(&mut self, id: SecretId, value: &SecretBytes) -> Result<()> {
         read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
         let raw = sql_id(id)?;
         self.tx
@@ -281,8 +308,8 @@ impl<'c> Txn<'c> {
             .and_then(|mut s| s.execute(params![raw, self.now]))
             .ctx("rotating a secret")?;
         match self.secrets {
-            Secrets::Embedded(store) => store.put(&self.tx, id, value),
-            Secrets::External(store) => Ok(store.rotate(id, value)?),
+            Secrets::Embedded(store) => store.put(&self.tx, id, value.expose_secret()),
+            Secrets::External(store) => Ok(store.rotate(id, &text_for_external_store(value)?)?),
         }
     }
 
@@ -396,7 +423,25 @@ impl<'c> Txn<'c> {
             principal: derived.principal,
             external_id: derived.external_id,
             example_trust_policy: derived.example_trust_policy,
+            comment: None,
         })
+    }
+
+    /// `COMMENT ON {SECRET | CONNECTION} ... IS`: sets the comment of object `id`, which
+    /// must be of `kind`; `None` removes it.
+    pub fn set_comment(
+        &mut self,
+        id: ObjectId,
+        kind: ObjectKind,
+        comment: Option<&str>,
+    ) -> Result<()> {
+        read::expect_kind(&self.tx, id, kind)?;
+        let raw = sql_id(id)?;
+        self.tx
+            .prepare_cached("UPDATE objects SET comment = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![raw, comment]))
+            .ctx("setting a comment")?;
+        Ok(())
     }
 
     /// `ALTER CONNECTION ... SET/RESET/DROP`: replaces the options, the SQL text and the
@@ -675,4 +720,14 @@ impl<'c> Txn<'c> {
     pub fn validations(&self, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
         read::validations(&self.tx, id)
     }
+}
+
+/// A value for a [`SecretStore`], whose trait holds text.
+fn text_for_external_store(value: &SecretBytes) -> Result<SecretString> {
+    value.to_secret_string().ok_or(CatalogError::SecretNotUtf8)
+}
+
+/// A stored value as text, for consumers that need text (AWS credentials).
+pub(crate) fn as_text(value: SecretBytes) -> Result<SecretString> {
+    value.to_secret_string().ok_or(CatalogError::SecretNotUtf8)
 }

@@ -225,13 +225,20 @@ fn names_are_one_namespace_with_kind_aware_errors() {
     txn.commit().unwrap();
 
     let mut txn = catalog.begin().unwrap();
+    // Materialize's message; the DETAIL names the kind of object that holds the name.
     let err = create(&mut txn, "s", &assume_role()).unwrap_err();
-    assert_eq!(err.to_string(), "secret \"s\" already exists");
+    assert_eq!(err.to_string(), "catalog item 's' already exists");
     assert_eq!(err.code(), SqlState::DuplicateObject);
+    assert_eq!(
+        err.detail().unwrap(),
+        "Secrets and connections share one namespace: secret \"s\" holds the name."
+    );
+    assert!(err.hint().unwrap().contains("IF NOT EXISTS"));
     let err = txn.create_secret("c", &value("v")).unwrap_err();
-    assert_eq!(err.to_string(), "connection \"c\" already exists");
+    assert_eq!(err.to_string(), "catalog item 'c' already exists");
+    assert!(err.detail().unwrap().contains("connection \"c\""));
     let err = create(&mut txn, "c", &assume_role()).unwrap_err();
-    assert_eq!(err.to_string(), "connection \"c\" already exists");
+    assert_eq!(err.to_string(), "catalog item 'c' already exists");
     // The transaction is still usable after a refused statement.
     create(&mut txn, "d", &assume_role()).unwrap();
     let c = txn.object_by_name("c").unwrap().unwrap();
@@ -241,7 +248,7 @@ fn names_are_one_namespace_with_kind_aware_errors() {
         (ObjectKind::Connection, ObjectKind::Secret)
     );
     let err = txn.rename_secret(SecretId(s.id.0), "c").unwrap_err();
-    assert_eq!(err.to_string(), "connection \"c\" already exists");
+    assert_eq!(err.to_string(), "catalog item 'c' already exists");
     txn.commit().unwrap();
     assert_eq!(catalog.object_by_name("missing").unwrap(), None);
 }
@@ -267,7 +274,7 @@ fn references_must_be_existing_secrets() {
     )
     .unwrap_err();
     assert_eq!(err.code(), SqlState::WrongObjectType);
-    assert_eq!(err.to_string(), "\"c\" is not a secret");
+    assert_eq!(err.to_string(), "c is a connection not a secret");
     assert_eq!(txn.object_by_name("x").unwrap(), None);
 }
 
@@ -649,4 +656,36 @@ fn catalog_can_move_between_threads() {
     let catalog = Catalog::open_in_memory(config()).unwrap();
     let handle = std::thread::spawn(move || catalog.connections().unwrap().len());
     assert_eq!(handle.join().unwrap(), 0);
+}
+
+#[test]
+fn comments_are_set_replaced_and_removed() {
+    let mut catalog = Catalog::open_in_memory(config()).unwrap();
+    let mut txn = catalog.begin().unwrap();
+    let s = txn.create_secret("s", &value("v")).unwrap();
+    let c = create(&mut txn, "c", &assume_role()).unwrap();
+    assert_eq!((s.comment.clone(), c.comment.clone()), (None, None));
+    txn.set_comment(s.id.into(), ObjectKind::Secret, Some("rotated monthly"))
+        .unwrap();
+    txn.set_comment(c.id.into(), ObjectKind::Connection, Some("it's the reader"))
+        .unwrap();
+    // The kind is checked: a secret's id is not a connection.
+    let err = txn
+        .set_comment(s.id.into(), ObjectKind::Connection, Some("x"))
+        .unwrap_err();
+    assert_eq!(err.code(), SqlState::WrongObjectType);
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.secret(s.id).unwrap().unwrap().comment.as_deref(),
+        Some("rotated monthly")
+    );
+    assert_eq!(
+        catalog.connections().unwrap()[0].comment.as_deref(),
+        Some("it's the reader")
+    );
+    let mut txn = catalog.begin().unwrap();
+    txn.set_comment(s.id.into(), ObjectKind::Secret, None)
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(catalog.secrets().unwrap()[0].comment, None);
 }

@@ -298,3 +298,58 @@ fn in_memory_catalogs_work_and_are_separate() {
     );
     assert_ne!(a.external_id_prefix(), b.external_id_prefix());
 }
+
+/// The namespace qualified names must name: Materialize's `materialize.public` unless
+/// chosen when the catalog is created; fixed after that.
+#[test]
+fn the_namespace_is_chosen_at_creation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let catalog = open(&path);
+    assert_eq!(
+        catalog.settings().unwrap().namespace,
+        airlock_catalog::Namespace::default()
+    );
+    assert_eq!(
+        catalog.settings().unwrap().namespace.database,
+        "materialize"
+    );
+    drop(catalog);
+
+    let chosen = airlock_catalog::Namespace {
+        database: "prod".to_owned(),
+        schema: "Airlock".to_owned(),
+    };
+    let with = |namespace: Option<airlock_catalog::Namespace>| CatalogConfig {
+        namespace,
+        ..config()
+    };
+    let other = dir.path().join("other.db");
+    let catalog = Catalog::open(&other, with(Some(chosen.clone()))).unwrap();
+    assert_eq!(catalog.settings().unwrap().namespace, chosen);
+    drop(catalog);
+    // Reopened, with or without a namespace given: the one chosen at creation.
+    let catalog = Catalog::open(&other, with(None)).unwrap();
+    assert_eq!(catalog.settings().unwrap().namespace, chosen);
+    assert_eq!(catalog.namespace(), &chosen);
+    drop(catalog);
+    let catalog = Catalog::open(&path, with(Some(chosen.clone()))).unwrap();
+    assert_eq!(
+        catalog.settings().unwrap().namespace,
+        airlock_catalog::Namespace::default()
+    );
+    drop(catalog);
+
+    for bad in ["", ".", "..", &"x".repeat(256)] {
+        let err = Catalog::open_in_memory(with(Some(airlock_catalog::Namespace {
+            database: bad.to_owned(),
+            schema: "public".to_owned(),
+        })))
+        .unwrap_err();
+        assert_eq!(err.code(), SqlState::InvalidParameterValue, "{bad:?}");
+        assert!(
+            err.to_string().starts_with("invalid catalog namespace"),
+            "{err}"
+        );
+    }
+}

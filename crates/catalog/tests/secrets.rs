@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use airlock_catalog::{
     Catalog, CatalogConfig, CatalogError, DropBehavior, MemorySecretStore, SecretBackend,
-    SecretKey, SecretStore,
+    SecretBytes, SecretKey, SecretStore,
 };
 use airlock_core::aws::StringOrSecret;
 use airlock_core::{SecretId, SecretString, SqlError, SqlState};
@@ -444,4 +444,88 @@ fn external_store_put_before_commit_delete_after_commit_orphans_cleaned() {
     assert_eq!(store.list().unwrap(), [kept.id]);
     assert!(catalog.cleanup_orphaned_secrets().unwrap().is_empty());
     assert!(files_containing(dir.path(), CANARY).is_empty());
+}
+
+/// Secrets are bytes (a `bytea` in Materialize): every byte value survives storage,
+/// rotation and reopening; readers that need text get a typed error, never a lossy value.
+#[test]
+fn binary_values_survive_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let every_byte: Vec<u8> = (0..=255u8).rev().collect();
+    let big = vec![0xffu8; 512 << 10];
+    let (binary, text) = {
+        let mut catalog = open(&path);
+        let mut txn = catalog.begin().unwrap();
+        let binary = txn
+            .create_secret_bytes("binary", &SecretBytes::new(every_byte.clone()))
+            .unwrap();
+        let text = txn
+            .create_secret("text", &SecretString::new(CANARY))
+            .unwrap();
+        txn.commit().unwrap();
+        (binary.id, text.id)
+    };
+    let mut catalog = open(&path);
+    assert_eq!(
+        catalog.read_secret_bytes(binary).unwrap().expose_secret(),
+        &every_byte[..]
+    );
+    assert_eq!(
+        catalog.read_secret_bytes(text).unwrap().expose_secret(),
+        CANARY.as_bytes()
+    );
+    assert_eq!(catalog.read_secret(text).unwrap().expose_secret(), CANARY);
+    let err = catalog.read_secret(binary).unwrap_err();
+    assert!(matches!(err, CatalogError::SecretNotUtf8));
+    assert_eq!(err.to_string(), "secret value must be valid UTF-8");
+    assert_eq!(err.code(), SqlState::CharacterNotInRepertoire);
+    assert!(err.hint().unwrap().contains("UTF-8"));
+
+    // Rotation to the largest value Airlock accepts (512 KiB), and back to text.
+    let mut txn = catalog.begin().unwrap();
+    txn.rotate_secret_bytes(binary, &SecretBytes::new(big.clone()))
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.read_secret_bytes(binary).unwrap().expose_secret(),
+        &big[..]
+    );
+    let mut txn = catalog.begin().unwrap();
+    txn.rotate_secret(binary, &SecretString::new(CANARY2))
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.read_secret(binary).unwrap().expose_secret(),
+        CANARY2
+    );
+    assert_eq!(
+        format!("{:?}", catalog.read_secret_bytes(binary).unwrap()),
+        "SecretBytes(<redacted>)"
+    );
+}
+
+/// A host's store holds text: a binary value is refused before anything is written.
+#[test]
+fn external_stores_refuse_binary_values() {
+    let store = Arc::new(MemorySecretStore::default());
+    let mut catalog = Catalog::open_in_memory(CatalogConfig {
+        secrets: SecretBackend::External(store.clone()),
+        ..CatalogConfig::default()
+    })
+    .unwrap();
+    let mut txn = catalog.begin().unwrap();
+    let err = txn
+        .create_secret_bytes("b", &SecretBytes::new(vec![0xff, 0x00]))
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::SecretNotUtf8), "{err}");
+    let utf8 = txn
+        .create_secret_bytes("t", &SecretBytes::new(b"text".to_vec()))
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(store.list().unwrap(), vec![utf8.id]);
+    assert_eq!(
+        catalog.read_secret(utf8.id).unwrap().expose_secret(),
+        "text"
+    );
 }

@@ -33,12 +33,64 @@ pub enum PlanError {
         value: String,
         reason: String,
     },
-    #[error("{0} cannot be both set and reset in one statement")]
-    SetAndReset(AwsOptionName),
-    #[error("identifier \"{0}…\" is too long")]
-    NameTooLong(String),
+    /// Materialize's message; every option both set and reset is listed.
+    #[error("cannot both SET and DROP/RESET options {}", list(.0))]
+    SetAndReset(Vec<AwsOptionName>),
+    #[error("identifier length exceeds {MAX_NAME_BYTES} bytes")]
+    NameTooLong,
     #[error("{what} exceeds {MAX_VALUE_BYTES} bytes")]
     ValueTooLong { what: String },
+
+    // ---- names --------------------------------------------------------------------------
+    /// A qualified name whose database is not the catalog's.
+    #[error("unknown database '{0}'")]
+    UnknownDatabase(String),
+    /// A qualified name whose schema is not the catalog's.
+    #[error("unknown schema '{0}'")]
+    UnknownSchema(String),
+    /// `SECRET name` in a connection names an object that is not a secret (the name
+    /// qualified, as Materialize prints it).
+    #[error("{0} is not a secret")]
+    NotASecret(String),
+    /// `ALTER ... RENAME TO` a name another object holds.
+    #[error("{name} is already taken by item in schema {schema}")]
+    NameTaken { name: String, schema: String },
+
+    // ---- secret values (Materialize's messages where it has them) -----------------------
+    #[error("AS does not allow subqueries")]
+    SecretSubquery,
+    #[error("AS does not allow column references")]
+    SecretColumnReference,
+    #[error("AS must have type bytea, not type {0}")]
+    SecretType(&'static str),
+    #[error("secret value can not be null")]
+    SecretNull,
+    #[error("secrets can not be bigger than 512KiB")]
+    SecretTooBig,
+    #[error("a secret value expression exceeds {} MiB while it is evaluated", crate::plan::secret::MAX_EVAL_BYTES >> 20)]
+    SecretEvalTooBig,
+    #[error("{0} is not supported in secret values")]
+    UnsupportedInSecret(String),
+    #[error("function {0} does not exist")]
+    FunctionDoesNotExist(String),
+    #[error("operator does not exist: {0}")]
+    OperatorDoesNotExist(String),
+    #[error("CAST does not support casting from {from} to {to}")]
+    CannotCast {
+        from: &'static str,
+        to: &'static str,
+    },
+    /// Bad input to `bytea`, `decode` or an integer cast; never quotes the input.
+    #[error("{0}")]
+    InvalidInput(&'static str),
+    #[error("unrecognized encoding")]
+    UnrecognizedEncoding,
+    #[error("invalid source encoding name")]
+    InvalidSourceEncoding,
+    #[error("invalid byte sequence for encoding \"UTF8\"")]
+    InvalidUtf8,
+    #[error("comment exceeds {MAX_VALUE_BYTES} bytes")]
+    CommentTooLong,
 
     // ---- settings -----------------------------------------------------------------------
     #[error("unrecognized configuration parameter \"{0}\"")]
@@ -55,24 +107,54 @@ pub enum PlanError {
     // ---- queries and everything else ----------------------------------------------------
     #[error("relation \"{0}\" does not exist")]
     UnknownRelation(String),
+    #[error("column \"{0}\" does not exist")]
+    UnknownColumn(String),
     #[error("{0} is not supported in catalog queries")]
     UnsupportedQuery(&'static str),
     #[error("{0}")]
     Unsupported(String),
 }
 
-/// The longest name Airlock accepts, in bytes (PostgreSQL's NAMEDATALEN - 1).
-pub const MAX_NAME_BYTES: usize = 63;
+/// The longest name Airlock accepts, in bytes: Materialize's `max_identifier_length`,
+/// enforced by the parser for every part of a name.
+pub const MAX_NAME_BYTES: usize = airlock_parser::MAX_IDENT_BYTES;
 
-/// The longest secret value or option value Airlock accepts, in bytes. AWS credentials
-/// are far shorter (AWS Secrets Manager caps a secret at 64 KiB too).
+/// The largest secret value, in bytes: Materialize's bound (`secrets can not be bigger
+/// than 512KiB`).
+pub const MAX_SECRET_BYTES: usize = 512 << 10;
+
+/// The longest option value or comment Airlock accepts, in bytes. AWS credentials, ARNs,
+/// regions and URLs are far shorter; a connection's `create_sql` (seven options) stays
+/// well under the 1 MiB a catalog query may return in one value.
 pub const MAX_VALUE_BYTES: usize = 64 << 10;
+
+fn list(options: &[AwsOptionName]) -> String {
+    options
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl SqlError for PlanError {
     fn code(&self) -> SqlState {
         use PlanError::*;
         match self {
             OptionRepeated(_) | SetAndReset(_) => SqlState::SyntaxError,
+            UnknownDatabase(_) | UnknownSchema(_) => SqlState::UndefinedObject,
+            NotASecret(_) => SqlState::WrongObjectType,
+            NameTaken { .. } => SqlState::DuplicateObject,
+            SecretSubquery | UnsupportedInSecret(_) => SqlState::FeatureNotSupported,
+            SecretColumnReference => SqlState::UndefinedColumn,
+            SecretType(_)
+            | SecretNull
+            | CannotCast { .. }
+            | UnrecognizedEncoding
+            | InvalidSourceEncoding => SqlState::InvalidParameterValue,
+            FunctionDoesNotExist(_) | OperatorDoesNotExist(_) => SqlState::UndefinedObject,
+            InvalidInput(_) => SqlState::InvalidTextRepresentation,
+            InvalidUtf8 => SqlState::CharacterNotInRepertoire,
+            SecretTooBig | SecretEvalTooBig | CommentTooLong => SqlState::ProgramLimitExceeded,
             SecretAccessKeyLiteral
             | OptionNeedsString(_)
             | IncompleteCredentials
@@ -81,11 +163,12 @@ impl SqlError for PlanError {
             | BothAuthentications
             | InvalidOptionValue { .. }
             | InvalidParameterValue { .. } => SqlState::InvalidParameterValue,
-            NameTooLong(_) => SqlState::NameTooLong,
+            NameTooLong => SqlState::NameTooLong,
             ValueTooLong { .. } => SqlState::ProgramLimitExceeded,
             UnknownParameter(_) => SqlState::UndefinedObject,
             ReadOnlyParameter(_) => SqlState::CantChangeRuntimeParam,
             UnknownRelation(_) => SqlState::UndefinedTable,
+            UnknownColumn(_) => SqlState::UndefinedColumn,
             UnsupportedQuery(_) | Unsupported(_) => SqlState::FeatureNotSupported,
         }
     }
@@ -94,7 +177,10 @@ impl SqlError for PlanError {
         use PlanError::*;
         match self {
             InvalidParameterValue { reason, .. } => Some(capitalize(reason)),
-            NameTooLong(_) => Some(format!("Names are at most {MAX_NAME_BYTES} bytes long.")),
+            UnknownDatabase(_) | UnknownSchema(_) => Some(
+                "Airlock has one namespace of secrets and connections: qualified names must name its database and schema."
+                    .to_owned(),
+            ),
             UnknownRelation(_) => Some(format!(
                 "Catalog queries may read {}.",
                 crate::query::RELATIONS
@@ -122,7 +208,30 @@ impl SqlError for PlanError {
             BothAuthentications => Some(
                 "A connection either assumes a role or uses access keys: remove one of them.".to_owned(),
             ),
-            SetAndReset(option) => Some(format!("Remove either SET ({option} = ...) or RESET ({option}).")),
+            SetAndReset(options) => Some(format!(
+                "Remove either SET ({0} = ...) or RESET ({0}).",
+                options.first().map_or("", |o| o.as_str())
+            )),
+            NameTooLong => Some("Use a shorter name.".to_owned()),
+            UnknownColumn(_) => Some("SHOW CREATE CONNECTION has the columns name and create_sql.".to_owned()),
+            UnknownDatabase(_) | UnknownSchema(_) => Some(
+                "Leave the name unqualified, or qualify it as SHOW CREATE CONNECTION does.".to_owned(),
+            ),
+            NotASecret(_) => Some("Name a secret: CREATE SECRET name AS '...' makes one.".to_owned()),
+            NameTaken { .. } => Some("Choose another name.".to_owned()),
+            SecretColumnReference | SecretType(_) => Some(
+                "A secret's value is a string literal ('...') or a bytea expression such as decode('...', 'base64').".to_owned(),
+            ),
+            SecretSubquery
+            | UnsupportedInSecret(_)
+            | FunctionDoesNotExist(_)
+            | OperatorDoesNotExist(_)
+            | CannotCast { .. } => Some(
+                "A secret's value is a constant bytea expression of string literals, ::bytea and ::text casts, ||, decode, encode, repeat and convert_from."
+                    .to_owned(),
+            ),
+            UnrecognizedEncoding => Some("decode and encode take 'base64', 'hex' or 'escape'.".to_owned()),
+            InvalidSourceEncoding => Some("convert_from takes 'utf8'.".to_owned()),
             UnknownParameter(_) => Some("Airlock's parameters are aws_principal and aws_external_id_prefix.".to_owned()),
             ReadOnlyParameter(_) => Some(
                 "The external-ID prefix is fixed when the catalog is created, because customers' trust policies name it."

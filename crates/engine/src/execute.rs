@@ -4,18 +4,20 @@
 use airlock_aws::endpoints::{self, EndpointError};
 use airlock_aws::{AllowedEndpoints, EndpointUse, ResolvedConnection, Status, ValidationReport};
 use airlock_catalog::{
-    Catalog, CatalogError, ConnectionEntry, DropBehavior, NewConnection, ObjectKind, ObjectRef,
-    Txn, Validation, ValidationStatus,
+    Catalog, CatalogError, ConnectionEntry, DropBehavior, Namespace, NewConnection, ObjectKind,
+    ObjectRef, Txn, Validation, ValidationStatus,
 };
 use airlock_core::aws::{AwsConnection, IamArn};
 use airlock_core::{Column, ColumnType, ConnectionId, Diagnostic, Rows, SecretId};
 use airlock_parser::ast::{
-    self, AlterConnectionAction, AwsOptionName, Ident, ObjectType, Statement, SystemVariable,
+    self, AlterConnectionAction, AwsOptionName, Ident, ItemName, ObjectType, Statement,
+    SystemVariable,
 };
 
 use crate::error::{ExecError, MAX_NAME_BYTES, MAX_VALUE_BYTES, PlanError, Result};
 use crate::like::Pattern;
 use crate::plan::aws::{SecretResolver, options_of, plan_aws};
+use crate::plan::secret::eval_secret;
 use crate::query;
 use crate::response::{Response, StatementResult};
 
@@ -47,9 +49,9 @@ enum After {
     /// `VALIDATE CONNECTION`: record the run, return the checks.
     Record(ConnectionId),
     /// `CREATE CONNECTION ... WITH (VALIDATE)`: create it under the id validated with.
-    Create(ast::CreateConnection, ConnectionId),
+    Create(Box<ast::CreateConnection>, ConnectionId),
     /// `ALTER CONNECTION ... WITH (VALIDATE)`: apply it.
-    Alter(ast::AlterConnection),
+    Alter(Box<ast::AlterConnection>),
 }
 
 /// A statement's own outcome, before notices are attached.
@@ -76,6 +78,8 @@ impl Executor<'_> {
             Statement::ValidateConnection(v) => self.validate(v)?,
             Statement::ShowObjects(s) => self.show_objects(s)?.into(),
             Statement::ShowCreateConnection(s) => self.show_create(s)?.into(),
+            Statement::Comment(c) => self.comment(c)?.into(),
+            Statement::SelectFromShowCreate(s) => self.select_from_show_create(s)?.into(),
             Statement::ShowVariable(s) => self.show_variable(s.variable)?.into(),
             Statement::AlterSystem(a) => self.alter_system(a)?.into(),
             Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
@@ -141,7 +145,7 @@ impl Executor<'_> {
             }
             After::Create(c, id) => {
                 checks(report)?;
-                match self.create_connection(c, Some(id))? {
+                match self.create_connection(*c, Some(id))? {
                     Flow::Respond(response) => response,
                     Flow::Validate(..) => {
                         unreachable!("a reserved id is only passed once validated")
@@ -150,7 +154,7 @@ impl Executor<'_> {
             }
             After::Alter(a) => {
                 checks(report)?;
-                match self.alter_connection(a, true)? {
+                match self.alter_connection(*a, true)? {
                     Flow::Respond(response) => response,
                     Flow::Validate(..) => unreachable!("validated alters do not validate again"),
                 }
@@ -214,29 +218,31 @@ impl Executor<'_> {
     // ---- secrets ------------------------------------------------------------------------
 
     fn create_secret(&mut self, s: ast::CreateSecret) -> Result<Response> {
-        check_name(&s.name)?;
-        check_length("a secret value", s.value.expose_secret())?;
+        let name = self.unqualified(&s.name)?;
+        check_name(name)?;
+        let value = eval_secret(s.value.expose_expr())?;
         let mut txn = self.catalog.begin()?;
-        if let Some(existing) = txn.object_by_name(s.name.as_str())?
+        if let Some(existing) = txn.object_by_name(name.as_str())?
             && s.if_not_exists
         {
             self.notices.push(already_exists_skipping(&existing));
             return Ok(Response::command("CREATE SECRET"));
         }
-        txn.create_secret(s.name.as_str(), &s.value.into_secret_string())?;
+        txn.create_secret_bytes(name.as_str(), &value)?;
         txn.commit()?;
         Ok(Response::command("CREATE SECRET"))
     }
 
     fn alter_secret(&mut self, s: ast::AlterSecret) -> Result<Response> {
-        check_length("a secret value", s.value.expose_secret())?;
+        let name = self.unqualified(&s.name)?;
+        let value = eval_secret(s.value.expose_expr())?;
         let mut txn = self.catalog.begin()?;
-        let Some(secret) = lookup(&txn, &s.name, ObjectKind::Secret, s.if_exists)? else {
+        let Some(secret) = lookup(&txn, name, ObjectKind::Secret, s.if_exists)? else {
             self.notices
-                .push(does_not_exist_skipping(ObjectKind::Secret, &s.name));
+                .push(does_not_exist_skipping(ObjectKind::Secret, name));
             return Ok(Response::command("ALTER SECRET"));
         };
-        txn.rotate_secret(secret.id.into(), &s.value.into_secret_string())?;
+        txn.rotate_secret_bytes(secret.id.into(), &value)?;
         txn.commit()?;
         Ok(Response::command("ALTER SECRET"))
     }
@@ -250,10 +256,11 @@ impl Executor<'_> {
         c: ast::CreateConnection,
         reserved: Option<ConnectionId>,
     ) -> Result<Flow> {
-        check_name(&c.name)?;
+        let name = self.unqualified(&c.name)?.clone();
+        check_name(&name)?;
         let mut txn = self.catalog.begin()?;
-        let aws = plan_aws(&c.options, &mut TxnSecrets(&txn))?;
-        if let Some(existing) = txn.object_by_name(c.name.as_str())? {
+        let aws = plan_aws(&c.options, &mut TxnSecrets::new(&txn))?;
+        if let Some(existing) = txn.object_by_name(name.as_str())? {
             if c.if_not_exists {
                 self.notices.push(already_exists_skipping(&existing));
                 return Ok(Response::command("CREATE CONNECTION").into());
@@ -271,12 +278,16 @@ impl Executor<'_> {
             drop(txn);
             let id = ConnectionId::from(self.catalog.reserve_id()?);
             let resolved = self.resolve(&aws, id)?;
-            return Ok(Flow::Validate(resolved, principal, After::Create(c, id)));
+            return Ok(Flow::Validate(
+                resolved,
+                principal,
+                After::Create(Box::new(c), id),
+            ));
         }
         let (create_sql, redacted_create_sql) =
-            connection_sql(&c.name, &aws, &mut TxnSecrets(&txn))?;
+            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn))?;
         let new = NewConnection {
-            name: c.name.as_str(),
+            name: name.as_str(),
             aws: &aws,
             create_sql: &create_sql,
             redacted_create_sql: &redacted_create_sql,
@@ -292,58 +303,72 @@ impl Executor<'_> {
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
-        self.warn_if_endpoint_not_allowed(&c.name, &aws)?;
+        self.warn_if_endpoint_not_allowed(&name, &aws)?;
         Ok(Response::command("CREATE CONNECTION").into())
     }
 
     /// `validated`: the second pass of `WITH (VALIDATE = true)`, after the checks passed.
     fn alter_connection(&mut self, a: ast::AlterConnection, validated: bool) -> Result<Flow> {
+        let name = self.unqualified(&a.name)?.clone();
         let mut txn = self.catalog.begin()?;
-        let Some(object) = lookup(&txn, &a.name, ObjectKind::Connection, a.if_exists)? else {
+        let Some(object) = lookup(&txn, &name, ObjectKind::Connection, a.if_exists)? else {
             self.notices
-                .push(does_not_exist_skipping(ObjectKind::Connection, &a.name));
+                .push(does_not_exist_skipping(ObjectKind::Connection, &name));
             return Ok(Response::command("ALTER CONNECTION").into());
         };
         let id = ConnectionId::from(object.id);
         let entry = txn
             .connection(id)?
-            .ok_or_else(|| unknown(ObjectKind::Connection, &a.name))?;
+            .ok_or_else(|| unknown(ObjectKind::Connection, &name))?;
 
-        // One statement may not both set and reset an option, nor set it twice.
-        let mut set = Vec::new();
-        let mut reset = Vec::new();
-        for action in &a.actions {
-            let name = action.option_name();
-            let (mine, other) = match action {
-                AlterConnectionAction::Set(_) => (&mut set, &reset),
-                AlterConnectionAction::Reset(_) | AlterConnectionAction::Drop(_) => {
-                    (&mut reset, &set)
-                }
-            };
-            if other.contains(&name) {
-                return Err(PlanError::SetAndReset(name).into());
-            }
-            if mine.contains(&name) {
-                return Err(PlanError::OptionRepeated(name).into());
-            }
-            mine.push(name);
+        // One statement may not both set and reset an option (Materialize lists every
+        // such option), nor set or reset it twice.
+        let set: Vec<AwsOptionName> = a
+            .actions
+            .iter()
+            .filter(|action| matches!(action, AlterConnectionAction::Set(_)))
+            .map(AlterConnectionAction::option_name)
+            .collect();
+        let reset: Vec<AwsOptionName> = a
+            .actions
+            .iter()
+            .filter(|action| !matches!(action, AlterConnectionAction::Set(_)))
+            .map(AlterConnectionAction::option_name)
+            .collect();
+        let mut both: Vec<AwsOptionName> =
+            set.iter().filter(|n| reset.contains(n)).copied().collect();
+        both.sort();
+        both.dedup();
+        if !both.is_empty() {
+            return Err(PlanError::SetAndReset(both).into());
         }
-        let mut options = options_of(&entry.aws, &mut TxnSecrets(&txn))?;
+        for list in [&set, &reset] {
+            for (i, option) in list.iter().enumerate() {
+                if list[..i].contains(option) {
+                    return Err(PlanError::OptionRepeated(*option).into());
+                }
+            }
+        }
+        let mut options = options_of(&entry.aws, &mut TxnSecrets::new(&txn))?;
         options.retain(|o| !set.contains(&o.name) && !reset.contains(&o.name));
         options.extend(a.actions.iter().filter_map(|action| match action {
             AlterConnectionAction::Set(o) => Some(o.clone()),
             _ => None,
         }));
         options.sort_by_key(|o| AwsOptionName::ALL.iter().position(|n| *n == o.name));
-        let aws = plan_aws(&options, &mut TxnSecrets(&txn))?;
+        let aws = plan_aws(&options, &mut TxnSecrets::new(&txn))?;
         if a.validate == Some(true) && !validated {
             let principal = txn.settings()?.aws_principal;
             drop(txn);
             let resolved = self.resolve(&aws, id)?;
-            return Ok(Flow::Validate(resolved, principal, After::Alter(a)));
+            return Ok(Flow::Validate(
+                resolved,
+                principal,
+                After::Alter(Box::new(a)),
+            ));
         }
         let (create_sql, redacted_create_sql) =
-            connection_sql(&a.name, &aws, &mut TxnSecrets(&txn))?;
+            connection_sql(&name, &aws, &mut TxnSecrets::new(&txn))?;
         txn.alter_connection(id, &aws, &create_sql, &redacted_create_sql)?;
         let principal_unset = aws.assume_role().is_some()
             && entry.aws.assume_role().is_none()
@@ -354,13 +379,14 @@ impl Executor<'_> {
             self.notices.push(principal_unset_notice());
         }
         if aws.endpoint != entry.aws.endpoint {
-            self.warn_if_endpoint_not_allowed(&a.name, &aws)?;
+            self.warn_if_endpoint_not_allowed(&name, &aws)?;
         }
         Ok(Response::command("ALTER CONNECTION").into())
     }
 
     fn validate(&mut self, v: ast::ValidateConnection) -> Result<Flow> {
-        let (id, resolved, principal) = self.resolve_named(&v.name)?;
+        let name = self.unqualified(&v.name)?.clone();
+        let (id, resolved, principal) = self.resolve_named(&name)?;
         Ok(Flow::Validate(resolved, principal, After::Record(id)))
     }
 
@@ -393,9 +419,11 @@ impl Executor<'_> {
             ObjectKind::Secret => "DROP SECRET",
             ObjectKind::Connection => "DROP CONNECTION",
         };
+        let namespace = self.catalog.namespace().clone();
         let mut txn = self.catalog.begin()?;
         let mut ids = Vec::new();
         for name in &d.names {
+            let name = unqualified(name, &namespace)?;
             match lookup(&txn, name, kind, d.if_exists)? {
                 Some(object) => ids.push(object.id),
                 None => self.notices.push(does_not_exist_skipping(kind, name)),
@@ -430,6 +458,8 @@ impl Executor<'_> {
     }
 
     fn rename(&mut self, r: ast::RenameObject) -> Result<Response> {
+        let namespace = self.catalog.namespace().clone();
+        let name = unqualified(&r.name, &namespace)?.clone();
         check_name(&r.new_name)?;
         let kind = kind_of(r.object_type);
         let tag = match kind {
@@ -437,10 +467,20 @@ impl Executor<'_> {
             ObjectKind::Connection => "ALTER CONNECTION",
         };
         let mut txn = self.catalog.begin()?;
-        let Some(object) = lookup(&txn, &r.name, kind, r.if_exists)? else {
-            self.notices.push(does_not_exist_skipping(kind, &r.name));
+        let Some(object) = lookup(&txn, &name, kind, r.if_exists)? else {
+            self.notices.push(does_not_exist_skipping(kind, &name));
             return Ok(Response::command(tag));
         };
+        // Materialize's message for a name another object holds.
+        if let Some(other) = txn.object_by_name(r.new_name.as_str())?
+            && other.id != object.id
+        {
+            return Err(PlanError::NameTaken {
+                name: r.new_name.as_str().to_owned(),
+                schema: namespace.schema,
+            }
+            .into());
+        }
         match kind {
             ObjectKind::Secret => {
                 let id = SecretId::from(object.id);
@@ -450,9 +490,12 @@ impl Executor<'_> {
                     let id = ConnectionId::from(dependent.id);
                     let entry = txn
                         .connection(id)?
-                        .ok_or_else(|| unknown(ObjectKind::Connection, &r.name))?;
-                    let (sql, redacted) =
-                        connection_sql(&Ident::new(entry.name), &entry.aws, &mut TxnSecrets(&txn))?;
+                        .ok_or_else(|| unknown(ObjectKind::Connection, &name))?;
+                    let (sql, redacted) = connection_sql(
+                        &Ident::new(entry.name),
+                        &entry.aws,
+                        &mut TxnSecrets::new(&txn),
+                    )?;
                     txn.set_connection_sql(id, &sql, &redacted)?;
                 }
             }
@@ -460,9 +503,9 @@ impl Executor<'_> {
                 let id = ConnectionId::from(object.id);
                 let entry = txn
                     .connection(id)?
-                    .ok_or_else(|| unknown(ObjectKind::Connection, &r.name))?;
+                    .ok_or_else(|| unknown(ObjectKind::Connection, &name))?;
                 let (sql, redacted) =
-                    connection_sql(&r.new_name, &entry.aws, &mut TxnSecrets(&txn))?;
+                    connection_sql(&r.new_name, &entry.aws, &mut TxnSecrets::new(&txn))?;
                 txn.rename_connection(id, r.new_name.as_str(), &sql, &redacted)?;
             }
         }
@@ -476,47 +519,115 @@ impl Executor<'_> {
         let pattern = s.like.as_deref().map(Pattern::new).transpose()?;
         let keep = |name: &str| pattern.as_ref().is_none_or(|p| p.matches(name));
         let rows = match s.object_type {
+            // Materialize's columns; an object without a comment shows '' there.
             ObjectType::Connection => Rows {
                 columns: vec![
                     Column::new("name", ColumnType::Text),
                     Column::new("type", ColumnType::Text),
+                    Column::new("comment", ColumnType::Text),
                 ],
                 rows: self
                     .catalog
                     .connections()?
                     .into_iter()
                     .filter(|c| keep(&c.name))
-                    .map(|c| vec![Some(c.name), Some("aws".to_owned())])
+                    .map(|c| {
+                        vec![
+                            Some(c.name),
+                            Some("aws".to_owned()),
+                            Some(c.comment.unwrap_or_default()),
+                        ]
+                    })
                     .collect(),
             },
             ObjectType::Secret => Rows {
-                columns: vec![Column::new("name", ColumnType::Text)],
+                columns: vec![
+                    Column::new("name", ColumnType::Text),
+                    Column::new("comment", ColumnType::Text),
+                ],
                 rows: self
                     .catalog
                     .secrets()?
                     .into_iter()
                     .filter(|s| keep(&s.name))
-                    .map(|s| vec![Some(s.name)])
+                    .map(|s| vec![Some(s.name), Some(s.comment.unwrap_or_default())])
                     .collect(),
             },
         };
         Ok(Response::Rows(sorted(rows)))
     }
 
+    /// Materialize's form: the qualified name, and the statement with qualified names
+    /// and a closing `;`, printed from the connection as it is now (so a catalog written
+    /// before names were qualified shows the same).
     fn show_create(&mut self, s: ast::ShowCreateConnection) -> Result<Response> {
-        let entry = self.connection_named(&s.name)?;
-        let sql = if s.redacted {
-            entry.redacted_create_sql
-        } else {
-            entry.create_sql
+        let namespace = self.catalog.namespace().clone();
+        let name = unqualified(&s.name, &namespace)?.clone();
+        let entry = self.connection_named(&name)?;
+        let mut secrets = CatalogSecrets {
+            catalog: self.catalog,
+            namespace: &namespace,
         };
+        let (full, redacted) =
+            connection_sql(&Ident::new(entry.name.clone()), &entry.aws, &mut secrets)?;
+        let sql = if s.redacted { redacted } else { full };
         Ok(Response::Rows(Rows {
             columns: vec![
                 Column::new("name", ColumnType::Text),
                 Column::new("create_sql", ColumnType::Text),
             ],
-            rows: vec![vec![Some(entry.name), Some(sql)]],
+            rows: vec![vec![
+                Some(qualified(&Ident::new(entry.name), &namespace).to_string()),
+                Some(format!("{sql};")),
+            ]],
         }))
+    }
+
+    /// `SELECT columns FROM (SHOW [REDACTED] CREATE CONNECTION name)`: the `SHOW`'s row,
+    /// projected.
+    fn select_from_show_create(&mut self, s: ast::SelectFromShowCreate) -> Result<Response> {
+        let Response::Rows(rows) = self.show_create(s.show)? else {
+            return Err(PlanError::Unsupported("SHOW CREATE returned no rows".to_owned()).into());
+        };
+        let Some(columns) = s.columns else {
+            return Ok(Response::Rows(rows));
+        };
+        let mut picks = Vec::with_capacity(columns.len());
+        for column in &columns {
+            let at = rows
+                .columns
+                .iter()
+                .position(|c| c.name == column.as_str())
+                .ok_or_else(|| PlanError::UnknownColumn(column.as_str().to_owned()))?;
+            picks.push(at);
+        }
+        Ok(Response::Rows(Rows {
+            columns: picks.iter().map(|&i| rows.columns[i].clone()).collect(),
+            rows: rows
+                .rows
+                .iter()
+                .map(|row| picks.iter().map(|&i| row[i].clone()).collect())
+                .collect(),
+        }))
+    }
+
+    /// `COMMENT ON {SECRET | CONNECTION} name IS ...`.
+    fn comment(&mut self, c: ast::Comment) -> Result<Response> {
+        let name = self.unqualified(&c.name)?.clone();
+        if c.comment
+            .as_ref()
+            .is_some_and(|t| t.len() > MAX_VALUE_BYTES)
+        {
+            return Err(PlanError::CommentTooLong.into());
+        }
+        let kind = kind_of(c.object_type);
+        let mut txn = self.catalog.begin()?;
+        let Some(object) = lookup(&txn, &name, kind, false)? else {
+            return Err(unknown(kind, &name));
+        };
+        txn.set_comment(object.id, kind, c.comment.as_deref())?;
+        txn.commit()?;
+        Ok(Response::command("COMMENT"))
     }
 
     fn show_variable(&mut self, variable: SystemVariable) -> Result<Response> {
@@ -595,26 +706,110 @@ impl Executor<'_> {
 }
 
 /// Resolves secret names inside a transaction.
-struct TxnSecrets<'a, 'c>(&'a Txn<'c>);
+struct TxnSecrets<'a, 'c> {
+    txn: &'a Txn<'c>,
+    namespace: Namespace,
+}
+
+impl<'a, 'c> TxnSecrets<'a, 'c> {
+    fn new(txn: &'a Txn<'c>) -> Self {
+        TxnSecrets {
+            txn,
+            namespace: txn.namespace().clone(),
+        }
+    }
+}
 
 impl SecretResolver for TxnSecrets<'_, '_> {
-    fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId> {
-        match self.0.object_by_name(name.as_str())? {
+    fn resolve_secret(&mut self, name: &ItemName) -> Result<SecretId> {
+        let bare = unqualified(name, &self.namespace)?;
+        match self.txn.object_by_name(bare.as_str())? {
             Some(object) if object.kind == ObjectKind::Secret => Ok(SecretId::from(object.id)),
-            Some(object) => Err(wrong_kind(&object, ObjectKind::Secret)),
-            None => Err(unknown(ObjectKind::Secret, name)),
+            // Materialize names the object qualified here.
+            Some(object) => Err(PlanError::NotASecret(
+                qualified(&Ident::new(object.name), &self.namespace).to_string(),
+            )
+            .into()),
+            None => Err(unknown(ObjectKind::Secret, bare)),
         }
     }
 
-    fn secret_name(&mut self, id: SecretId) -> Result<String> {
-        match self.0.secret(id)? {
-            Some(secret) => Ok(secret.name),
+    fn qualify(&self, name: &Ident) -> ItemName {
+        qualified(name, &self.namespace)
+    }
+
+    fn secret_name(&mut self, id: SecretId) -> Result<ItemName> {
+        match self.txn.secret(id)? {
+            Some(secret) => Ok(qualified(&Ident::new(secret.name), &self.namespace)),
             None => Err(CatalogError::UnknownId {
                 kind: ObjectKind::Secret,
                 id: id.into(),
             }
             .into()),
         }
+    }
+}
+
+/// Secret names outside a transaction, for printing only.
+struct CatalogSecrets<'a> {
+    catalog: &'a Catalog,
+    namespace: &'a Namespace,
+}
+
+impl SecretResolver for CatalogSecrets<'_> {
+    fn resolve_secret(&mut self, name: &ItemName) -> Result<SecretId> {
+        let bare = unqualified(name, self.namespace)?;
+        match self.catalog.secret_by_name(bare.as_str())? {
+            Some(secret) => Ok(secret.id),
+            None => Err(unknown(ObjectKind::Secret, bare)),
+        }
+    }
+
+    fn qualify(&self, name: &Ident) -> ItemName {
+        qualified(name, self.namespace)
+    }
+
+    fn secret_name(&mut self, id: SecretId) -> Result<ItemName> {
+        match self.catalog.secret(id)? {
+            Some(secret) => Ok(qualified(&Ident::new(secret.name), self.namespace)),
+            None => Err(CatalogError::UnknownId {
+                kind: ObjectKind::Secret,
+                id: id.into(),
+            }
+            .into()),
+        }
+    }
+}
+
+/// `name` in the catalog's namespace: `database.schema.name`.
+fn qualified(name: &Ident, namespace: &Namespace) -> ItemName {
+    ItemName {
+        database: Some(Ident::new(namespace.database.clone())),
+        schema: Some(Ident::new(namespace.schema.clone())),
+        name: name.clone(),
+    }
+}
+
+/// The object name of a possibly qualified name, once its qualifiers are found to name
+/// the catalog's namespace (Materialize's errors otherwise).
+fn unqualified<'n>(name: &'n ItemName, namespace: &Namespace) -> Result<&'n Ident> {
+    if let Some(database) = &name.database
+        && database.as_str() != namespace.database
+    {
+        return Err(PlanError::UnknownDatabase(database.as_str().to_owned()).into());
+    }
+    if let Some(schema) = &name.schema
+        && schema.as_str() != namespace.schema
+    {
+        return Err(PlanError::UnknownSchema(schema.as_str().to_owned()).into());
+    }
+    Ok(&name.name)
+}
+
+impl Executor<'_> {
+    /// [`unqualified`] against this catalog's namespace.
+    fn unqualified<'n>(&self, name: &'n ItemName) -> Result<&'n Ident> {
+        unqualified(name, self.catalog.namespace())
     }
 }
 
@@ -627,7 +822,7 @@ fn connection_sql(
 ) -> Result<(String, String)> {
     let statement = Statement::CreateConnection(ast::CreateConnection {
         if_not_exists: false,
-        name: name.clone(),
+        name: secrets.qualify(name),
         options: options_of(aws, secrets)?,
         validate: None,
     });
@@ -716,23 +911,10 @@ fn kind_of(object_type: ObjectType) -> ObjectKind {
     }
 }
 
+/// The parser refuses longer names; a statement a host built goes through here too.
 fn check_name(name: &Ident) -> Result<()> {
     if name.as_str().len() > MAX_NAME_BYTES {
-        let mut end = MAX_NAME_BYTES;
-        while !name.as_str().is_char_boundary(end) {
-            end -= 1;
-        }
-        return Err(PlanError::NameTooLong(name.as_str()[..end].to_owned()).into());
-    }
-    Ok(())
-}
-
-fn check_length(what: &str, value: &str) -> Result<()> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(PlanError::ValueTooLong {
-            what: what.to_owned(),
-        }
-        .into());
+        return Err(PlanError::NameTooLong.into());
     }
     Ok(())
 }

@@ -5,8 +5,9 @@
 //! name with it. The pattern is at most [`MAX_PATTERN_BYTES`]; runs of `%` collapse to
 //! one, and a pattern that needs more characters than a name can hold matches nothing
 //! without looking at the name. Matching keeps one backtrack point, so a name of `n`
-//! characters against `m` tokens costs at most `n·m` steps: with names of at most 63
-//! bytes and at most 64 tokens left after those two rules, about 4,000 steps a name.
+//! characters against `m` tokens costs at most `n·m` steps: with names of at most 255
+//! bytes and at most 511 tokens left after those two rules (255 characters and the `%`
+//! between them), about 130,000 steps a name.
 
 use airlock_core::{Diagnostic, SqlState};
 
@@ -140,11 +141,11 @@ mod tests {
         let err = Pattern::new(&"a".repeat(MAX_PATTERN_BYTES + 1)).unwrap_err();
         assert_eq!(err.code, SqlState::ProgramLimitExceeded);
         assert!(err.message.contains("1024"), "{}", err.message);
-        // 1,000 `%` are one token; 64 literal characters can never match a name.
+        // 1,000 `%` are one token; more literal characters than a name holds never match.
         let p = Pattern::new(&"%".repeat(MAX_PATTERN_BYTES)).unwrap();
         assert_eq!(p.tokens.len(), 1);
         assert!(p.matches(&"x".repeat(MAX_NAME_BYTES)));
-        let p = Pattern::new(&format!("%{}%", "a".repeat(64))).unwrap();
+        let p = Pattern::new(&format!("%{}%", "a".repeat(MAX_NAME_BYTES + 1))).unwrap();
         assert!(!p.matches(&"a".repeat(MAX_NAME_BYTES)));
     }
 }

@@ -62,7 +62,7 @@ fn scripts_stop_at_the_first_error_and_syntax_errors_run_nothing() {
     let rows = shown[0].as_ref().unwrap().rows().unwrap();
     assert_eq!(
         rows.rows,
-        vec![vec![Some("a".to_owned())]],
+        vec![vec![Some("a".to_owned()), Some(String::new())]],
         "neither b nor c was created"
     );
 }

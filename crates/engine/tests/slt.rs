@@ -1,4 +1,5 @@
-//! The sqllogictest suite: one test per file in `testdata/slt/` (see
+//! The sqllogictest suite: one test per file in `testdata/slt/` and in
+//! `testdata/slt/materialize/` (Materialize's own cases, restated; see
 //! `tests/common/slt_db.rs` for the conventions). These files never reach AWS: the
 //! engine's AWS client points at a closed loopback port, which the harness lists in the
 //! process's `aws_allowed_endpoints` (the files test what happens after the endpoint
@@ -26,7 +27,7 @@ fn main() {
         .with_timeout(Duration::from_secs(1))
         .with_allowed_endpoints(&listed);
     slt_db::main(
-        "../../testdata/slt",
+        &["../../testdata/slt", "../../testdata/slt/materialize"],
         move || AwsSetup::Config(Box::new(offline.clone())),
         Vec::new(),
     );

@@ -132,7 +132,7 @@ fn main() {
         .with_allowed_endpoints(&listed);
     let vars = vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     slt_db::main(
-        "../../testdata/slt/aws",
+        &["../../testdata/slt/aws"],
         move || AwsSetup::Config(Box::new(config.clone())),
         vars,
     );

@@ -46,6 +46,63 @@ impl fmt::Display for Ident {
     }
 }
 
+/// A possibly qualified object name: `name`, `schema.name` or `database.schema.name`.
+/// Airlock has one namespace (by default `materialize.public`); the planner accepts the
+/// qualifiers that name it and refuses others, as Materialize refuses an unknown
+/// database or schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemName {
+    pub database: Option<Ident>,
+    pub schema: Option<Ident>,
+    pub name: Ident,
+}
+
+impl ItemName {
+    /// An unqualified name.
+    pub fn bare(name: impl Into<String>) -> Self {
+        ItemName {
+            database: None,
+            schema: None,
+            name: Ident::new(name),
+        }
+    }
+
+    /// The object's own name, without qualifiers.
+    pub fn as_str(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// Every part, outermost first.
+    pub fn parts(&self) -> impl Iterator<Item = &Ident> {
+        self.database
+            .iter()
+            .chain(self.schema.iter())
+            .chain(std::iter::once(&self.name))
+    }
+}
+
+impl From<Ident> for ItemName {
+    fn from(name: Ident) -> Self {
+        ItemName {
+            database: None,
+            schema: None,
+            name,
+        }
+    }
+}
+
+impl fmt::Display for ItemName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, part) in self.parts().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(f, "{part}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The kinds of object the catalog holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectType {
@@ -84,6 +141,10 @@ pub enum Statement {
     /// `SHOW CONNECTIONS` and `SHOW SECRETS`.
     ShowObjects(ShowObjects),
     ShowCreateConnection(ShowCreateConnection),
+    /// `COMMENT ON {SECRET | CONNECTION} name IS ...`.
+    Comment(Comment),
+    /// `SELECT ... FROM (SHOW [REDACTED] CREATE CONNECTION name)`.
+    SelectFromShowCreate(SelectFromShowCreate),
     /// `SHOW aws_principal` and `SHOW aws_external_id_prefix`.
     ShowVariable(ShowVariable),
     AlterSystem(AlterSystem),
@@ -92,43 +153,49 @@ pub enum Statement {
 }
 
 /// ```text
-/// CREATE SECRET [IF NOT EXISTS] name AS 'value'
-/// CREATE SECRET [IF NOT EXISTS] name = 'value'     -- the design document's form
+/// CREATE SECRET [IF NOT EXISTS] name AS value_expression
+/// CREATE SECRET [IF NOT EXISTS] name = value_expression   -- the design document's form
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateSecret {
     pub if_not_exists: bool,
-    pub name: Ident,
+    pub name: ItemName,
     pub value: SecretValue,
 }
 
 /// ```text
-/// ALTER SECRET [IF EXISTS] name AS 'value'
+/// ALTER SECRET [IF EXISTS] name AS value_expression
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterSecret {
     pub if_exists: bool,
-    pub name: Ident,
+    pub name: ItemName,
     pub value: SecretValue,
 }
 
-/// The value of a secret as written in SQL. Its `Debug` redacts, so an AST can be logged;
-/// the full printer ([`Statement`]'s `Display`) is the one place that writes it out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretValue(String);
+/// The value of a secret as written in SQL: a constant `bytea` expression, as in
+/// Materialize (`'text'`, `decode('c2VjcmV0Cg==', 'base64')`, `('a' || 'b')::bytea`).
+/// The planner evaluates it. Its `Debug` redacts, so an AST can be logged; the full
+/// printer ([`Statement`]'s `Display`) is the one place that writes it out, and the
+/// redacted printer replaces the whole expression.
+#[derive(Clone, PartialEq)]
+pub struct SecretValue(Box<sqlparser::ast::Expr>);
 
 impl SecretValue {
-    pub fn new(value: impl Into<String>) -> Self {
-        SecretValue(value.into())
+    pub fn new(expr: sqlparser::ast::Expr) -> Self {
+        SecretValue(Box::new(expr))
     }
 
-    /// The value itself, for the secret store.
-    pub fn expose_secret(&self) -> &str {
+    /// A plain string literal.
+    pub fn literal(value: impl Into<String>) -> Self {
+        SecretValue::new(sqlparser::ast::Expr::Value(
+            sqlparser::ast::Value::SingleQuotedString(value.into()).into(),
+        ))
+    }
+
+    /// The expression itself, for the planner.
+    pub fn expose_expr(&self) -> &sqlparser::ast::Expr {
         &self.0
-    }
-
-    pub fn into_secret_string(self) -> airlock_core::SecretString {
-        airlock_core::SecretString::new(self.0)
     }
 }
 
@@ -145,7 +212,7 @@ impl fmt::Debug for SecretValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateConnection {
     pub if_not_exists: bool,
-    pub name: Ident,
+    pub name: ItemName,
     /// In the order given; repeats are kept for the planner to reject.
     pub options: Vec<AwsOption>,
     /// `WITH (VALIDATE ...)`; `None` when the clause is absent.
@@ -160,7 +227,7 @@ pub struct CreateConnection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConnection {
     pub if_exists: bool,
-    pub name: Ident,
+    pub name: ItemName,
     pub actions: Vec<AlterConnectionAction>,
     pub validate: Option<bool>,
 }
@@ -248,11 +315,13 @@ impl fmt::Display for AwsOptionName {
     }
 }
 
-/// An option's value: a string literal or a reference to a secret.
+/// An option's value: a string literal or a reference to a secret. A value written as
+/// an identifier (`REGION us_east`, `ENDPOINT "https://…"`) is its text, as in
+/// Materialize; it prints back as a string literal.
 #[derive(Clone, PartialEq, Eq)]
 pub enum OptionValue {
     String(String),
-    Secret(Ident),
+    Secret(ItemName),
 }
 
 impl fmt::Debug for OptionValue {
@@ -273,7 +342,7 @@ impl fmt::Debug for OptionValue {
 pub struct DropObjects {
     pub object_type: ObjectType,
     pub if_exists: bool,
-    pub names: Vec<Ident>,
+    pub names: Vec<ItemName>,
     /// `None` when neither word was given (which means `RESTRICT`).
     pub behavior: Option<DropBehavior>,
 }
@@ -285,7 +354,8 @@ pub struct DropObjects {
 pub struct RenameObject {
     pub object_type: ObjectType,
     pub if_exists: bool,
-    pub name: Ident,
+    pub name: ItemName,
+    /// Unqualified: an object stays in its schema.
     pub new_name: Ident,
 }
 
@@ -294,7 +364,7 @@ pub struct RenameObject {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidateConnection {
-    pub name: Ident,
+    pub name: ItemName,
 }
 
 /// ```text
@@ -312,7 +382,32 @@ pub struct ShowObjects {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowCreateConnection {
     pub redacted: bool,
-    pub name: Ident,
+    pub name: ItemName,
+}
+
+/// ```text
+/// SELECT { * | column [, ...] } FROM (SHOW [REDACTED] CREATE CONNECTION name) [[AS] alias]
+/// ```
+///
+/// Materialize's way to read one column of `SHOW CREATE`: the `SHOW` is a relation of
+/// `name` and `create_sql`. A column may be qualified by the alias (`s.create_sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectFromShowCreate {
+    /// `None` for `*`.
+    pub columns: Option<Vec<Ident>>,
+    pub show: ShowCreateConnection,
+    pub alias: Option<Ident>,
+}
+
+/// ```text
+/// COMMENT ON {SECRET | CONNECTION} name IS {'text' | NULL}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub object_type: ObjectType,
+    pub name: ItemName,
+    /// `None` for `IS NULL`, which removes the comment.
+    pub comment: Option<String>,
 }
 
 /// The settings Airlock owns.

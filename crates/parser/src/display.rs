@@ -8,7 +8,10 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 use airlock_core::aws::{redact_userinfo, redact_userinfo_list};
-use sqlparser::ast::{Value, ValueWithSpan, VisitMut, VisitorMut};
+use sqlparser::ast::{
+    CastKind, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+    ValueWithSpan, VisitMut, VisitorMut,
+};
 
 use crate::ast::*;
 
@@ -220,10 +223,96 @@ fn write_validate(f: &mut fmt::Formatter<'_>, validate: Option<bool>) -> fmt::Re
     }
 }
 
+/// A secret's value expression: in full, or replaced whole by `'<REDACTED>'` (every part
+/// of `decode('…', 'base64')` may be the secret).
 fn write_secret_value(f: &mut fmt::Formatter<'_>, value: &SecretValue, mode: Mode) -> fmt::Result {
     match mode {
-        Mode::Full => write_string(f, value.expose_secret()),
+        Mode::Full => write_value_expr(f, value.expose_expr()),
         Mode::Redacted => write_string(f, REDACTED),
+    }
+}
+
+/// Prints a value expression so that it parses back to the same tree. sqlparser's own
+/// printer guesses whether a quote in a string is "already escaped" (`'\''` prints as
+/// `'\''`, which reads back as another value), so the shapes a secret value takes
+/// (literals, casts, `||`, function calls, parentheses) are printed here, with
+/// [`write_string`]; anything else (which the planner refuses) is left to sqlparser.
+pub(crate) fn write_value_expr(f: &mut fmt::Formatter<'_>, expr: &Expr) -> fmt::Result {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => write_string(f, s),
+            other => write!(f, "{other}"),
+        },
+        Expr::Nested(inner) => {
+            f.write_str("(")?;
+            write_value_expr(f, inner)?;
+            f.write_str(")")
+        }
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr,
+            data_type,
+            format: None,
+        } => {
+            write_value_expr(f, expr)?;
+            write!(f, "::{data_type}")
+        }
+        Expr::Cast {
+            kind: CastKind::Cast,
+            expr,
+            data_type,
+            format: None,
+        } => {
+            f.write_str("CAST(")?;
+            write_value_expr(f, expr)?;
+            write!(f, " AS {data_type})")
+        }
+        Expr::BinaryOp { left, op, right } => {
+            write_value_expr(f, left)?;
+            write!(f, " {op} ")?;
+            write_value_expr(f, right)
+        }
+        Expr::Function(function) => match plain_call_args(function) {
+            Some(args) => {
+                write!(f, "{}(", function.name)?;
+                for (i, arg) in args.into_iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_value_expr(f, arg)?;
+                }
+                f.write_str(")")
+            }
+            None => write!(f, "{function}"),
+        },
+        other => write!(f, "{other}"),
+    }
+}
+
+/// The arguments of `name(a, b, …)`, when the call is nothing more than that.
+pub fn plain_call_args(function: &Function) -> Option<Vec<&Expr>> {
+    let plain = !function.uses_odbc_syntax
+        && matches!(function.parameters, FunctionArguments::None)
+        && function.within_group.is_empty()
+        && function.filter.is_none()
+        && function.null_treatment.is_none()
+        && function.over.is_none();
+    if !plain {
+        return None;
+    }
+    match &function.args {
+        FunctionArguments::List(list)
+            if list.duplicate_treatment.is_none() && list.clauses.is_empty() =>
+        {
+            list.args
+                .iter()
+                .map(|arg| match arg {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => None,
     }
 }
 
@@ -239,6 +328,12 @@ fn write_list<T>(
         each(f, item)?;
     }
     Ok(())
+}
+
+fn write_show_create(f: &mut fmt::Formatter<'_>, s: &ShowCreateConnection) -> fmt::Result {
+    f.write_str("SHOW ")?;
+    write_if(f, s.redacted, "REDACTED ")?;
+    write!(f, "CREATE CONNECTION {}", s.name)
 }
 
 /// The one printer behind both modes.
@@ -307,10 +402,28 @@ pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode)
             }
             Ok(())
         }
-        Statement::ShowCreateConnection(s) => {
-            f.write_str("SHOW ")?;
-            write_if(f, s.redacted, "REDACTED ")?;
-            write!(f, "CREATE CONNECTION {}", s.name)
+        Statement::ShowCreateConnection(s) => write_show_create(f, s),
+        Statement::SelectFromShowCreate(s) => {
+            f.write_str("SELECT ")?;
+            match &s.columns {
+                None => f.write_str("*")?,
+                Some(columns) => write_list(f, columns, |f, c| write!(f, "{c}"))?,
+            }
+            f.write_str(" FROM (")?;
+            write_show_create(f, &s.show)?;
+            f.write_str(")")?;
+            match &s.alias {
+                Some(alias) => write!(f, " AS {alias}"),
+                None => Ok(()),
+            }
+        }
+        Statement::Comment(c) => {
+            write!(f, "COMMENT ON {} {} IS ", c.object_type.as_str(), c.name)?;
+            match &c.comment {
+                // A comment is documentation, not a credential: printed in both modes.
+                Some(text) => write_string(f, text),
+                None => f.write_str("NULL"),
+            }
         }
         Statement::ShowVariable(s) => write!(f, "SHOW {}", s.variable),
         Statement::AlterSystem(a) => match (a.form, &a.value) {

@@ -15,7 +15,7 @@ use airlock_core::{Position, SqlState};
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::ast::{AlterConnectionAction, AwsOption, Ident, OptionValue, Statement};
+use crate::ast::{AlterConnectionAction, AwsOption, Ident, ItemName, OptionValue, Statement};
 use crate::error::ParseError;
 
 /// The most text one call accepts. The parser holds every token of its input at once
@@ -222,34 +222,50 @@ pub(crate) fn check_complexity(tokens: &[TokenWithSpan], end: Position) -> Resul
 pub fn check_statement(statement: &Statement) -> Result<(), ParseError> {
     let mut names: Vec<&Ident> = Vec::new();
     let mut values: Vec<&str> = Vec::new();
+    // A secret's value expression, printed: a NUL anywhere in it is in one of its literals.
+    let printed_value;
     match statement {
         Statement::CreateSecret(s) => {
-            names.push(&s.name);
-            values.push(s.value.expose_secret());
+            names.extend(s.name.parts());
+            printed_value = s.value.expose_expr().to_string();
+            values.push(&printed_value);
         }
         Statement::AlterSecret(s) => {
-            names.push(&s.name);
-            values.push(s.value.expose_secret());
+            names.extend(s.name.parts());
+            printed_value = s.value.expose_expr().to_string();
+            values.push(&printed_value);
         }
         Statement::CreateConnection(c) => {
-            names.push(&c.name);
+            names.extend(c.name.parts());
             for o in &c.options {
                 push_option(o, &mut names, &mut values);
             }
         }
         Statement::AlterConnection(c) => {
-            names.push(&c.name);
+            names.extend(c.name.parts());
             for action in &c.actions {
                 if let AlterConnectionAction::Set(o) = action {
                     push_option(o, &mut names, &mut values);
                 }
             }
         }
-        Statement::DropObjects(d) => names.extend(&d.names),
-        Statement::RenameObject(r) => names.extend([&r.name, &r.new_name]),
-        Statement::ValidateConnection(v) => names.push(&v.name),
+        Statement::DropObjects(d) => names.extend(d.names.iter().flat_map(ItemName::parts)),
+        Statement::RenameObject(r) => {
+            names.extend(r.name.parts());
+            names.push(&r.new_name);
+        }
+        Statement::ValidateConnection(v) => names.extend(v.name.parts()),
         Statement::ShowObjects(s) => values.extend(s.like.as_deref()),
-        Statement::ShowCreateConnection(s) => names.push(&s.name),
+        Statement::ShowCreateConnection(s) => names.extend(s.name.parts()),
+        Statement::SelectFromShowCreate(s) => {
+            names.extend(s.show.name.parts());
+            names.extend(s.columns.iter().flatten());
+            names.extend(s.alias.iter());
+        }
+        Statement::Comment(c) => {
+            names.extend(c.name.parts());
+            values.extend(c.comment.as_deref());
+        }
         Statement::ShowVariable(_) => {}
         Statement::AlterSystem(a) => {
             names.push(&a.name);
@@ -278,7 +294,7 @@ pub fn check_statement(statement: &Statement) -> Result<(), ParseError> {
 fn push_option<'a>(o: &'a AwsOption, names: &mut Vec<&'a Ident>, values: &mut Vec<&'a str>) {
     match &o.value {
         OptionValue::String(v) => values.push(v),
-        OptionValue::Secret(name) => names.push(name),
+        OptionValue::Secret(name) => names.extend(name.parts()),
     }
 }
 

@@ -31,7 +31,7 @@ pub use display::{Mode, REDACTED};
 pub use error::ParseError;
 pub use input::{MAX_EXPRESSION_DEPTH, MAX_INPUT_BYTES, check_statement, check_text, check_utf8};
 pub use mask::{Masked, mask_statement};
-pub use parser::{AirlockParser, parse_script, parse_statement, parse_statements};
+pub use parser::{AirlockParser, MAX_IDENT_BYTES, parse_script, parse_statement, parse_statements};
 pub use script::{Split, is_blank, is_complete, split_complete};
 
 /// The `sqlparser` Airlock is built on, so that hosts use the very same version.

@@ -6,7 +6,9 @@
 //! string, comment and quoted name begins and ends (`E'\' '…'`, `$e$…$e$`, nested
 //! comments). Unless the whole text is one read-only query, every literal is replaced by
 //! `'<REDACTED>'`, and so is everything after `AS` (or `=`) in `CREATE SECRET` and
-//! `ALTER SECRET`, quoted or not. Text the tokenizer rejects (an unterminated string or
+//! `ALTER SECRET`, quoted or not (a secret's value is a whole expression:
+//! `decode('…', 'base64')`), and a `SECRET ACCESS KEY` or `SESSION TOKEN` value written
+//! as an identifier. Text the tokenizer rejects (an unterminated string or
 //! comment) is masked from where the tokenizer gave up to the end.
 
 use sqlparser::keywords::Keyword;
@@ -119,6 +121,11 @@ pub fn mask_statement(text: &str) -> Masked {
                 ranges.push((start, last));
                 break;
             }
+            if is_credential_word(statement, i) {
+                ranges.push((start, end));
+                literals.push(text[start..end].to_owned());
+                continue;
+            }
             if is_literal_token(token) {
                 ranges.push((start, end));
                 literals.push(text[start..end].to_owned());
@@ -192,6 +199,36 @@ fn secret_value_start(statement: &[(usize, usize, &Token)]) -> Option<usize> {
     (2..statement.len())
         .find(|&i| word(i, Keyword::AS) || *statement[i].2 == Token::Eq)
         .map(|i| i + 1)
+}
+
+/// Whether token `i` is a credential written as an identifier: the value of `SECRET
+/// ACCESS KEY` or `SESSION TOKEN` (`SESSION TOKEN = AQoDYXdz…`), which Materialize
+/// accepts unquoted, so it is masked like a literal.
+fn is_credential_word(statement: &[(usize, usize, &Token)], i: usize) -> bool {
+    let word = |j: usize, w: &str| matches!(statement.get(j), Some((_, _, Token::Word(x))) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let Some((_, _, Token::Word(value))) = statement.get(i) else {
+        return false;
+    };
+    if value.quote_style.is_none() && value.value.eq_ignore_ascii_case("SECRET") {
+        return false;
+    }
+    let Some(mut name_end) = i.checked_sub(1) else {
+        return false;
+    };
+    if matches!(statement[name_end].2, Token::Eq) {
+        let Some(before) = name_end.checked_sub(1) else {
+            return false;
+        };
+        name_end = before;
+    }
+    let ends = |words: &[&str]| {
+        name_end + 1 >= words.len()
+            && words
+                .iter()
+                .enumerate()
+                .all(|(k, w)| word(name_end + 1 - words.len() + k, w))
+    };
+    ends(&["SECRET", "ACCESS", "KEY"]) || ends(&["SESSION", "TOKEN"])
 }
 
 fn unmasked(text: &str) -> Masked {
@@ -308,6 +345,37 @@ mod tests {
                 "SELECT 1; SELECT '<REDACTED>'",
             ),
             ("SELECT 1 /* CANARY", "SELECT 1 '<REDACTED>'"),
+            // Secret values are expressions: everything after AS is masked, whatever
+            // its shape.
+            (
+                "CREATE SECRET s AS decode('CANARY', 'base64') oops",
+                "CREATE SECRET s AS '<REDACTED>'",
+            ),
+            (
+                "CREATE SECRET materialize.public.s AS ('CAN' || 'ARY')::bytea x",
+                "CREATE SECRET materialize.public.s AS '<REDACTED>'",
+            ),
+            (
+                "ALTER SECRET s AS repeat(CANARY, 2) oops",
+                "ALTER SECRET s AS '<REDACTED>'",
+            ),
+            (
+                "CREATE SECRET s = convert_from(decode(E'CANARY', 'base64'), 'utf8')::bytea;",
+                "CREATE SECRET s = '<REDACTED>';",
+            ),
+            // Credentials written as identifiers.
+            (
+                "CREATE CONNECTION c TO AWS (SESSION TOKEN = CANARY, REGION us) x",
+                "CREATE CONNECTION c TO AWS (SESSION TOKEN = '<REDACTED>', REGION us) x",
+            ),
+            (
+                "ALTER CONNECTION c SET (SECRET ACCESS KEY \"CANARY\") x",
+                "ALTER CONNECTION c SET (SECRET ACCESS KEY '<REDACTED>') x",
+            ),
+            (
+                "CREATE CONNECTION c TO AWS (SECRET ACCESS KEY = SECRET s) x",
+                "CREATE CONNECTION c TO AWS (SECRET ACCESS KEY = SECRET s) x",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(masked(text), want, "{text}");

@@ -5,7 +5,7 @@
 //! untouched. `CREATE SECRET` and `DROP SECRET` are Airlock's even though `sqlparser`
 //! has a DuckDB-flavoured grammar for them: ours is checked first.
 
-use airlock_core::Position;
+use airlock_core::{Position, SqlState};
 use std::ops::Range;
 
 use sqlparser::dialect::{Dialect, PostgreSqlDialect};
@@ -207,11 +207,25 @@ impl<'a> AirlockParser<'a> {
         } else if self.peek_word_at(0, "DROP") && self.peek_word_at(1, "CONNECTION") {
             self.advance(2);
             self.parse_drop(ObjectType::Connection)?
+        } else if self.peek_word_at(0, "COMMENT")
+            && self.peek_word_at(1, "ON")
+            && (self.peek_word_at(2, "SECRET") || self.peek_word_at(2, "CONNECTION"))
+        {
+            let object_type = if self.peek_word_at(2, "SECRET") {
+                ObjectType::Secret
+            } else {
+                ObjectType::Connection
+            };
+            self.advance(3);
+            self.parse_comment(object_type)?
+        } else if self.peek_word_at(0, "SELECT") && self.selects_from_show() {
+            self.advance(1);
+            self.parse_select_from_show()?
         } else if self.peek_word_at(0, "VALIDATE") {
             self.advance(1);
             self.expect_word("CONNECTION")?;
             Statement::ValidateConnection(ValidateConnection {
-                name: self.parse_name()?,
+                name: self.parse_item_name()?,
             })
         } else if self.peek_word_at(0, "SHOW") {
             match self.parse_show()? {
@@ -228,11 +242,11 @@ impl<'a> AirlockParser<'a> {
 
     fn parse_create_secret(&mut self) -> PResult<Statement> {
         let if_not_exists = self.parse_words(&["IF", "NOT", "EXISTS"]);
-        let name = self.parse_name()?;
+        let name = self.parse_item_name()?;
         if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
             return self.expected_next("AS or =");
         }
-        let value = SecretValue::new(self.parse_value_string("a string literal")?);
+        let value = self.parse_secret_value()?;
         Ok(Statement::CreateSecret(CreateSecret {
             if_not_exists,
             name,
@@ -242,7 +256,7 @@ impl<'a> AirlockParser<'a> {
 
     fn parse_alter_secret(&mut self) -> PResult<Statement> {
         let if_exists = self.parse_words(&["IF", "EXISTS"]);
-        let name = self.parse_name()?;
+        let name = self.parse_item_name()?;
         if self.parse_word("RENAME") {
             self.expect_word("TO")?;
             return Ok(Statement::RenameObject(RenameObject {
@@ -255,7 +269,7 @@ impl<'a> AirlockParser<'a> {
         if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
             return self.expected_next("AS or RENAME TO");
         }
-        let value = SecretValue::new(self.parse_value_string("a string literal")?);
+        let value = self.parse_secret_value()?;
         Ok(Statement::AlterSecret(AlterSecret {
             if_exists,
             name,
@@ -265,7 +279,7 @@ impl<'a> AirlockParser<'a> {
 
     fn parse_create_connection(&mut self) -> Result<Statement, Failure> {
         let if_not_exists = self.parse_words(&["IF", "NOT", "EXISTS"]);
-        let name = self.parse_name()?;
+        let name = self.parse_item_name()?;
         self.expect_word("TO")?;
         if !self.parse_word("AWS") {
             let found = self.parser.peek_token();
@@ -282,9 +296,18 @@ impl<'a> AirlockParser<'a> {
         }
         self.parser.expect_token(&Token::LParen)?;
         let mut options = Vec::new();
+        let mut unsupported = Vec::new();
+        let mut first_unsupported = None;
         if !self.parser.consume_token(&Token::RParen) {
             loop {
-                options.push(self.parse_aws_option()?);
+                let at = self.parser.peek_token();
+                match self.parse_aws_option_or_other()? {
+                    Ok(option) => options.push(option),
+                    Err(other) => {
+                        first_unsupported.get_or_insert_with(|| self.position_of(&at));
+                        unsupported.push(other);
+                    }
+                }
                 if self.parser.consume_token(&Token::RParen) {
                     break;
                 }
@@ -292,6 +315,12 @@ impl<'a> AirlockParser<'a> {
                     return Err(self.expected_here("a comma or )").into());
                 }
             }
+        }
+        if !unsupported.is_empty() {
+            return Err(Failure::Rich(unsupported_options(
+                &unsupported,
+                first_unsupported,
+            )));
         }
         let validate = self.parse_with_validate()?;
         Ok(Statement::CreateConnection(CreateConnection {
@@ -304,7 +333,7 @@ impl<'a> AirlockParser<'a> {
 
     fn parse_alter_connection(&mut self) -> Result<Statement, Failure> {
         let if_exists = self.parse_words(&["IF", "EXISTS"]);
-        let name = self.parse_name()?;
+        let name = self.parse_item_name()?;
         if self.parse_word("RENAME") {
             self.expect_word("TO")?;
             return Ok(Statement::RenameObject(RenameObject {
@@ -373,9 +402,9 @@ impl<'a> AirlockParser<'a> {
 
     fn parse_drop(&mut self, object_type: ObjectType) -> PResult<Statement> {
         let if_exists = self.parse_words(&["IF", "EXISTS"]);
-        let mut names = vec![self.parse_name()?];
+        let mut names = vec![self.parse_item_name()?];
         while self.parser.consume_token(&Token::Comma) {
-            names.push(self.parse_name()?);
+            names.push(self.parse_item_name()?);
         }
         let behavior = if self.parse_word("CASCADE") {
             Some(DropBehavior::Cascade)
@@ -389,6 +418,116 @@ impl<'a> AirlockParser<'a> {
             if_exists,
             names,
             behavior,
+        }))
+    }
+
+    /// Whether the `SELECT` ahead reads `FROM (SHOW ...)`: its first `FROM` outside
+    /// parentheses is followed by `(` and `SHOW`. One pass over the statement's tokens
+    /// (by index: peeking the n-th token costs n).
+    fn selects_from_show(&self) -> bool {
+        let select = self.parser.peek_token_ref().span;
+        let mut i = self.parser.get_current_index();
+        while self.parser.token_at(i).span != select {
+            if self.parser.token_at(i).token == Token::EOF {
+                return false;
+            }
+            i += 1;
+        }
+        // The next `n` tokens after `i` that are not whitespace.
+        let next = |mut i: usize, n: usize| -> Vec<&Token> {
+            let mut out = Vec::new();
+            while out.len() < n {
+                i += 1;
+                match &self.parser.token_at(i).token {
+                    Token::Whitespace(_) => {}
+                    Token::EOF => break,
+                    t => out.push(t),
+                }
+            }
+            out
+        };
+        let mut depth = 0usize;
+        loop {
+            i += 1;
+            match &self.parser.token_at(i).token {
+                Token::EOF | Token::SemiColon => return false,
+                Token::LParen => depth += 1,
+                Token::RParen => depth = depth.saturating_sub(1),
+                t if depth == 0 && is_word(t, "FROM") => {
+                    return matches!(
+                        next(i, 2)[..],
+                        [Token::LParen, show] if is_word(show, "SHOW")
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `SELECT` (consumed) `{* | col, ...} FROM (SHOW [REDACTED] CREATE CONNECTION name)
+    /// [[AS] alias]`.
+    fn parse_select_from_show(&mut self) -> PResult<Statement> {
+        let columns = if self.parser.consume_token(&Token::Mul) {
+            None
+        } else {
+            let mut columns = Vec::new();
+            loop {
+                let at = self.parser.peek_token();
+                let at = self.position_of(&at);
+                let mut column = self.parse_ident()?;
+                // `alias.column`: the qualifier is checked against the alias below.
+                let mut qualifier = None;
+                if self.parser.consume_token(&Token::Period) {
+                    qualifier = Some(column);
+                    column = self.parse_ident()?;
+                }
+                columns.push((qualifier, column, at));
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            Some(columns)
+        };
+        self.expect_word("FROM")?;
+        self.parser.expect_token(&Token::LParen)?;
+        self.expect_word("SHOW")?;
+        let redacted = self.parse_word("REDACTED");
+        self.expect_word("CREATE")?;
+        self.expect_word("CONNECTION")?;
+        let name = self.parse_item_name()?;
+        self.parser.expect_token(&Token::RParen)?;
+        let alias = if self.parse_word("AS")
+            || matches!(&self.parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some())
+        {
+            Some(self.parse_name()?)
+        } else {
+            None
+        };
+        let columns = match columns {
+            None => None,
+            Some(columns) => {
+                let mut bare = Vec::new();
+                for (qualifier, column, at) in columns {
+                    if let Some(q) = qualifier
+                        && alias.as_ref() != Some(&q)
+                    {
+                        // PostgreSQL's message and SQLSTATE (42P01).
+                        self.pending = Some(ParseError::with_code(
+                            SqlState::UndefinedTable,
+                            format!("missing FROM-clause entry for table \"{}\"", q.as_str()),
+                            Some(at),
+                        ));
+                        return Err(ParserError::ParserError("missing FROM entry".to_owned()));
+                    }
+                    bare.push(column);
+                }
+                Some(bare)
+            }
+        };
+        Ok(Statement::SelectFromShowCreate(SelectFromShowCreate {
+            columns,
+            show: ShowCreateConnection { redacted, name },
+            alias,
         }))
     }
 
@@ -421,7 +560,7 @@ impl<'a> AirlockParser<'a> {
             return Ok(Some(Statement::ShowCreateConnection(
                 ShowCreateConnection {
                     redacted,
-                    name: self.parse_name()?,
+                    name: self.parse_item_name()?,
                 },
             )));
         }
@@ -451,17 +590,86 @@ impl<'a> AirlockParser<'a> {
     fn parse_aws_option(&mut self) -> Result<AwsOption, Failure> {
         let name = self.parse_aws_option_name()?;
         let _ = self.parser.consume_token(&Token::Eq);
-        let value = if self.parse_word("SECRET") {
-            OptionValue::Secret(self.parse_name()?)
-        } else if is_string_token(&self.parser.peek_token_ref().token) {
-            OptionValue::String(self.parse_string()?)
-        } else {
-            return Err(self
-                .parse_value_string("a string literal or SECRET name")
-                .expect_err("not a string")
-                .into());
-        };
+        let value = self.parse_option_value()?;
         Ok(AwsOption { name, value })
+    }
+
+    /// An AWS option, or (as `Err`) the name of an option of Materialize's other
+    /// connection types, whose value is skipped unread: the statement is refused once
+    /// the list is read, naming every such option at once, as Materialize does.
+    fn parse_aws_option_or_other(&mut self) -> Result<Result<AwsOption, &'static str>, Failure> {
+        if let Some(other) = self.parse_other_option_name() {
+            let _ = self.parser.consume_token(&Token::Eq);
+            self.skip_option_value();
+            return Ok(Err(other));
+        }
+        self.parse_aws_option().map(Ok)
+    }
+
+    /// `'string'`, `SECRET name`, or an identifier standing for its text.
+    fn parse_option_value(&mut self) -> Result<OptionValue, Failure> {
+        // `SECRET name`; a lone `secret` before `,` or `)` is an identifier value.
+        let secret_reference = self.peek_word_at(0, "SECRET")
+            && !matches!(
+                self.parser.peek_nth_token_ref(1).token,
+                Token::Comma | Token::RParen
+            );
+        if secret_reference {
+            self.advance(1);
+            return Ok(OptionValue::Secret(self.parse_item_name()?));
+        }
+        let token = self.parser.peek_token();
+        match &token.token {
+            t if is_string_token(t) => Ok(OptionValue::String(self.parse_string()?)),
+            Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('"') => {
+                if let Some(c) = bidi_control(&w.value) {
+                    return Err(Failure::Rich(bidi_error(c, Some(self.position_of(&token)))));
+                }
+                self.parser.advance_token();
+                Ok(OptionValue::String(fold(w)))
+            }
+            _ => Err(self
+                .value_error("a string literal, an identifier or SECRET name")
+                .into()),
+        }
+    }
+
+    /// Consumes one option value of any shape: tokens up to the `,` or `)` that ends it,
+    /// brackets balanced.
+    fn skip_option_value(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match &self.parser.peek_token_ref().token {
+                Token::EOF | Token::SemiColon => return,
+                Token::Comma | Token::RParen if depth == 0 => return,
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.parser.advance_token();
+        }
+    }
+
+    /// The name of an option of Materialize's other connection types, if one is ahead
+    /// (consumed then).
+    fn parse_other_option_name(&mut self) -> Option<&'static str> {
+        // Longest first, so that `SSL CERTIFICATE AUTHORITY` is not read as `SSL
+        // CERTIFICATE`.
+        let mut best: Option<&'static str> = None;
+        for candidate in OTHER_CONNECTION_OPTIONS {
+            let matches = candidate
+                .split(' ')
+                .enumerate()
+                .all(|(i, w)| self.peek_word_at(i, w));
+            if matches && best.is_none_or(|b| b.len() < candidate.len()) {
+                best = Some(candidate);
+            }
+        }
+        let best = best?;
+        // Words shared with AWS options (`SECRET ACCESS KEY` is not `SECRET`) never
+        // reach here: no entry of the list starts like an AWS option.
+        self.advance(best.split(' ').count());
+        Some(best)
     }
 
     fn parse_parenthesized_option_name(&mut self) -> Result<AwsOptionName, Failure> {
@@ -519,6 +727,65 @@ impl<'a> AirlockParser<'a> {
         Err(Failure::Rich(err))
     }
 
+    fn parse_comment(&mut self, object_type: ObjectType) -> PResult<Statement> {
+        let name = self.parse_item_name()?;
+        self.expect_word("IS")?;
+        let comment = if self.parse_word("NULL") {
+            None
+        } else if is_string_token(&self.parser.peek_token_ref().token) {
+            Some(self.parse_string()?)
+        } else {
+            return self.expected_next("a string literal or NULL");
+        };
+        Ok(Statement::Comment(Comment {
+            object_type,
+            name,
+            comment,
+        }))
+    }
+
+    /// A secret's value: an expression the planner evaluates. A bare word there is a
+    /// value typed without its quotes (`AS wJalrXUtnFEMI`): refused here, without
+    /// echoing it, with a hint to quote it.
+    fn parse_secret_value(&mut self) -> PResult<SecretValue> {
+        let first = self.parser.peek_token();
+        let constant = matches!(&first.token, Token::Word(w) if w.quote_style.is_none()
+            && matches!(w.keyword, Keyword::NULL | Keyword::TRUE | Keyword::FALSE));
+        let bare_word = matches!(first.token, Token::Word(_))
+            && !constant
+            && matches!(
+                self.parser.peek_nth_token_ref(1).token,
+                Token::EOF | Token::SemiColon | Token::Word(_) | Token::Period
+            );
+        if bare_word || first.token == Token::EOF || first.token == Token::SemiColon {
+            return Err(self.value_error("a string literal"));
+        }
+        // Any word of the expression may be part of a secret typed without quotes
+        // (`decode(wJalr XUtn, ...)`): errors inside it, and after it, name what they
+        // found by its kind, never by its text.
+        let expr = match self.parser.parse_expr() {
+            Ok(expr) => expr,
+            Err(ParserError::ParserError(message)) => {
+                let expected = message
+                    .split_once(", found: ")
+                    .and_then(|(head, _)| head.strip_prefix("Expected: "))
+                    .unwrap_or("an expression")
+                    .to_owned();
+                return Err(self.value_error(&expected));
+            }
+            Err(other) => return Err(other),
+        };
+        match &self.parser.peek_token_ref().token {
+            Token::EOF | Token::SemiColon => {}
+            // The next statement without its `;`: named, as anywhere else.
+            t if STATEMENT_WORDS.iter().any(|w| is_word(t, w)) => {
+                return self.expected_next("end of statement");
+            }
+            _ => return Err(self.value_error("end of statement")),
+        }
+        Ok(SecretValue::new(expr))
+    }
+
     /// `WITH (VALIDATE [[=] true | false])`, if present.
     fn parse_with_validate(&mut self) -> PResult<Option<bool>> {
         if !self.parser.parse_keyword(Keyword::WITH) {
@@ -540,8 +807,18 @@ impl<'a> AirlockParser<'a> {
         Ok(Some(value))
     }
 
-    /// A single-part object name, folded the PostgreSQL way.
+    /// A single-part name, folded the PostgreSQL way: at most [`MAX_IDENT_BYTES`] bytes
+    /// (42622), and not `.` or `..` (42602), as in Materialize.
     fn parse_name(&mut self) -> PResult<Ident> {
+        let name = self.parse_ident()?;
+        if self.parser.peek_token_ref().token == Token::Period {
+            let found = self.parser.peek_token();
+            return Err(expected_err("end of statement", &found));
+        }
+        Ok(name)
+    }
+
+    fn parse_ident(&mut self) -> PResult<Ident> {
         let token = self.parser.next_token();
         match &token.token {
             Token::Word(w) if w.quote_style == Some('"') && w.value.is_empty() => {
@@ -551,40 +828,74 @@ impl<'a> AirlockParser<'a> {
                 )))
             }
             Token::Word(w) if w.quote_style.is_none() || w.quote_style == Some('"') => {
+                let position = self.position_of(&token);
                 if let Some(c) = bidi_control(&w.value) {
                     // Reported as its own error (42602) by `parse_statement`.
-                    let position = self.position_of(&token);
                     self.pending = Some(bidi_error(c, Some(position)));
                     return Err(ParserError::ParserError("bidirectional control".to_owned()));
                 }
-                let name = Ident::new(fold(w));
-                if self.parser.peek_token_ref().token == Token::Period {
-                    let found = self.parser.peek_token();
-                    return Err(expected_err(
-                        "end of name (qualified names are not supported)",
-                        &found,
-                    ));
+                if w.value.len() > MAX_IDENT_BYTES {
+                    self.pending = Some(
+                        ParseError::with_code(
+                            SqlState::NameTooLong,
+                            format!("identifier length exceeds {MAX_IDENT_BYTES} bytes"),
+                            Some(position),
+                        )
+                        .with_hint("Use a shorter name."),
+                    );
+                    return Err(ParserError::ParserError("identifier too long".to_owned()));
                 }
-                Ok(name)
+                if w.value == "." || w.value == ".." {
+                    self.pending = Some(
+                        ParseError::with_code(
+                            SqlState::InvalidName,
+                            "invalid identifier",
+                            Some(position),
+                        )
+                        .with_hint("\".\" and \"..\" cannot be names."),
+                    );
+                    return Err(ParserError::ParserError("invalid identifier".to_owned()));
+                }
+                Ok(Ident::new(fold(w)))
             }
             _ => Err(expected_err("a name", &token)),
         }
     }
 
-    /// A string literal in a place that holds a value which may be secret (a secret's
-    /// value, an option value). When something else is there, the error describes what it
-    /// found without quoting it: `CREATE SECRET s AS wJalrXUtnFEMI` is a secret typed
-    /// without its quotes.
-    fn parse_value_string(&mut self, what: &str) -> PResult<String> {
-        if is_string_token(&self.parser.peek_token_ref().token) {
-            return self.parse_string();
+    /// A name of one to three parts (`name`, `schema.name`, `database.schema.name`).
+    fn parse_item_name(&mut self) -> PResult<ItemName> {
+        let start = self.parser.peek_token();
+        let mut parts = vec![self.parse_ident()?];
+        while self.parser.consume_token(&Token::Period) {
+            parts.push(self.parse_ident()?);
         }
+        if parts.len() > 3 {
+            self.pending = Some(ParseError::new(
+                "qualified name did not have between 1 and 3 components",
+                Some(self.position_of(&start)),
+            ));
+            return Err(ParserError::ParserError("too many components".to_owned()));
+        }
+        let name = parts.pop().expect("at least one part");
+        let schema = parts.pop();
+        let database = parts.pop();
+        Ok(ItemName {
+            database,
+            schema,
+            name,
+        })
+    }
+
+    /// The error for something other than a value where `what` was expected (a secret's
+    /// value, an option value). It describes what it found without quoting it: `CREATE
+    /// SECRET s AS wJalrXUtnFEMI` is a secret typed without its quotes.
+    fn value_error(&mut self, what: &str) -> ParserError {
         let found = self.parser.peek_token();
         let kind = match &found.token {
             Token::EOF => "EOF".to_owned(),
             Token::Word(_) => "a word".to_owned(),
             Token::Number(..) => "a number".to_owned(),
-            t if is_literal_token(t) => "a string literal".to_owned(),
+            t if is_literal_token(t) => literal_kind(t).to_owned(),
             Token::Comma | Token::RParen | Token::LParen | Token::SemiColon => found.to_string(),
             _ => "a symbol".to_owned(),
         };
@@ -595,10 +906,7 @@ impl<'a> AirlockParser<'a> {
         }
         // Reported with its hint by `parse_statement`.
         self.pending = Some(error);
-        Err(ParserError::ParserError(format!(
-            "{message}{}",
-            found.span.start
-        )))
+        ParserError::ParserError(format!("{message}{}", found.span.start))
     }
 
     /// A string literal: `'...'`, `E'...'` or a dollar-quoted string.
@@ -725,6 +1033,89 @@ pub(crate) fn is_literal_token(token: &Token) -> bool {
             | Token::UnicodeStringLiteral(_)
             | Token::HexStringLiteral(_)
     )
+}
+
+/// Words that begin a statement: after a secret's value, one is a missing `;`, not part of
+/// the value, and an error may name it.
+const STATEMENT_WORDS: &[&str] = &[
+    "ALTER", "COMMENT", "CREATE", "DELETE", "DROP", "INSERT", "SELECT", "SHOW", "UPDATE",
+    "VALIDATE", "WITH",
+];
+
+/// The longest identifier, in bytes (Materialize's `max_identifier_length`).
+pub const MAX_IDENT_BYTES: usize = 255;
+
+/// Options of Materialize's other connection types (Kafka, Confluent Schema Registry,
+/// PostgreSQL, MySQL, SQL Server, SSH tunnels, PrivateLink, Iceberg catalogs): given to
+/// an AWS connection they are refused by name, as Materialize refuses them.
+const OTHER_CONNECTION_OPTIONS: &[&str] = &[
+    "AVAILABILITY ZONES",
+    "AWS CONNECTION",
+    "AWS PRIVATELINK",
+    "BROKER",
+    "BROKERS",
+    "CATALOG TYPE",
+    "CREDENTIAL",
+    "DATABASE",
+    "HOST",
+    "PASSWORD",
+    "PORT",
+    "PROGRESS TOPIC",
+    "PROGRESS TOPIC REPLICATION FACTOR",
+    "PUBLIC KEY 1",
+    "PUBLIC KEY 2",
+    "SASL MECHANISMS",
+    "SASL PASSWORD",
+    "SASL USERNAME",
+    "SCOPE",
+    "SECURITY PROTOCOL",
+    "SERVICE NAME",
+    "SSH TUNNEL",
+    "SSL CERTIFICATE",
+    "SSL CERTIFICATE AUTHORITY",
+    "SSL KEY",
+    "SSL MODE",
+    "URL",
+    "USER",
+    "USERNAME",
+    "WAREHOUSE",
+];
+
+/// `AWS connections do not support BROKER, PORT values`, in the order given.
+fn unsupported_options(names: &[&str], position: Option<Position>) -> ParseError {
+    let mut unique: Vec<&str> = Vec::new();
+    for name in names {
+        if !unique.contains(name) {
+            unique.push(name);
+        }
+    }
+    let valid = AwsOptionName::ALL.map(AwsOptionName::as_str).join(", ");
+    ParseError::with_code(
+        SqlState::InvalidParameterValue,
+        format!(
+            "AWS connections do not support {} values",
+            unique.join(", ")
+        ),
+        position,
+    )
+    .with_hint(format!("AWS connections take {valid}."))
+}
+
+/// What an error calls a literal the parser did not expect, by its kind (never its text).
+fn literal_kind(token: &Token) -> &'static str {
+    match token {
+        Token::HexStringLiteral(_) => "a hexadecimal string literal",
+        Token::NationalStringLiteral(_) => "a national string literal",
+        Token::UnicodeStringLiteral(_) => "a Unicode escape string literal",
+        Token::SingleQuotedByteStringLiteral(_)
+        | Token::DoubleQuotedByteStringLiteral(_)
+        | Token::TripleSingleQuotedByteStringLiteral(_)
+        | Token::TripleDoubleQuotedByteStringLiteral(_) => "a byte string literal",
+        Token::DoubleQuotedString(_) | Token::TripleDoubleQuotedString(_) => {
+            "a double-quoted string"
+        }
+        _ => "a string literal of another kind",
+    }
 }
 
 fn is_string_token(token: &Token) -> bool {

@@ -42,7 +42,7 @@ fn create_secret() {
         panic!()
     };
     assert_eq!(c.name.as_str(), "aws_secret");
-    assert_eq!(c.value.expose_secret(), "wJalrXUtnFEMI/K7MDENG");
+    assert_eq!(c.value.expose_expr().to_string(), "'wJalrXUtnFEMI/K7MDENG'");
     assert!(!c.if_not_exists);
     verified("CREATE SECRET IF NOT EXISTS aws_secret AS 'x'");
     // The design document's form, any case, and quoting.
@@ -54,11 +54,9 @@ fn create_secret() {
         "CREATE SECRET \"Mixed\" AS 'it''s'",
         "CREATE SECRET \"Mixed\" AS 'it''s'",
     );
-    check("CREATE SECRET s AS E'a\\nb'", "CREATE SECRET s AS 'a\nb'");
-    check(
-        "CREATE SECRET s AS $$dollar'd$$",
-        "CREATE SECRET s AS 'dollar''d'",
-    );
+    // Escape and dollar-quoted strings print as written.
+    verified("CREATE SECRET s AS E'a\\nb'");
+    verified("CREATE SECRET s AS $$dollar'd$$");
     assert_eq!(
         redacted("CREATE SECRET s AS 'hunter2'"),
         "CREATE SECRET s AS '<REDACTED>'"
@@ -117,7 +115,7 @@ fn create_connection_every_option() {
     assert_eq!(names, AwsOptionName::ALL);
     assert_eq!(
         c.options[1].value,
-        OptionValue::Secret(Ident::new("aws_secret"))
+        OptionValue::Secret(ItemName::bare("aws_secret"))
     );
 
     // `=` is optional, keywords are case-insensitive, order is kept.
@@ -336,4 +334,155 @@ fn redacted_form_drops_userinfo_from_urls() {
         // The full form keeps what was typed (the planner refuses it).
         assert!(parse_statement(sql).unwrap().to_string().contains("CANARY"));
     }
+}
+
+#[test]
+fn secret_values_are_expressions_redacted_whole() {
+    for sql in [
+        "CREATE SECRET s AS decode('c2VjcmV0Cg==', 'base64')",
+        "CREATE SECRET s AS 'text'::BYTEA",
+        "CREATE SECRET s AS ('a' || 'b')::BYTEA",
+        "CREATE SECRET s AS repeat('x', 1024)::BYTEA",
+        "CREATE SECRET s AS CAST('x' AS BYTEA)",
+        "CREATE SECRET s AS convert_from(decode('aGk=', 'base64'), 'UTF8')::BYTEA",
+        "CREATE SECRET IF NOT EXISTS s AS encode('\\x00', 'hex')::BYTEA",
+        "ALTER SECRET s AS decode('c2VjcmV0Cg==', 'base64')",
+        "CREATE SECRET s AS 'it''s' || '\\'",
+        "CREATE SECRET s AS NULL",
+        "CREATE SECRET s AS 123456",
+    ] {
+        let statement = verified(sql);
+        let hidden = statement.to_redacted_string();
+        assert!(
+            hidden.ends_with(" AS '<REDACTED>'"),
+            "{sql} redacted as {hidden}"
+        );
+        // Nothing of the expression survives in the redacted form or in Debug.
+        for part in ["decode", "c2Vj", "base64", "repeat", "'a'", "x00", "123456"] {
+            assert!(!hidden.contains(part), "{hidden}");
+        }
+        assert!(!format!("{statement:?}").contains("c2Vj"));
+    }
+    // The spacing and case of the input are not kept; the tree is.
+    check(
+        "create secret s as decode(encode('supersecret', 'base64') , 'base64');",
+        "CREATE SECRET s AS decode(encode('supersecret', 'base64'), 'base64')",
+    );
+    check(
+        "CREATE SECRET s AS 'text'::bytea",
+        "CREATE SECRET s AS 'text'::BYTEA",
+    );
+}
+
+#[test]
+fn qualified_names() {
+    let Statement::CreateSecret(s) = verified("CREATE SECRET materialize.public.s AS 'x'") else {
+        panic!()
+    };
+    assert_eq!(
+        s.name.database.as_ref().map(Ident::as_str),
+        Some("materialize")
+    );
+    assert_eq!(s.name.schema.as_ref().map(Ident::as_str), Some("public"));
+    assert_eq!(s.name.as_str(), "s");
+    check(
+        "CREATE SECRET \"materialize\".\"public\".\"S\" AS 'x'",
+        "CREATE SECRET materialize.public.\"S\" AS 'x'",
+    );
+    verified(
+        "CREATE CONNECTION materialize.public.a TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET materialize.public.s)",
+    );
+    verified("DROP CONNECTION IF EXISTS public.a, materialize.public.b, c CASCADE");
+    verified("ALTER CONNECTION public.a SET (REGION = 'us-east-1')");
+    verified("ALTER SECRET materialize.public.s RENAME TO t");
+    verified("VALIDATE CONNECTION materialize.public.a");
+    verified("SHOW REDACTED CREATE CONNECTION materialize.public.a");
+    let Statement::CreateConnection(c) =
+        verified("CREATE CONNECTION c TO AWS (SESSION TOKEN = SECRET public.tok)")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        c.options[0].value,
+        OptionValue::Secret(ItemName {
+            database: None,
+            schema: Some(Ident::new("public")),
+            name: Ident::new("tok"),
+        })
+    );
+    assert_eq!(
+        parse_statement("CREATE SECRET a.b.c.d AS 'x'")
+            .unwrap_err()
+            .message,
+        "qualified name did not have between 1 and 3 components"
+    );
+}
+
+#[test]
+fn option_values_as_identifiers() {
+    check(
+        "CREATE CONNECTION c TO AWS (REGION object_reference)",
+        "CREATE CONNECTION c TO AWS (REGION = 'object_reference')",
+    );
+    check(
+        "CREATE CONNECTION c TO AWS (ENDPOINT \"https://localhost:8080\")",
+        "CREATE CONNECTION c TO AWS (ENDPOINT = 'https://localhost:8080')",
+    );
+    check(
+        "ALTER CONNECTION c SET (ACCESS KEY ID = AKIAIOSFODNN7EXAMPLE)",
+        "ALTER CONNECTION c SET (ACCESS KEY ID = 'akiaiosfodnn7example')",
+    );
+    // A credential written as an identifier is redacted like a literal one.
+    assert_eq!(
+        redacted("CREATE CONNECTION c TO AWS (SESSION TOKEN = \"Tok3n\")"),
+        "CREATE CONNECTION c TO AWS (SESSION TOKEN = '<REDACTED>')"
+    );
+}
+
+#[test]
+fn comment_on() {
+    let Statement::Comment(c) = verified("COMMENT ON SECRET s IS 'supersecret'") else {
+        panic!()
+    };
+    assert_eq!(c.object_type, ObjectType::Secret);
+    assert_eq!(c.comment.as_deref(), Some("supersecret"));
+    verified("COMMENT ON CONNECTION materialize.public.c IS 'it''s the reader'");
+    let Statement::Comment(c) = check(
+        "comment on connection c is null",
+        "COMMENT ON CONNECTION c IS NULL",
+    ) else {
+        panic!()
+    };
+    assert_eq!(c.comment, None);
+    // A comment is documentation: the redacted form keeps it.
+    assert_eq!(
+        redacted("COMMENT ON SECRET s IS 'rotated monthly'"),
+        "COMMENT ON SECRET s IS 'rotated monthly'"
+    );
+    // Other objects' comments are sqlparser's.
+    assert!(matches!(
+        parse_statement("COMMENT ON TABLE t IS 'x'").unwrap(),
+        Statement::Sql(_)
+    ));
+}
+
+#[test]
+fn select_from_show_create() {
+    let Statement::SelectFromShowCreate(s) =
+        verified("SELECT create_sql FROM (SHOW CREATE CONNECTION materialize.public.c)")
+    else {
+        panic!()
+    };
+    assert_eq!(s.columns, Some(vec![Ident::new("create_sql")]));
+    assert!(!s.show.redacted);
+    verified("SELECT * FROM (SHOW REDACTED CREATE CONNECTION c) AS s");
+    check(
+        "select s.name, create_sql from (show create connection c) s",
+        "SELECT name, create_sql FROM (SHOW CREATE CONNECTION c) AS s",
+    );
+    // Other subqueries stay sqlparser's.
+    assert!(matches!(
+        parse_statement("SELECT * FROM (SELECT 1) AS s").unwrap(),
+        Statement::Sql(_)
+    ));
 }

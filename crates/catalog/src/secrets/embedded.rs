@@ -11,14 +11,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use airlock_core::{SecretId, SecretString};
+use airlock_core::SecretId;
 use chacha20poly1305::aead::{Aead, AeadCore, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::SECRET_KEY_ENV;
 use super::key::{self, SecretKey};
+use super::{SECRET_KEY_ENV, SecretBytes};
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::read::sql_id;
 
@@ -170,7 +170,7 @@ impl EmbeddedStore {
     }
 
     /// Stores (or replaces) the value of secret `id`, inside the caller's transaction.
-    pub(crate) fn put(&self, conn: &Connection, id: SecretId, value: &SecretString) -> Result<()> {
+    pub(crate) fn put(&self, conn: &Connection, id: SecretId, value: &[u8]) -> Result<()> {
         let cipher = self.cipher()?;
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let aad = id.to_string();
@@ -178,7 +178,7 @@ impl EmbeddedStore {
             .encrypt(
                 &nonce,
                 Payload {
-                    msg: value.expose_secret().as_bytes(),
+                    msg: value,
                     aad: aad.as_bytes(),
                 },
             )
@@ -195,7 +195,7 @@ impl EmbeddedStore {
     }
 
     /// Decrypts the value of secret `id`.
-    pub(crate) fn read(&self, conn: &Connection, id: SecretId) -> Result<SecretString> {
+    pub(crate) fn read(&self, conn: &Connection, id: SecretId) -> Result<SecretBytes> {
         let cipher = self.cipher()?;
         let raw_id = sql_id(id)?;
         let row: Option<(Vec<u8>, Vec<u8>)> = conn
@@ -222,11 +222,8 @@ impl EmbeddedStore {
                     aad: aad.as_bytes(),
                 },
             )
-            .map(Zeroizing::new)
             .map_err(|_| CatalogError::CorruptedSecret { id: id.into() })?;
-        let text = std::str::from_utf8(&plain)
-            .map_err(|_| CatalogError::CorruptedSecret { id: id.into() })?;
-        Ok(SecretString::new(text))
+        Ok(SecretBytes::new(plain))
     }
 }
 

@@ -29,6 +29,40 @@ pub(crate) use embedded::EmbeddedStore;
 pub use key::SecretKey;
 pub use memory::MemorySecretStore;
 
+/// A secret's value as bytes: what `CREATE SECRET ... AS` stores (in Materialize a secret
+/// is a `bytea`). Zeroed when dropped; `Debug` redacts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretBytes(zeroize::Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(zeroize::Zeroizing::new(bytes))
+    }
+
+    /// The bytes themselves.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The value as text, for a store or a consumer that holds text only; `None` when it
+    /// is not UTF-8. The copy is zeroed when dropped.
+    pub fn to_secret_string(&self) -> Option<SecretString> {
+        std::str::from_utf8(&self.0).ok().map(SecretString::new)
+    }
+}
+
+impl From<&SecretString> for SecretBytes {
+    fn from(value: &SecretString) -> Self {
+        SecretBytes::new(value.expose_secret().as_bytes().to_vec())
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretBytes(<redacted>)")
+    }
+}
+
 /// The environment variable that holds the embedded store's key: 64 hexadecimal
 /// digits (32 bytes).
 pub const SECRET_KEY_ENV: &str = "AIRLOCK_SECRET_KEY";

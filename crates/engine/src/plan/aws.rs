@@ -11,15 +11,19 @@ use airlock_core::aws::{
     normalize_endpoint, redact_userinfo,
 };
 use airlock_core::{Diagnostic, SecretId};
-use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, OptionValue};
+use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, ItemName, OptionValue};
 
 use crate::error::{PlanError, Result};
 
 /// Resolves `SECRET name` to a secret id (rule 3: unknown, or not a secret).
 pub(crate) trait SecretResolver {
-    fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId>;
-    /// The current name of a secret, to print a connection back.
-    fn secret_name(&mut self, id: SecretId) -> Result<String>;
+    fn resolve_secret(&mut self, name: &ItemName) -> Result<SecretId>;
+    /// The current name of a secret, qualified, to print a connection back.
+    fn secret_name(&mut self, id: SecretId) -> Result<ItemName>;
+    /// An object's name as a printed statement names it.
+    fn qualify(&self, name: &Ident) -> ItemName {
+        ItemName::from(name.clone())
+    }
 }
 
 /// Plans a connection's complete option list.
@@ -189,9 +193,7 @@ pub(crate) fn options_of(
     let value = |v: &StringOrSecret, secrets: &mut dyn SecretResolver| -> Result<OptionValue> {
         Ok(match v {
             StringOrSecret::Inline(s) => OptionValue::String(s.clone()),
-            StringOrSecret::Secret(id) => {
-                OptionValue::Secret(Ident::new(secrets.secret_name(*id)?))
-            }
+            StringOrSecret::Secret(id) => OptionValue::Secret(secrets.secret_name(*id)?),
         })
     };
     match &aws.auth {
@@ -250,7 +252,7 @@ mod tests {
     struct Fixture;
 
     impl SecretResolver for Fixture {
-        fn resolve_secret(&mut self, name: &Ident) -> Result<SecretId> {
+        fn resolve_secret(&mut self, name: &ItemName) -> Result<SecretId> {
             match name.as_str().strip_prefix('s').and_then(|n| n.parse().ok()) {
                 Some(n) => Ok(SecretId(n)),
                 None => Err(ExecError::Diagnostic(airlock_core::Diagnostic::error(
@@ -259,8 +261,8 @@ mod tests {
                 ))),
             }
         }
-        fn secret_name(&mut self, id: SecretId) -> Result<String> {
-            Ok(format!("s{}", id.0))
+        fn secret_name(&mut self, id: SecretId) -> Result<ItemName> {
+            Ok(ItemName::bare(format!("s{}", id.0)))
         }
     }
 
@@ -396,8 +398,8 @@ mod tests {
             printed,
             [
                 "ACCESS KEY ID String(<redacted>)",
-                "SECRET ACCESS KEY Secret(Ident(\"s1\"))",
-                "SESSION TOKEN Secret(Ident(\"s2\"))"
+                "SECRET ACCESS KEY Secret(ItemName { database: None, schema: None, name: Ident(\"s1\") })",
+                "SESSION TOKEN Secret(ItemName { database: None, schema: None, name: Ident(\"s2\") })"
             ]
         );
         // Planning the printed options gives the same connection.

@@ -214,32 +214,38 @@ fn run_file(path: &Path, aws: AwsSetup, vars: &[(String, String)]) -> Result<(),
     Ok(())
 }
 
-/// One test per `.slt` file in `dir` (not recursive), run with libtest's arguments.
+/// One test per `.slt` file in each of `dirs` (not recursive), run with libtest's
+/// arguments. Tests of the first directory are named by file; of the others, by
+/// `directory/file`.
 pub fn main(
-    dir: &str,
+    dirs: &[&str],
     aws: impl Fn() -> AwsSetup + Send + Sync + 'static,
     vars: Vec<(String, String)>,
 ) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .slt files in {}", dir.display());
     let aws = std::sync::Arc::new(aws);
     let vars = std::sync::Arc::new(vars);
-    let tests = files
-        .into_iter()
-        .map(|path| {
+    let mut tests = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "no .slt files in {}", dir.display());
+        let prefix = match (i, dir.file_name()) {
+            (0, _) | (_, None) => String::new(),
+            (_, Some(name)) => format!("{}/", name.to_string_lossy()),
+        };
+        for path in files {
             let name = path
                 .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
+                .map(|s| format!("{prefix}{}", s.to_string_lossy()))
                 .unwrap_or_default();
             let (aws, vars) = (aws.clone(), vars.clone());
-            Trial::test(name, move || run_file(&path, aws(), &vars))
-        })
-        .collect();
+            tests.push(Trial::test(name, move || run_file(&path, aws(), &vars)));
+        }
+    }
     sqllogictest::harness::run(&Arguments::from_args(), tests).exit();
 }
