@@ -59,8 +59,9 @@ pub use semantics::VERSION;
 pub use text::float8 as float8_text;
 
 /// The largest string or blob a catalog query may build or read (`randomblob(1e9)`
-/// would otherwise allocate a gigabyte). Every stored value fits: names are at most 63
-/// bytes, option values 64 KiB, so a connection's `create_sql` stays well under it. It
+/// would otherwise allocate a gigabyte). Every stored value a query can read fits: names
+/// are at most 255 bytes, option values and comments 64 KiB, so a connection's
+/// `create_sql` stays well under it (secret values are in no view). It
 /// is also one factor of the work of a `LIKE` (see [`MAX_LIKE_PATTERN_BYTES`]).
 pub const MAX_VALUE_BYTES: i32 = 1 << 20;
 
