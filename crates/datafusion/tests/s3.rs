@@ -1,0 +1,263 @@
+//! DataFusion reads S3 through Airlock, end to end against ministack's S3, STS and IAM on
+//! loopback: an assume-role connection whose role trusts only its external ID and may
+//! read one bucket; `CREATE EXTERNAL TABLE` over a CSV and a Parquet object naming the
+//! connection; the right counts; a role without `s3:GetObject` refused with AWS's code;
+//! no connection, no read; `DROP CONNECTION` and the next query fails. Airlock's catalog
+//! relations are DataFusion tables beside the host's.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use airlock_datafusion::airlock_engine::aws::{AllowedEndpoints, AwsConfig};
+use airlock_datafusion::airlock_engine::{AwsSetup, EngineConfig};
+use airlock_datafusion::datafusion::arrow::array::{Int64Array, RecordBatch};
+use airlock_datafusion::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use airlock_datafusion::datafusion::parquet::arrow::ArrowWriter;
+use airlock_datafusion::{AirlockContext, Error, Output};
+use airlock_testkit as kit;
+use object_store::ObjectStoreExt;
+use object_store::path::Path;
+
+/// Creates `bucket` with a plain `PUT /bucket` (the emulator needs no signature for it).
+fn create_bucket(endpoint: &str, bucket: &str) {
+    let addr = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+/// A role that trusts Airlock's principal with `external_id` and may do `actions` on
+/// the objects of `bucket`.
+async fn role(name: &str, external_id: &str, bucket: &str, actions: &[&str]) -> String {
+    let iam = kit::shared().iam().await;
+    let arn = kit::create_role(
+        &iam,
+        name,
+        &kit::trust_policy(
+            &kit::principal_arn(),
+            Some(kit::secure_condition(external_id)),
+        ),
+    )
+    .await;
+    let permissions = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": [
+                format!("arn:aws:s3:::{bucket}"),
+                format!("arn:aws:s3:::{bucket}/*"),
+                format!("arn:aws:s3:::{bucket}-two"),
+                format!("arn:aws:s3:::{bucket}-two/*"),
+            ],
+        }],
+    });
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name("objects")
+        .policy_document(permissions.to_string())
+        .send()
+        .await
+        .unwrap();
+    arn
+}
+
+fn count(outputs: &[Output]) -> i64 {
+    let Some(Output::DataFusion(batches)) = outputs.last() else {
+        panic!("not DataFusion's: {outputs:?}")
+    };
+    batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0)
+}
+
+fn parquet_bytes(rows: i64) -> Vec<u8> {
+    let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from_iter_values(0..rows))],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datafusion_reads_s3_through_an_airlock_connection() {
+    let ms = kit::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = AirlockContext::open(
+        dir.path().join("catalog.db"),
+        EngineConfig {
+            aws: AwsSetup::Config(Box::new(
+                AwsConfig::new(ms.base_config().await).with_timeout(Duration::from_secs(5)),
+            )),
+            aws_allowed_endpoints: AllowedEndpoints::parse(&ms.endpoint).unwrap(),
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    let bucket = kit::unique("lake").to_lowercase().replace('_', "-");
+    create_bucket(&ms.endpoint, &bucket);
+
+    // Two connections: a reader, and one whose role may not read.
+    let reader = kit::unique("LakeReader");
+    let blind = kit::unique("LakeBlind");
+    ctx.sql(&format!(
+        "ALTER SYSTEM SET aws_principal = '{principal}';
+         CREATE CONNECTION lake TO AWS (ASSUME ROLE ARN = '{r}', ENDPOINT = '{e}', REGION = 'us-east-1');
+         CREATE CONNECTION blind TO AWS (ASSUME ROLE ARN = '{b}', ENDPOINT = '{e}', REGION = 'us-east-1')",
+        principal = kit::principal_arn(),
+        r = kit::role_arn(&reader),
+        b = kit::role_arn(&blind),
+        e = ms.endpoint,
+    ))
+    .await
+    .unwrap();
+    let ids = ctx
+        .sql("SELECT c.name, a.external_id FROM mz_aws_connections a JOIN mz_connections c ON a.id = c.id ORDER BY c.name")
+        .await
+        .unwrap();
+    let Some(Output::DataFusion(batches)) = ids.last() else {
+        panic!("a catalog query runs in DataFusion")
+    };
+    let ids = batches[0]
+        .column(1)
+        .as_any()
+        .downcast_ref::<airlock_datafusion::datafusion::arrow::array::StringArray>()
+        .unwrap();
+    let (blind_id, lake_id) = (ids.value(0).to_owned(), ids.value(1).to_owned());
+    role(
+        &reader,
+        &lake_id,
+        &bucket,
+        &["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+    )
+    .await;
+    role(&blind, &blind_id, &bucket, &["s3:ListBucket"]).await;
+
+    // The objects, written through the reader connection itself.
+    let store = ctx
+        .engine()
+        .credentials("lake")
+        .unwrap()
+        .s3_store(&bucket)
+        .unwrap();
+    store
+        .put(&Path::from("trips.csv"), "a,b\n1,x\n2,y\n3,z\n".into())
+        .await
+        .unwrap();
+    store
+        .put(&Path::from("numbers.parquet"), parquet_bytes(1000).into())
+        .await
+        .unwrap();
+    let bucket2 = format!("{bucket}-two");
+    create_bucket(&ms.endpoint, &bucket2);
+    let store2 = ctx
+        .engine()
+        .credentials("lake")
+        .unwrap()
+        .s3_store(&bucket2)
+        .unwrap();
+    store2
+        .put(&Path::from("trips.csv"), "a,b\n1,x\n".into())
+        .await
+        .unwrap();
+
+    let outputs = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE trips STORED AS CSV LOCATION 's3://{bucket}/trips.csv'
+                 OPTIONS ('format.has_header' 'true', 'aws.connection' 'lake');
+             SELECT count(*) FROM trips"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(count(&outputs), 3);
+    let outputs = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE numbers STORED AS PARQUET LOCATION 's3://{bucket}/numbers.parquet'
+                 OPTIONS ('aws.connection' 'LAKE');
+             SELECT count(*) FROM numbers WHERE n % 2 = 0"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(count(&outputs), 500);
+
+    // A join of Airlock's catalog with the host's tables, with DataFusion's semantics:
+    // the two connections' oids are 20001 and 20002, `a` is 1, 2, 3.
+    let outputs = ctx
+        .sql("SELECT count(*) FROM mz_catalog.mz_connections c JOIN trips t ON t.a = c.oid - 20000")
+        .await
+        .unwrap();
+    assert_eq!(count(&outputs), 2);
+
+    // A role without s3:GetObject: AWS's refusal.
+    let err = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE hidden STORED AS CSV LOCATION 's3://{bucket2}/trips.csv'
+                 OPTIONS ('aws.connection' 'blind');
+             SELECT count(*) FROM hidden"
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("403 Forbidden"), "{err}");
+
+    // A bucket reads through one connection per session.
+    let err = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE again STORED AS CSV LOCATION 's3://{bucket}/trips.csv'
+                 OPTIONS ('aws.connection' 'blind')"
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "s3://{bucket} is already bound to connection \"lake\""
+        )),
+        "{err}"
+    );
+
+    // No connection for a bucket: refused, with how to bind one.
+    let err = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE nowhere STORED AS CSV LOCATION 's3://{bucket}-three/x.csv'"
+        ))
+        .await
+        .unwrap_err();
+    let Error::Airlock(diagnostic) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        diagnostic.message,
+        format!("no Airlock connection is bound to s3://{bucket}-three")
+    );
+    assert!(diagnostic.hint.unwrap().contains("aws.connection"));
+
+    // Dropped: the next read has no credentials.
+    ctx.sql("DROP CONNECTION lake").await.unwrap();
+    let err = ctx.sql("SELECT count(*) FROM trips").await.unwrap_err();
+    assert!(
+        err.to_string().contains("unknown connection \"lake\""),
+        "{err}"
+    );
+}
