@@ -5,8 +5,6 @@
 //! no connection, no read; `DROP CONNECTION` and the next query fails. Airlock's catalog
 //! relations are DataFusion tables beside the host's.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,26 +17,6 @@ use airlock_datafusion::{AirlockContext, Error, Output};
 use airlock_testkit as kit;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
-
-/// Creates `bucket` with a plain `PUT /bucket` (the emulator needs no signature for it).
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let addr = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-}
 
 /// A role that trusts Airlock's principal with `external_id` and may do `actions` on
 /// the objects of `bucket`.
@@ -118,7 +96,7 @@ async fn datafusion_reads_s3_through_an_airlock_connection() {
     )
     .unwrap();
     let bucket = kit::unique("lake").to_lowercase().replace('_', "-");
-    create_bucket(&ms.endpoint, &bucket);
+    kit::create_bucket(&ms.endpoint, &bucket);
 
     // Two connections: a reader, and one whose role may not read.
     let reader = kit::unique("LakeReader");
@@ -172,7 +150,7 @@ async fn datafusion_reads_s3_through_an_airlock_connection() {
         .await
         .unwrap();
     let bucket2 = format!("{bucket}-two");
-    create_bucket(&ms.endpoint, &bucket2);
+    kit::create_bucket(&ms.endpoint, &bucket2);
     let store2 = ctx
         .engine()
         .credentials("lake")

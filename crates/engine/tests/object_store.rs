@@ -4,8 +4,6 @@
 //!
 //! `cargo test -p airlock-engine --features object_store --test object_store`
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
@@ -21,26 +19,6 @@ fn run(session: &mut Session, sql: &str) -> Vec<Vec<Option<String>>> {
         last = result.rows().map(|r| r.rows.clone()).unwrap_or_default();
     }
     last
-}
-
-/// Creates `bucket` with a plain `PUT /bucket` (the emulator needs no signature for it).
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let addr = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
 #[test]
@@ -112,7 +90,7 @@ fn an_s3_store_acts_through_its_connection() {
             .await
             .unwrap();
     });
-    create_bucket(&ms.endpoint, &bucket);
+    kit::create_bucket(&ms.endpoint, &bucket);
 
     let handle = engine.credentials("S3_Conn").unwrap();
     let store = handle.s3_store(&bucket).unwrap();
@@ -128,7 +106,7 @@ fn an_s3_store_acts_through_its_connection() {
 
     // The role's own permissions apply: it may not write another bucket.
     let other = format!("{bucket}-other");
-    create_bucket(&ms.endpoint, &other);
+    kit::create_bucket(&ms.endpoint, &other);
     let elsewhere = handle.s3_store(&other).unwrap();
     let err = runtime
         .block_on(async { elsewhere.put(&path, "x".into()).await })

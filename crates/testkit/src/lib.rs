@@ -508,3 +508,26 @@ impl Recorder {
         self.thread.join().expect("recorder thread")
     }
 }
+
+/// Creates S3 bucket `bucket` on the emulator at `endpoint` with a plain `PUT /bucket`
+/// (the emulator needs no signature for it); objects then go in through the code under
+/// test.
+pub fn create_bucket(endpoint: &str, bucket: &str) {
+    let addr = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = TcpStream::connect(&addr).expect("connect to the emulator");
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send CreateBucket");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "CreateBucket {bucket}: {response}"
+    );
+}
