@@ -590,3 +590,69 @@ fn output_matches_psql_byte_for_byte() {
     eprintln!("{checked} outputs identical to psql's");
     drop(server);
 }
+
+/// Every code point psql can receive (U+0001 to U+10FFFF without surrogates; and without
+/// U+000A, which starts a new line and is checked by the cases above), one per row, left-aligned in front of a second column: each line's padding shows the width
+/// psql gives the character, and a dropped character (U+nFFFE, U+nFFFF) shows as none.
+#[test]
+fn every_code_point_has_psql_width() {
+    let server = Server::start();
+    let mut differing = Vec::new();
+    let mut checked = 0usize;
+    for plane in 0u32..=16 {
+        let first = (plane << 16).max(1);
+        let last = (plane << 16) | 0xFFFF;
+        let sql = format!(
+            "SELECT chr(cp) AS c, 1 AS n FROM generate_series({first}, {last}) cp \
+             WHERE cp NOT BETWEEN 55296 AND 57343 AND cp <> 10 ORDER BY cp"
+        );
+        let out = server.psql(&[], &sql);
+        assert!(
+            out.status.success(),
+            "psql failed on plane {plane}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
+        let chars: Vec<char> = (first..=last)
+            .filter_map(char::from_u32)
+            .filter(|&c| c != '\n')
+            .collect();
+        let rows = Rows {
+            columns: vec![
+                Column::new("c", ColumnType::Text),
+                Column::new("n", ColumnType::Int4),
+            ],
+            rows: chars
+                .iter()
+                .map(|c| vec![Some(c.to_string()), Some("1".to_owned())])
+                .collect(),
+        };
+        let actual = format_rows(&rows, &PrintOptions::default());
+        checked += chars.len();
+        if actual == expected {
+            continue;
+        }
+        // Lines 3.. hold one code point each (none of them holds a newline).
+        let expected_lines: Vec<&str> = expected.lines().skip(2).collect();
+        let actual_lines: Vec<&str> = actual.lines().skip(2).collect();
+        if expected.lines().next() != actual.lines().next() {
+            differing.push(format!(
+                "plane {plane}: header {:?} vs ours {:?}",
+                expected.lines().next(),
+                actual.lines().next()
+            ));
+        }
+        for ((c, e), a) in chars.iter().zip(&expected_lines).zip(&actual_lines) {
+            if e != a {
+                differing.push(format!("U+{:04X}: psql {e:?}, ours {a:?}", u32::from(*c)));
+            }
+        }
+    }
+    let shown: Vec<&String> = differing.iter().take(40).collect();
+    assert!(
+        differing.is_empty(),
+        "{} of {checked} code points print differently from psql:\n{shown:#?}",
+        differing.len()
+    );
+    eprintln!("{checked} code points printed as psql prints them");
+}

@@ -12,6 +12,8 @@
 //! Numbers are right-aligned, everything else left-aligned; a value with newlines takes
 //! several lines, each but the last marked with `+` in the gap after its column.
 
+use std::borrow::Cow;
+
 use super::width::{Line, format_lines, size};
 use super::{PrintOptions, Table, footer, pad};
 
@@ -86,7 +88,7 @@ fn print_rule(widths: &[usize], out: &mut String) {
 }
 
 /// One result row, as many display lines as its tallest value.
-fn print_row(table: &Table<'_>, row: &[&str], widths: &[usize], out: &mut String) {
+fn print_row(table: &Table<'_>, row: &[Cow<'_, str>], widths: &[usize], out: &mut String) {
     let ncols = table.ncols();
     let cells: Vec<Vec<Line>> = row.iter().map(|v| format_lines(v)).collect();
     let height = cells.iter().map(Vec::len).max().unwrap_or(1);

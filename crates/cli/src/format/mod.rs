@@ -20,6 +20,9 @@ mod csv;
 mod expanded;
 mod unaligned;
 pub(crate) mod width;
+mod width_tables;
+
+use std::borrow::Cow;
 
 use airlock_core::Rows;
 
@@ -93,9 +96,9 @@ pub fn format_rows(rows: &Rows, options: &PrintOptions) -> String {
 /// The flat list matters for results without columns (`SELECT FROM t`): psql then has
 /// rows but no cells, and prints only the footer.
 struct Table<'a> {
-    headers: Vec<&'a str>,
+    headers: Vec<Cow<'a, str>>,
     right_aligned: Vec<bool>,
-    cells: Vec<&'a str>,
+    cells: Vec<Cow<'a, str>>,
     nrows: usize,
 }
 
@@ -107,10 +110,10 @@ impl<'a> Table<'a> {
             .iter()
             .flat_map(|row| (0..ncols).map(move |i| row.get(i).and_then(|v| v.as_deref())))
             // psql's default `\pset null` is the empty string.
-            .map(|v| v.unwrap_or(""))
+            .map(|v| validated(v.unwrap_or("")))
             .collect();
         Table {
-            headers: rows.columns.iter().map(|c| c.name.as_str()).collect(),
+            headers: rows.columns.iter().map(|c| validated(&c.name)).collect(),
             right_aligned: rows.columns.iter().map(|c| c.ty.is_numeric()).collect(),
             cells,
             nrows: rows.rows.len(),
@@ -122,8 +125,17 @@ impl<'a> Table<'a> {
     }
 
     /// The cells row by row; nothing when there are no columns.
-    fn rows(&self) -> impl Iterator<Item = &[&'a str]> {
+    fn rows(&self) -> impl Iterator<Item = &[Cow<'a, str>]> {
         self.cells.chunks(self.ncols().max(1))
+    }
+}
+
+/// A header or cell as psql keeps it (`mbvalidate`): without the code points psql drops.
+fn validated(text: &str) -> Cow<'_, str> {
+    if text.chars().any(width::is_dropped) {
+        Cow::Owned(text.chars().filter(|&c| !width::is_dropped(c)).collect())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
