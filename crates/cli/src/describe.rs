@@ -12,7 +12,7 @@
 use airlock_engine::Session;
 use airlock_engine::core::{Column, ColumnType, Diagnostic, Rows, SqlState};
 
-use crate::format::{OutputFormat, PrintOptions, format_rows};
+use crate::format::{Expanded, OutputFormat, PrintOptions, format_rows};
 use crate::meta::Name;
 
 /// A titled result set with footers.
@@ -376,7 +376,7 @@ pub fn render(listing: &Listing, options: &PrintOptions) -> String {
         return body;
     }
     let mut out = String::new();
-    if options.format == OutputFormat::Aligned && !options.expanded {
+    if options.format == OutputFormat::Aligned && options.expanded != Expanded::On {
         // psql centres the title over the table's full width, which is the width of the
         // `---+---` line under the header.
         let width_total = body.lines().nth(1).map_or(0, str::len);

@@ -21,5 +21,8 @@ pub mod format;
 pub mod hardening;
 pub mod history;
 pub mod meta;
+pub mod pset;
 pub mod repl;
 pub mod run;
+pub mod terminal;
+pub mod variables;

@@ -22,11 +22,14 @@ use airlock_engine::parser::{
 };
 use airlock_engine::{Response, Session};
 
+use crate::args::parse_bool;
 use crate::describe::{self, Described};
 use crate::diagnostic::render_diagnostic;
-use crate::format::{PrintOptions, format_rows};
+use crate::format::{OutputFormat, PrintOptions, format_rows};
 use crate::history;
 use crate::meta::{self, MetaCommand};
+use crate::pset;
+use crate::variables::Variables;
 
 /// psql's exit status when everything it ran succeeded.
 pub const EXIT_SUCCESS: u8 = 0;
@@ -44,7 +47,12 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// The settings psql keeps in variables and `\pset`.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// `\pset`, `-P` and the output flags.
     pub print: PrintOptions,
+    /// `-v`, `\set`: the variables interpolated into statements.
+    pub variables: Variables,
+    /// What `\conninfo` names: the catalog's path as given.
+    pub catalog: String,
     /// `\timing`: print `Time: … ms` after each statement.
     pub timing: bool,
     /// `-q`: no command tags, no messages from `\x` and `\timing`.
@@ -117,12 +125,23 @@ pub enum ScriptEnd {
     ReadError,
 }
 
+/// Where one statement's results go: `\g FILE` and `\gx` change them for one query.
+#[derive(Debug, Clone, Default)]
+struct QueryTarget {
+    file: Option<String>,
+    expanded: bool,
+}
+
 /// Runs statements and backslash commands on one session.
 #[derive(Debug)]
 pub struct Runner {
     session: Session,
     pub settings: Settings,
     include_depth: usize,
+    /// `\o FILE`: where results go instead of standard output.
+    output: Option<File>,
+    /// The last statement text sent, for `\g` with an empty buffer.
+    last_query: Option<String>,
 }
 
 impl Runner {
@@ -131,6 +150,8 @@ impl Runner {
             session,
             settings,
             include_depth: 0,
+            output: None,
+            last_query: None,
         }
     }
 
@@ -141,18 +162,24 @@ impl Runner {
 
     /// Runs one `-c` string: a backslash command, or SQL sent whole — a syntax error
     /// anywhere runs none of it, as in psql, and the caret points into the whole string.
+    ///
+    /// As in psql, a `-c` string is not scanned for variables: it goes to the engine as
+    /// written.
     pub fn run_command_string(&mut self, text: &str) -> Step {
         if text.trim_start().starts_with('\\') {
             let mut step = Step::default();
+            let mut buffer = String::new();
+            let mut history = Vec::new();
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                step.merge(self.run_meta(line, Locus::NONE));
+                step.merge(self.run_meta(line, Locus::NONE, &mut buffer, &mut history));
                 if step.quit {
                     break;
                 }
             }
             step
         } else {
-            self.run_sql(text, Locus::NONE).0
+            self.run_sql(text, Locus::NONE, false, &QueryTarget::default())
+                .0
         }
     }
 
@@ -166,10 +193,14 @@ impl Runner {
         locus: Locus<'_>,
         history: &mut Vec<String>,
     ) -> Step {
-        if line.trim_start().starts_with('\\') && is_blank(buffer) {
-            buffer.clear();
+        if line.trim_start().starts_with('\\') && !inside_statement_text(buffer) {
+            // A backslash command at the start of a line: `\g` runs the statement typed
+            // so far; any other leaves it in the buffer, as psql does.
+            if is_blank(buffer) {
+                buffer.clear();
+            }
             history.extend(history::meta_entry(line));
-            return self.run_meta(line, locus);
+            return self.run_meta(line, locus, buffer, history);
         }
         if buffer.len() + line.len() >= MAX_INPUT_BYTES {
             // One statement may not grow past the bound the engine applies to text.
@@ -193,7 +224,7 @@ impl Runner {
         let mut consumed = 0;
         for statement in &split.complete {
             consumed += statement.len();
-            let (result, entry) = self.run_sql(statement, locus);
+            let (result, entry) = self.run_sql(statement, locus, true, &QueryTarget::default());
             history.extend(entry);
             step.merge(result);
             if result.failed && self.settings.on_error_stop {
@@ -222,7 +253,7 @@ impl Runner {
         if is_blank(&text) {
             return Step::default();
         }
-        let (step, entry) = self.run_sql(&text, locus);
+        let (step, entry) = self.run_sql(&text, locus, true, &QueryTarget::default());
         history.extend(entry);
         step
     }
@@ -249,7 +280,7 @@ impl Runner {
                         line: line_no,
                     };
                     self.print_error_line(
-                        &format!("error: could not read from input file: {}", io_message(&e)),
+                        &format!("could not read from input file: {}", io_message(&e)),
                         locus,
                     );
                     return ScriptEnd::ReadError;
@@ -321,10 +352,24 @@ impl Runner {
 
     /// Parses and runs SQL text; returns the outcome and the history entry (the
     /// redacted statements, or `None` when the text does not parse).
-    fn run_sql(&mut self, text: &str, locus: Locus<'_>) -> (Step, Option<String>) {
+    fn run_sql(
+        &mut self,
+        text: &str,
+        locus: Locus<'_>,
+        interpolate: bool,
+        target: &QueryTarget,
+    ) -> (Step, Option<String>) {
+        // Variables are replaced before anything else sees the text: the parser, the
+        // error excerpt and the (redacted) history all see the statement that runs.
+        let interpolated = if interpolate {
+            self.settings.variables.interpolate(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         // psql does not send the whitespace before a statement, so `LINE n:` counts
         // from the statement's first line.
-        let text = text.trim_start();
+        let text = interpolated.trim_start();
+        self.last_query = Some(text.to_owned());
         if let Err(e) = check_text(text) {
             let echo = (text.len() <= MAX_INPUT_BYTES).then_some(text);
             self.print_diagnostic(&Diagnostic::from_error(&e), echo, locus);
@@ -338,6 +383,20 @@ impl Runner {
             }
         };
         let entry = history::statements_entry(&statements);
+        let mut print = self.settings.print.clone();
+        if target.expanded {
+            print.expanded = crate::format::Expanded::On;
+        }
+        let mut file = match &target.file {
+            Some(path) => match File::create(path) {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
+                    return (Step::failed(), entry);
+                }
+            },
+            None => None,
+        };
         for statement in statements {
             let started = Instant::now();
             let result = self.session.execute_statement(statement);
@@ -349,10 +408,11 @@ impl Runner {
                     }
                     match &result.response {
                         Response::Rows(rows) => {
-                            write_stdout(&format_rows(rows, &self.settings.print));
+                            let print = self.screen_options(&print, file.is_some());
+                            self.emit(file.as_mut(), &format_rows(rows, &print));
                         }
                         Response::Command(tag) if !self.settings.quiet => {
-                            write_stdout(&format!("{tag}\n"));
+                            self.emit(file.as_mut(), &format!("{tag}\n"));
                         }
                         Response::Command(_) | Response::PassThrough(_) => {}
                     }
@@ -369,16 +429,56 @@ impl Runner {
         (Step::default(), entry)
     }
 
-    /// Runs one backslash command line.
-    fn run_meta(&mut self, line: &str, locus: Locus<'_>) -> Step {
-        let command = match meta::parse(line) {
-            Ok(command) => command,
+    /// Query results: to `\g FILE`'s file, else `\o`'s, else standard output.
+    fn emit(&mut self, file: Option<&mut File>, text: &str) {
+        let target = file.or(self.output.as_mut());
+        match target {
+            Some(file) => {
+                let _ = file.write_all(text.as_bytes());
+            }
+            None => write_stdout(text),
+        }
+    }
+
+    /// The print options for one result: `\pset columns 0` means the terminal's width
+    /// when the result goes to a terminal (`COLUMNS`, else the terminal's size).
+    fn screen_options<'p>(
+        &self,
+        print: &'p PrintOptions,
+        to_file: bool,
+    ) -> std::borrow::Cow<'p, PrintOptions> {
+        if print.columns > 0 || to_file || self.output.is_some() {
+            return std::borrow::Cow::Borrowed(print);
+        }
+        match crate::terminal::stdout_columns() {
+            Some(columns) => {
+                let mut print = print.clone();
+                print.columns = columns;
+                std::borrow::Cow::Owned(print)
+            }
+            None => std::borrow::Cow::Borrowed(print),
+        }
+    }
+
+    /// Runs one backslash command line; `buffer` is the statement typed so far.
+    fn run_meta(
+        &mut self,
+        line: &str,
+        locus: Locus<'_>,
+        buffer: &mut String,
+        history: &mut Vec<String>,
+    ) -> Step {
+        let parsed = match meta::parse_with(line, &self.settings.variables) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 self.print_error_line(&e.0, locus);
                 return Step::failed();
             }
         };
-        match command {
+        for warning in &parsed.warnings {
+            self.print_warning_line(warning, locus);
+        }
+        match parsed.command {
             MetaCommand::Help => write_stdout(&meta::help_text()),
             MetaCommand::Quit => return Step::quit(),
             MetaCommand::Describe(None) => {
@@ -397,17 +497,46 @@ impl Runner {
                 let result = describe::list_secrets(&mut self.session, pattern.as_ref());
                 return self.print_described(result, locus);
             }
-            MetaCommand::Expanded(value) => {
-                let on = value.unwrap_or(!self.settings.print.expanded);
-                self.settings.print.expanded = on;
-                self.say(if on {
-                    "Expanded display is on.\n"
+            MetaCommand::Expanded(value) => return self.pset("expanded", value.as_deref(), locus),
+            MetaCommand::TuplesOnly(value) => {
+                return self.pset("tuples_only", value.as_deref(), locus);
+            }
+            MetaCommand::Title(value) => return self.pset("title", value.as_deref(), locus),
+            MetaCommand::FieldSep(value) => return self.pset("fieldsep", value.as_deref(), locus),
+            MetaCommand::TableAttr(value) => {
+                return self.pset("tableattr", value.as_deref(), locus);
+            }
+            MetaCommand::ToggleAligned => {
+                let format = if self.settings.print.format == OutputFormat::Aligned {
+                    "unaligned"
                 } else {
-                    "Expanded display is off.\n"
-                });
+                    "aligned"
+                };
+                return self.pset("format", Some(format), locus);
+            }
+            MetaCommand::ToggleHtml => {
+                let format = if self.settings.print.format == OutputFormat::Html {
+                    "aligned"
+                } else {
+                    "html"
+                };
+                return self.pset("format", Some(format), locus);
+            }
+            MetaCommand::Pset(None, _) => write_stdout(&pset::all(&self.settings.print)),
+            MetaCommand::Pset(Some(name), value) => {
+                return self.pset(&name, value.as_deref(), locus);
             }
             MetaCommand::Timing(value) => {
-                let on = value.unwrap_or(!self.settings.timing);
+                let on = match value {
+                    None => !self.settings.timing,
+                    Some(v) => match parse_bool("\\timing", &v) {
+                        Ok(on) => on,
+                        Err(e) => {
+                            self.print_error_line(&e, locus);
+                            return Step::failed();
+                        }
+                    },
+                };
                 self.settings.timing = on;
                 self.say(if on {
                     "Timing is on.\n"
@@ -417,8 +546,139 @@ impl Runner {
             }
             MetaCommand::Include(path) => return self.include(&path, locus),
             MetaCommand::Backup(path) => return self.backup(&path, locus),
+            MetaCommand::Output(path) => return self.set_output(path.as_deref(), locus),
+            MetaCommand::Go { file, expanded } => {
+                let text = if is_blank(buffer) {
+                    self.last_query.clone().unwrap_or_default()
+                } else {
+                    std::mem::take(buffer)
+                };
+                if is_blank(&text) {
+                    return Step::default();
+                }
+                let target = QueryTarget { file, expanded };
+                let (step, entry) = self.run_sql(&text, locus, true, &target);
+                history.extend(entry);
+                return step;
+            }
+            MetaCommand::Reset => {
+                buffer.clear();
+                self.say("Query buffer reset (cleared).\n");
+            }
+            MetaCommand::PrintBuffer => {
+                if is_blank(buffer) {
+                    write_stdout("Query buffer is empty.\n");
+                } else {
+                    write_stdout(buffer);
+                }
+            }
+            MetaCommand::Set(args) => return self.set_variable(&args, locus),
+            MetaCommand::Unset(name) => {
+                self.settings.variables.unset(&name);
+                self.variable_changed(&name, None);
+            }
+            MetaCommand::Echo(args) => {
+                let (newline, words) = match args.first().map(String::as_str) {
+                    Some("-n") => (false, &args[1..]),
+                    _ => (true, &args[..]),
+                };
+                let mut text = words.join(" ");
+                if newline {
+                    text.push('\n');
+                }
+                write_stdout(&text);
+            }
+            MetaCommand::ConnInfo => write_stdout(&format!(
+                "You are connected to the Airlock catalog \"{}\".\n",
+                self.settings.catalog
+            )),
+            MetaCommand::Shell(command) => return self.shell(command.as_deref(), locus),
         }
         Step::default()
+    }
+
+    /// `\pset NAME [VALUE]` and the commands that are shorthands for it.
+    fn pset(&mut self, name: &str, value: Option<&str>, locus: Locus<'_>) -> Step {
+        match pset::apply(&mut self.settings.print, name, value) {
+            Ok(pset::Outcome::Show) => {
+                self.say(&format!("{}\n", pset::info(&self.settings.print, name)));
+                Step::default()
+            }
+            Ok(pset::Outcome::Silent) => Step::default(),
+            Err(e) => {
+                self.print_error_line(&e, locus);
+                Step::failed()
+            }
+        }
+    }
+
+    /// `\set`: lists the variables, or sets one to its arguments joined.
+    fn set_variable(&mut self, args: &[String], locus: Locus<'_>) -> Step {
+        let Some((name, values)) = args.split_first() else {
+            write_stdout(&self.settings.variables.listing());
+            return Step::default();
+        };
+        let value = values.concat();
+        if let Err(e) = self.settings.variables.set(name, &value) {
+            self.print_error_line(&e, locus);
+            return Step::failed();
+        }
+        self.variable_changed(name, Some(&value));
+        Step::default()
+    }
+
+    /// The variables psql gives a meaning to.
+    fn variable_changed(&mut self, name: &str, value: Option<&str>) {
+        let flag = value.map(|v| parse_bool(name, v).unwrap_or(false));
+        match name {
+            "ON_ERROR_STOP" => self.settings.on_error_stop = flag.unwrap_or(false),
+            "QUIET" => self.settings.quiet = flag.unwrap_or(false),
+            _ => {}
+        }
+    }
+
+    /// `\o [FILE]`: results to FILE from now on, or back to standard output.
+    fn set_output(&mut self, path: Option<&str>, locus: Locus<'_>) -> Step {
+        self.output = None;
+        let Some(path) = path else {
+            return Step::default();
+        };
+        if path.starts_with('|') {
+            self.print_error_line("\\o: piping to a command is not supported", locus);
+            return Step::failed();
+        }
+        match File::create(path) {
+            Ok(file) => {
+                self.output = Some(file);
+                Step::default()
+            }
+            Err(e) => {
+                self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
+                Step::failed()
+            }
+        }
+    }
+
+    /// `\! [COMMAND]`: runs COMMAND with `/bin/sh -c`, or an interactive `$SHELL`.
+    fn shell(&mut self, command: Option<&str>, locus: Locus<'_>) -> Step {
+        let _ = io::stdout().lock().flush();
+        let status = match command {
+            Some(command) => std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(command)
+                .status(),
+            None => {
+                let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
+                std::process::Command::new(shell).status()
+            }
+        };
+        match status {
+            Ok(status) if status.success() => Step::default(),
+            _ => {
+                self.print_error_line("\\!: failed", locus);
+                Step::failed()
+            }
+        }
     }
 
     /// `\backup FILE`: copies the live catalog, and its key file, to a new FILE.
@@ -495,9 +755,33 @@ impl Runner {
         ));
     }
 
-    /// A one-line message on standard error (psql's `pg_log_error` in terse mode).
+    /// A message on standard error (psql's `pg_log_error` in terse mode): with the
+    /// `airlock:FILE:LINE: error: ` prefix when read from a file.
     fn print_error_line(&self, message: &str, locus: Locus<'_>) {
-        write_stderr(&with_locus(&format!("{message}\n"), locus));
+        write_stderr(&with_level(message, "error", locus));
+    }
+
+    /// psql's `pg_log_warning`: `airlock:FILE:LINE: warning: ` from a file.
+    fn print_warning_line(&self, message: &str, locus: Locus<'_>) {
+        write_stderr(&with_level(message, "warning", locus));
+    }
+}
+
+/// psql's log line: from a file, the locus and the level word (`error: `, `warning: `)
+/// before the first line; otherwise the message alone.
+fn with_level(message: &str, level: &str, locus: Locus<'_>) -> String {
+    match locus.file {
+        Some(_) => with_locus(&format!("{level}: {message}\n"), locus),
+        None => format!("{message}\n"),
+    }
+}
+
+/// Whether `buffer` ends inside a string, quoted name or comment, where a line starting
+/// with `\` is statement text rather than a backslash command.
+fn inside_statement_text(buffer: &str) -> bool {
+    !is_blank(buffer) && {
+        let prompt = crate::repl::prompt_for(buffer);
+        !prompt.ends_with("=> ") && !prompt.ends_with("-> ") && !prompt.ends_with("(> ")
     }
 }
 

@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use airlock_cli::args::Parsed;
 use airlock_cli::diagnostic::render_diagnostic;
-use airlock_cli::format::{OutputFormat, PrintOptions, format_rows};
+use airlock_cli::format::{PrintOptions, format_rows};
 use airlock_core::{Column, ColumnType, Diagnostic, Position, Rows, SqlState};
 
 /// The user the server runs as when the test runs as root (postgres refuses root).
@@ -106,6 +107,11 @@ impl Server {
     /// `psql -X -q` against this server, in a fixed environment: UTF-8 client encoding,
     /// English messages, no psqlrc, no pager (standard output is a pipe).
     fn psql(&self, flags: &[&str], sql: &str) -> Output {
+        self.psql_many(flags, &[sql.to_owned()])
+    }
+
+    /// [`Server::psql`] with one `-c` per statement, run in order.
+    fn psql_many(&self, flags: &[&str], sqls: &[String]) -> Output {
         let psql = [self.bin.join("psql"), PathBuf::from("/usr/bin/psql")]
             .into_iter()
             .find(|p| p.exists())
@@ -120,8 +126,7 @@ impl Server {
             .arg(self.dir.path())
             .args(["-p", PORT, "-U", "postgres", "-d", "postgres"])
             .args(flags)
-            .arg("-c")
-            .arg(sql)
+            .args(sqls.iter().flat_map(|sql| ["-c", sql.as_str()]))
             .output()
             .expect("run psql")
     }
@@ -329,6 +334,52 @@ fn cases() -> Vec<Case> {
             &[&[Some(""), Some("")], &[Some(""), None]],
         ),
     ];
+    cases.push(case(
+        "typed values",
+        &[
+            ("b", Bool),
+            ("num", Numeric),
+            ("f8", Float8),
+            ("none", Numeric),
+            ("i", Int8),
+        ],
+        &[
+            &[Some("t"), Some("1.50"), Some("1e+20"), None, Some("-1")],
+            &[Some("f"), Some("-0.000100"), Some("1e-05"), None, None],
+            &[
+                None,
+                Some("12345678901234567890.123"),
+                Some("-Infinity"),
+                None,
+                Some("0"),
+            ],
+        ],
+    ));
+    cases.push(case(
+        "code points psql drops or measures its own way",
+        &[("drop\u{1FFFE}ped", Text), ("w", Text)],
+        &[
+            &[Some("a\u{10FFFF}b\u{1FFFF}"), Some("\u{200B}zw\u{200D}j")],
+            &[Some("\u{FFFE}\u{AD}soft"), Some("👩\u{200D}💻 dev")],
+            &[Some("\u{1160}\u{11FF}"), Some("\u{1FAE8}\u{17D8}\u{3099}")],
+        ],
+    ));
+    let generated = generated_values();
+    let generated: Vec<Vec<Option<&str>>> = generated
+        .iter()
+        .map(|r| r.iter().map(|v| v.as_deref()).collect())
+        .collect();
+    let generated: Vec<&[Option<&str>]> = generated.iter().map(Vec::as_slice).collect();
+    cases.push(case(
+        "generated values",
+        &[
+            ("text", Text),
+            ("n", Int4),
+            ("more text", Text),
+            ("ok", Bool),
+        ],
+        &generated,
+    ));
     let many: Vec<Vec<Option<String>>> = (1..=12)
         .map(|n| vec![Some(n.to_string()), Some(format!("v{n}"))])
         .collect();
@@ -352,6 +403,74 @@ fn cases() -> Vec<Case> {
         sql: Some("SELECT WHERE false"),
     });
     cases
+}
+
+/// Rows built from fragments of every kind that changes how psql prints a value: wide,
+/// combining, zero-width, control, multi-line, emoji, long, NULL, empty, quotes and
+/// separators. A fixed linear congruential sequence picks them, so every run is the same.
+fn generated_values() -> Vec<Vec<Option<String>>> {
+    const FRAGMENTS: &[&str] = &[
+        "plain",
+        "日本語",
+        "ｶﾅ",
+        "e\u{301}",
+        "\u{200B}",
+        "\u{FEFF}",
+        "\t",
+        "\r",
+        "\u{1}",
+        "\u{7f}",
+        "\u{85}",
+        "\n",
+        "line1\nline2",
+        "🎉",
+        "👍🏽",
+        "🏳️‍🌈",
+        "a,b",
+        "x|y",
+        "\"q\"",
+        "'s'",
+        "\\.",
+        " ",
+        "",
+        "<&>",
+        ";",
+        "long text that goes on and on and on",
+        "\u{10FFFE}",
+        "한",
+        "١٢٣",
+        "\u{300}",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % n as u64) as usize
+    };
+    (0..24)
+        .map(|row| {
+            let text = |next: &mut dyn FnMut(usize) -> usize| -> Option<String> {
+                match next(8) {
+                    0 => None,
+                    _ => Some(
+                        (0..next(4))
+                            .map(|_| FRAGMENTS[next(FRAGMENTS.len())])
+                            .collect(),
+                    ),
+                }
+            };
+            let first = text(&mut next);
+            let number = (next(5) > 0).then(|| (row as i64 * 7919 - 40_000).to_string());
+            let second = text(&mut next);
+            let flag = match next(3) {
+                0 => None,
+                1 => Some("t".to_owned()),
+                _ => Some("f".to_owned()),
+            };
+            vec![first, number, second, flag]
+        })
+        .collect()
 }
 
 /// `SELECT "a", "b" FROM (VALUES (0, 'x'::text, …), …) AS t(ord, "a", "b") ORDER BY ord`.
@@ -394,41 +513,118 @@ fn values_sql(rows: &Rows) -> String {
     )
 }
 
-/// psql flags and the options that should print the same.
-fn modes() -> Vec<(Vec<&'static str>, PrintOptions)> {
-    let opts = |format, expanded, tuples_only, field_sep: &str| PrintOptions {
-        format,
-        expanded,
-        tuples_only,
-        field_sep: field_sep.to_owned(),
-        ..PrintOptions::default()
-    };
-    use OutputFormat::*;
-    vec![
-        (vec![], opts(Aligned, false, false, "|")),
-        (vec!["-t"], opts(Aligned, false, true, "|")),
-        (vec!["-x"], opts(Aligned, true, false, "|")),
-        (vec!["-x", "-t"], opts(Aligned, true, true, "|")),
-        (vec!["-A"], opts(Unaligned, false, false, "|")),
-        (vec!["-A", "-t"], opts(Unaligned, false, true, "|")),
-        (vec!["-A", "-F", ","], opts(Unaligned, false, false, ",")),
-        (
-            vec!["-A", "-t", "-F", " :: "],
-            opts(Unaligned, false, true, " :: "),
-        ),
-        (vec!["-A", "-F", ""], opts(Unaligned, false, false, "")),
-        (vec!["-A", "-x"], opts(Unaligned, true, false, "|")),
-        (
-            vec!["-A", "-x", "-t", "-F", "="],
-            opts(Unaligned, true, true, "="),
-        ),
-        (vec!["--csv"], opts(Csv, false, false, "|")),
-        (vec!["--csv", "-t"], opts(Csv, false, true, "|")),
-        // -F does not change the CSV separator.
-        (vec!["--csv", "-F", ";"], opts(Csv, false, false, ";")),
-        (vec!["--csv", "-x"], opts(Csv, true, false, "|")),
-        (vec!["--csv", "-x", "-t"], opts(Csv, true, true, "|")),
-    ]
+/// Every combination of output flags the test runs: each format (`-A`, `--csv`, `-H`,
+/// `-P format=asciidoc`, `-P format=wrapped` on a 30-column screen) × expanded or not
+/// (and `\x auto` on the screen formats) × tuples-only or not × each border, then the
+/// separator, NULL, footer and title flags over the formats they change. Airlock reads
+/// the same flags with its own argument parser, so flag parsing is compared too.
+fn modes() -> Vec<Vec<String>> {
+    let formats: &[&[&str]] = &[
+        &[],
+        &["-A"],
+        &["--csv"],
+        &["-H"],
+        &["-P", "format=asciidoc"],
+        &["-P", "format=wrapped", "-P", "columns=30"],
+    ];
+    let mut modes = Vec::new();
+    for format in formats {
+        let screen = format.is_empty() || format.contains(&"format=wrapped");
+        let mut expanded: Vec<&[&str]> = vec![&[], &["-x"]];
+        if screen {
+            expanded.push(&["-P", "expanded=auto", "-P", "columns=30"]);
+        }
+        for x in &expanded {
+            for t in [&[][..], &["-t"]] {
+                for border in [&[][..], &["-P", "border=0"], &["-P", "border=2"]] {
+                    let flags: Vec<String> = format
+                        .iter()
+                        .chain(x.iter())
+                        .chain(t.iter())
+                        .chain(border.iter())
+                        .map(|f| (*f).to_owned())
+                        .collect();
+                    modes.push(flags);
+                }
+            }
+        }
+    }
+    let extras: &[&[&str]] = &[
+        &["-A", "-F", ","],
+        &["-A", "-t", "-F", " :: "],
+        &["-A", "-F", ""],
+        &["-A", "-F", "--"],
+        &["-A", "-x", "-t", "-F", "="],
+        &["-A", "-R", "<rs>"],
+        &["-A", "-x", "-R", ";"],
+        &["-A", "-z"],
+        &["-A", "-0"],
+        &["-A", "-x", "-z", "-0"],
+        &["--csv", "-F", ";"],
+        &["--csv", "-P", "csv_fieldsep=;"],
+        &["--csv", "-A"],
+        &["-A", "--csv"],
+        &["-x", "-x", "-A", "-A", "-F", "a", "-F", "b"],
+        &["-H", "-A"],
+        &["-A", "-H", "-T", "class=\"t\" width=50%"],
+        &["-P", "null=(null)"],
+        &["-x", "-P", "null=<NULL>"],
+        &["-A", "-P", "null=NULL"],
+        &["-H", "-P", "null= "],
+        &["-P", "footer=off"],
+        &["-A", "-P", "footer=off"],
+        &["-H", "-P", "footer=off"],
+        &["-P", "format=asciidoc", "-P", "footer=off"],
+        &["-P", "title=Some Title"],
+        &["-x", "-P", "title=Title"],
+        &["-A", "-P", "title=Title"],
+        &["-H", "-P", "title=<T&T>"],
+        &["-P", "format=asciidoc", "-P", "title=Title"],
+        &["-t", "-P", "title=hidden"],
+        &["-P", "format=wrapped", "-P", "columns=12"],
+        &["-P", "format=wrapped", "-P", "columns=12", "-P", "border=2"],
+        &["-P", "format=wrapped", "-P", "columns=12", "-P", "border=0"],
+        &["-P", "format=wrapped", "-P", "columns=12", "-x"],
+        &[
+            "-P",
+            "format=wrapped",
+            "-P",
+            "columns=12",
+            "-x",
+            "-P",
+            "border=2",
+        ],
+        &[
+            "-P",
+            "format=wrapped",
+            "-P",
+            "columns=12",
+            "-x",
+            "-P",
+            "border=0",
+        ],
+        &["-P", "format=wrapped", "-P", "columns=80"],
+        &["-P", "border=5"],
+        &["-x", "-P", "border=3"],
+        &["-P", "format=u"],
+        &["-P", "tuples_only", "-P", "tuples_only"],
+        &["-P", "expanded", "-t"],
+    ];
+    modes.extend(
+        extras
+            .iter()
+            .map(|flags| flags.iter().map(|f| (*f).to_owned()).collect()),
+    );
+    modes
+}
+
+/// Airlock's print options for `flags`, read by Airlock's own argument parser.
+fn print_options(flags: &[String]) -> PrintOptions {
+    let args = std::iter::once("airlock".to_owned()).chain(flags.iter().cloned());
+    match airlock_cli::args::parse(args) {
+        Parsed::Run(options) => options.print,
+        other => panic!("airlock refuses flags {flags:?}: {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -520,35 +716,63 @@ fn position_of(sql: &str, offset: usize) -> Position {
 
 // ---------------------------------------------------------------------------------
 
+/// `AIRLOCK_REWRITE=1` rewrites `tests/golden/psql_parity.txt`, the list of flag
+/// combinations with their comparison counts, which a reviewer reads as the coverage.
 #[test]
 fn output_matches_psql_byte_for_byte() {
     let server = Server::start();
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut matched = 0;
+    let mut summary = String::new();
 
-    for case in cases() {
-        let sql = case
-            .sql
-            .map(str::to_owned)
-            .unwrap_or_else(|| values_sql(&case.rows));
-        for (flags, options) in modes() {
-            let out = server.psql(&flags, &sql);
-            assert!(
-                out.status.success(),
-                "psql {flags:?} failed on case {:?}: {}\nSQL: {sql}",
-                case.name,
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
-            let actual = format_rows(&case.rows, &options);
-            checked += 1;
-            if actual != expected {
-                failures.push(format!(
-                    "case {:?}, psql {flags:?}:\n--- psql ---\n{expected}--- ours ---\n{actual}--- psql (debug) ---\n{expected:?}\n--- ours (debug) ---\n{actual:?}\n",
-                    case.name
-                ));
+    let cases = cases();
+    let sqls: Vec<String> = cases
+        .iter()
+        .map(|case| {
+            case.sql
+                .map(str::to_owned)
+                .unwrap_or_else(|| values_sql(&case.rows))
+        })
+        .collect();
+    for flags in modes() {
+        let options = print_options(&flags);
+        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+        // All cases in one psql run (one `-c` each); only a difference is looked at
+        // case by case.
+        let out = server.psql_many(&flag_refs, &sqls);
+        assert!(
+            out.status.success(),
+            "psql {flags:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
+        let actual: String = cases
+            .iter()
+            .map(|case| format_rows(&case.rows, &options))
+            .collect();
+        checked += cases.len();
+        let mut mode_matched = cases.len();
+        if actual != expected {
+            for (case, sql) in cases.iter().zip(&sqls) {
+                let out = server.psql(&flag_refs, sql);
+                let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
+                let actual = format_rows(&case.rows, &options);
+                if actual != expected {
+                    mode_matched -= 1;
+                    failures.push(format!(
+                        "case {:?}, psql {flags:?}:\n--- psql ---\n{expected}--- ours ---\n{actual}--- psql (debug) ---\n{expected:?}\n--- ours (debug) ---\n{actual:?}\n",
+                        case.name
+                    ));
+                }
             }
         }
+        matched += mode_matched;
+        let _ = writeln!(
+            summary,
+            "{flags:?}: {mode_matched} of {} identical",
+            cases.len()
+        );
     }
 
     for case in error_cases() {
@@ -573,7 +797,9 @@ fn output_matches_psql_byte_for_byte() {
         diagnostic.hint = case.hint.map(str::to_owned);
         let actual = render_diagnostic(&diagnostic, Some(&case.sql));
         checked += 1;
-        if actual != expected {
+        if actual == expected {
+            matched += 1;
+        } else {
             failures.push(format!(
                 "error for {:?} (character {offset}):\n--- psql ---\n{expected}--- ours ---\n{actual}--- psql (debug) ---\n{expected:?}\n--- ours (debug) ---\n{actual:?}\n",
                 case.sql
@@ -581,13 +807,27 @@ fn output_matches_psql_byte_for_byte() {
         }
     }
 
+    let _ = writeln!(
+        summary,
+        "total: {matched} of {checked} outputs identical to psql's"
+    );
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/psql_parity.txt");
+    if std::env::var_os("AIRLOCK_REWRITE").is_some() {
+        std::fs::write(&golden, &summary).expect("write the parity summary");
+    }
     assert!(
         failures.is_empty(),
         "{} of {checked} outputs differ from psql:\n\n{}",
         failures.len(),
         failures.join("\n")
     );
-    eprintln!("{checked} outputs identical to psql's");
+    let recorded = std::fs::read_to_string(&golden).unwrap_or_default();
+    assert_eq!(
+        recorded, summary,
+        "tests/golden/psql_parity.txt is out of date (AIRLOCK_REWRITE=1 rewrites it)"
+    );
+    eprintln!("{matched} of {checked} outputs identical to psql's");
     drop(server);
 }
 

@@ -58,12 +58,16 @@ fn print_field(field: &str, sep: char, out: &mut String) {
 mod tests {
     use airlock_core::{Column, ColumnType, Rows};
 
-    use crate::format::{OutputFormat, PrintOptions, format_rows};
+    use crate::format::{Expanded, OutputFormat, PrintOptions, format_rows};
 
     fn csv(expanded: bool, tuples_only: bool) -> PrintOptions {
         PrintOptions {
             format: OutputFormat::Csv,
-            expanded,
+            expanded: if expanded {
+                Expanded::On
+            } else {
+                Expanded::Off
+            },
             tuples_only,
             ..PrintOptions::default()
         }

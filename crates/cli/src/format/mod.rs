@@ -1,23 +1,26 @@
 //! Result sets printed byte for byte as psql 15 prints them.
 //!
-//! Each file ports one printer of psql's `src/fe_utils/print.c` with the settings psql
-//! starts with (`border 1`, `linestyle ascii`, `\pset null ''`, no title, no pager, no
-//! `wrapped` format, no `numericlocale`):
+//! Each file ports one printer of psql's `src/fe_utils/print.c`, with `linestyle ascii`
+//! and no `numericlocale` (the settings Airlock does not offer):
 //!
-//! | psql flags        | printer                                  |
-//! |-------------------|------------------------------------------|
-//! | (none)            | [`aligned`] — `print_aligned_text`        |
-//! | `-x`              | [`expanded`] — `print_aligned_vertical`   |
-//! | `-A`, `-A -x`     | [`unaligned`] — `print_unaligned_*`       |
-//! | `--csv`, `--csv -x` | [`csv`] — `print_csv_*`                 |
+//! | `\pset format`        | printer                                                   |
+//! |-----------------------|-----------------------------------------------------------|
+//! | `aligned`, `wrapped`  | [`aligned`] — `print_aligned_text` (borders 0–2, wrapping) |
+//! | … with `\x`           | [`expanded`] — `print_aligned_vertical`                     |
+//! | `unaligned` (`-A`)    | [`unaligned`] — `print_unaligned_*`                        |
+//! | `csv` (`--csv`)       | [`csv`] — `print_csv_*`                                    |
+//! | `html` (`-H`)         | [`html`] — `print_html_*`                                  |
+//! | `asciidoc`            | [`asciidoc`] — `print_asciidoc_*`                          |
 //!
 //! The ports keep psql's structure (and its quirks, such as a trailing space after the
 //! last header, or no `(N rows)` footer in expanded mode) because the contract is the
 //! output bytes: `tests/psql_parity.rs` compares them with the real psql.
 
 mod aligned;
+mod asciidoc;
 mod csv;
 mod expanded;
+mod html;
 mod unaligned;
 pub(crate) mod width;
 mod width_tables;
@@ -30,6 +33,8 @@ use airlock_core::Rows;
 pub const DEFAULT_CSV_FIELD_SEP: char = ',';
 /// psql's unaligned field separator (`-F`, `\pset fieldsep`).
 pub const DEFAULT_FIELD_SEP: &str = "|";
+/// psql's unaligned record separator (`-R`, `\pset recordsep`).
+pub const DEFAULT_RECORD_SEP: &str = "\n";
 
 /// The output format, psql's `\pset format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -41,32 +46,134 @@ pub enum OutputFormat {
     Unaligned,
     /// `--csv`: RFC 4180-style quoting, no footer.
     Csv,
+    /// `-H`: an HTML table.
+    Html,
+    /// An AsciiDoc table.
+    Asciidoc,
+    /// Aligned, with values wrapped to fit the screen (`\pset columns`).
+    Wrapped,
 }
 
-/// How to print a result set; the psql flags each field stands for are named on it.
+impl OutputFormat {
+    /// psql's name, as `\pset format` takes and shows it (in `\pset`'s order).
+    pub const ALL: [(OutputFormat, &'static str); 6] = [
+        (OutputFormat::Aligned, "aligned"),
+        (OutputFormat::Asciidoc, "asciidoc"),
+        (OutputFormat::Csv, "csv"),
+        (OutputFormat::Html, "html"),
+        (OutputFormat::Unaligned, "unaligned"),
+        (OutputFormat::Wrapped, "wrapped"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        OutputFormat::ALL
+            .iter()
+            .find(|(format, _)| *format == self)
+            .map_or("aligned", |(_, name)| name)
+    }
+}
+
+/// `\x`: psql's `expanded` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Expanded {
+    #[default]
+    Off,
+    On,
+    /// Expanded only when a table is wider than the screen (aligned and wrapped formats).
+    Auto,
+}
+
+/// `\pset pager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Pager {
+    Off,
+    /// When the output is taller than the terminal.
+    #[default]
+    On,
+    Always,
+}
+
+/// A field or record separator: a string, or a zero byte (`-z`, `-0`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Separator {
+    pub text: String,
+    pub zero: bool,
+}
+
+impl Separator {
+    pub fn new(text: &str) -> Separator {
+        Separator {
+            text: text.to_owned(),
+            zero: false,
+        }
+    }
+
+    pub fn zero() -> Separator {
+        Separator {
+            text: String::new(),
+            zero: true,
+        }
+    }
+
+    /// psql's `print_separator`.
+    fn push_to(&self, out: &mut String) {
+        if self.zero {
+            out.push('\0');
+        } else {
+            out.push_str(&self.text);
+        }
+    }
+}
+
+/// How to print a result set: psql's `\pset` settings, with the flags that set them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintOptions {
-    /// `-A` / `--csv` (aligned otherwise).
+    /// `\pset format`; `-A`, `--csv`, `-H`.
     pub format: OutputFormat,
-    /// `-x` / `\x`: one `column | value` line per column, one block per row.
-    pub expanded: bool,
-    /// `-t`: no header and no `(N rows)` footer.
+    /// `\pset expanded`, `\x`, `-x`.
+    pub expanded: Expanded,
+    /// `\pset tuples_only`, `\t`, `-t`: no title, header or footer.
     pub tuples_only: bool,
-    /// `-F`: the separator between fields in unaligned output.
-    pub field_sep: String,
-    /// `\pset csv_fieldsep`: the separator between fields in CSV output. psql keeps it
-    /// apart from `-F`, so `--csv -F ';'` still prints commas.
+    /// `\pset border`: 0, 1 (default) or 2 (larger values print as 2).
+    pub border: u16,
+    /// `\pset null`: how NULL is shown.
+    pub null: String,
+    /// `\pset fieldsep`, `-F`, `-z`: between fields in unaligned output.
+    pub field_sep: Separator,
+    /// `\pset recordsep`, `-R`, `-0`: between records in unaligned output.
+    pub record_sep: Separator,
+    /// `\pset csv_fieldsep`: between fields in CSV output. psql keeps it apart from
+    /// `-F`, so `--csv -F ';'` still prints commas.
     pub csv_field_sep: char,
+    /// `\pset footer`: the `(N rows)` footer.
+    pub footer: bool,
+    /// `\pset title`, `-T`'s sibling `\C`: a line above the table.
+    pub title: Option<String>,
+    /// `\pset tableattr`, `-T`: attributes of the HTML `<table>` tag.
+    pub table_attr: Option<String>,
+    /// `\pset columns`: the screen width for `wrapped` and `\x auto` (0: the
+    /// terminal's, when printing to one).
+    pub columns: usize,
+    /// `\pset pager`.
+    pub pager: Pager,
 }
 
 impl Default for PrintOptions {
     fn default() -> Self {
         PrintOptions {
             format: OutputFormat::Aligned,
-            expanded: false,
+            expanded: Expanded::Off,
             tuples_only: false,
-            field_sep: DEFAULT_FIELD_SEP.to_owned(),
+            border: 1,
+            null: String::new(),
+            field_sep: Separator::new(DEFAULT_FIELD_SEP),
+            record_sep: Separator::new(DEFAULT_RECORD_SEP),
             csv_field_sep: DEFAULT_CSV_FIELD_SEP,
+            footer: true,
+            title: None,
+            table_attr: None,
+            columns: 0,
+            pager: Pager::On,
         }
     }
 }
@@ -77,21 +184,32 @@ impl Default for PrintOptions {
 /// Every row is expected to hold one value per column; a missing value prints as NULL
 /// and surplus values are ignored.
 pub fn format_rows(rows: &Rows, options: &PrintOptions) -> String {
-    let table = Table::new(rows);
+    let table = Table::new(rows, options);
     let mut out = String::new();
-    match (options.format, options.expanded) {
-        (OutputFormat::Aligned, false) => aligned::print(&table, options, &mut out),
-        (OutputFormat::Aligned, true) => expanded::print(&table, options, &mut out),
-        (OutputFormat::Unaligned, false) => unaligned::print(&table, options, &mut out),
-        (OutputFormat::Unaligned, true) => unaligned::print_expanded(&table, options, &mut out),
-        (OutputFormat::Csv, false) => csv::print(&table, options, &mut out),
-        (OutputFormat::Csv, true) => csv::print_expanded(&table, options, &mut out),
+    // Only `aligned` and `wrapped` know `auto` (psql's `expanded == 1` elsewhere).
+    let expanded = options.expanded == Expanded::On;
+    match options.format {
+        OutputFormat::Aligned | OutputFormat::Wrapped => {
+            if expanded {
+                expanded::print(&table, options, &mut out);
+            } else {
+                aligned::print(&table, options, &mut out);
+            }
+        }
+        OutputFormat::Unaligned if expanded => unaligned::print_expanded(&table, options, &mut out),
+        OutputFormat::Unaligned => unaligned::print(&table, options, &mut out),
+        OutputFormat::Csv if expanded => csv::print_expanded(&table, options, &mut out),
+        OutputFormat::Csv => csv::print(&table, options, &mut out),
+        OutputFormat::Html if expanded => html::print_expanded(&table, options, &mut out),
+        OutputFormat::Html => html::print(&table, options, &mut out),
+        OutputFormat::Asciidoc if expanded => asciidoc::print_expanded(&table, options, &mut out),
+        OutputFormat::Asciidoc => asciidoc::print(&table, options, &mut out),
     }
     out
 }
 
 /// A result set in the shape psql's printers walk: headers, alignments and a flat list
-/// of cells (row after row), NULL already shown as the empty string.
+/// of cells (row after row), NULL already shown as `\pset null`.
 ///
 /// The flat list matters for results without columns (`SELECT FROM t`): psql then has
 /// rows but no cells, and prints only the footer.
@@ -103,14 +221,13 @@ struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
-    fn new(rows: &'a Rows) -> Self {
+    fn new(rows: &'a Rows, options: &'a PrintOptions) -> Self {
         let ncols = rows.columns.len();
         let cells = rows
             .rows
             .iter()
             .flat_map(|row| (0..ncols).map(move |i| row.get(i).and_then(|v| v.as_deref())))
-            // psql's default `\pset null` is the empty string.
-            .map(|v| validated(v.unwrap_or("")))
+            .map(|v| validated(v.unwrap_or(&options.null)))
             .collect();
         Table {
             headers: rows.columns.iter().map(|c| validated(&c.name)).collect(),
@@ -137,6 +254,12 @@ fn validated(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(text)
     }
+}
+
+/// psql's `footers_with_default`: the `(N rows)` footer, unless `\pset footer off`.
+/// (Vertical formats print it only for an empty result.)
+fn default_footer(table: &Table<'_>, options: &PrintOptions) -> Option<String> {
+    options.footer.then(|| footer(table.nrows))
 }
 
 /// psql's default footer, `(1 row)` / `(N rows)`.

@@ -1,0 +1,34 @@
+//! The terminal's width, for `\pset format wrapped` and `\x auto`: psql's rule, the
+//! `COLUMNS` environment variable, else the size the terminal reports, and nothing when
+//! standard output is not a terminal.
+
+use std::io::IsTerminal;
+
+/// The screen width to print for, when standard output is a terminal.
+pub fn stdout_columns() -> Option<usize> {
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns);
+    }
+    size(&stdout)
+}
+
+#[cfg(unix)]
+fn size(stdout: &std::io::Stdout) -> Option<usize> {
+    rustix::termios::tcgetwinsize(stdout)
+        .ok()
+        .map(|size| usize::from(size.ws_col))
+        .filter(|&c| c > 0)
+}
+
+#[cfg(not(unix))]
+fn size(_: &std::io::Stdout) -> Option<usize> {
+    None
+}
