@@ -378,9 +378,9 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         MetaKind::Help => MetaCommand::Help,
         MetaKind::Quit => MetaCommand::Quit,
         MetaKind::ConnInfo => MetaCommand::ConnInfo,
-        MetaKind::Describe => MetaCommand::Describe(args.next().map(Arg::into_name)),
-        MetaKind::ListConnections => MetaCommand::ListConnections(args.next().map(Arg::into_name)),
-        MetaKind::ListSecrets => MetaCommand::ListSecrets(args.next().map(Arg::into_name)),
+        MetaKind::Describe => MetaCommand::Describe(name_arg(&mut args)),
+        MetaKind::ListConnections => MetaCommand::ListConnections(name_arg(&mut args)),
+        MetaKind::ListSecrets => MetaCommand::ListSecrets(name_arg(&mut args)),
         MetaKind::Expanded => MetaCommand::Expanded(value(&mut args)),
         MetaKind::Timing => MetaCommand::Timing(value(&mut args)),
         MetaKind::Pset => {
@@ -390,18 +390,14 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         MetaKind::TuplesOnly => MetaCommand::TuplesOnly(value(&mut args)),
         MetaKind::ToggleAligned => MetaCommand::ToggleAligned,
         MetaKind::ToggleHtml => MetaCommand::ToggleHtml,
-        MetaKind::Title => {
-            // psql joins all of `\C`'s words.
-            let words: Vec<String> = args.by_ref().map(|a| a.raw).collect();
-            MetaCommand::Title((!words.is_empty()).then(|| words.join(" ")))
-        }
+        MetaKind::Title => MetaCommand::Title(value(&mut args)),
         MetaKind::FieldSep => MetaCommand::FieldSep(value(&mut args)),
         MetaKind::TableAttr => MetaCommand::TableAttr(value(&mut args)),
-        MetaKind::Include => MetaCommand::Include(args.next().ok_or_else(missing)?.text),
-        MetaKind::Backup => MetaCommand::Backup(args.next().ok_or_else(missing)?.text),
-        MetaKind::Output => MetaCommand::Output(args.next().map(|a| a.text)),
+        MetaKind::Include => MetaCommand::Include(file_arg(&mut args).ok_or_else(missing)?),
+        MetaKind::Backup => MetaCommand::Backup(file_arg(&mut args).ok_or_else(missing)?),
+        MetaKind::Output => MetaCommand::Output(file_arg(&mut args)),
         MetaKind::Go | MetaKind::GoExpanded => MetaCommand::Go {
-            file: args.next().map(|a| a.text),
+            file: file_arg(&mut args),
             expanded: spec.kind == MetaKind::GoExpanded,
         },
         MetaKind::PrintBuffer => MetaCommand::PrintBuffer,
@@ -416,6 +412,18 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         .map(|extra| format!("\\{name}: extra argument \"{}\" ignored", extra.raw))
         .collect();
     Ok(Parsed { command, warnings })
+}
+
+/// A name or pattern argument (`\d conn;` is `conn`).
+fn name_arg(args: &mut std::vec::IntoIter<Arg>) -> Option<Name> {
+    args.next()
+        .filter(|a| !a.text.is_empty())
+        .map(Arg::into_name)
+}
+
+/// A file argument, without trailing semicolons.
+fn file_arg(args: &mut std::vec::IntoIter<Arg>) -> Option<String> {
+    args.next().map(|a| a.text).filter(|t| !t.is_empty())
 }
 
 /// `\?`'s text, grouped by section in table order.
@@ -552,12 +560,11 @@ fn split_args(line: &str, variables: &Variables) -> Result<Vec<Arg>, MetaError> 
                 raw.push(q);
             }
         }
+        // Names and files lose trailing semicolons (`\\d conn;`); values keep them
+        // (`\\f ;`).
         if !quoted {
             let trimmed = text.trim_end_matches(';').len();
             text.truncate(trimmed);
-            if text.is_empty() {
-                continue;
-            }
         }
         args.push(Arg { text, raw, quoted });
     }

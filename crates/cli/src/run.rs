@@ -527,22 +527,24 @@ impl Runner {
                 return self.pset(&name, value.as_deref(), locus);
             }
             MetaCommand::Timing(value) => {
-                let on = match value {
-                    None => !self.settings.timing,
+                // psql reports the setting even after refusing a value.
+                let mut step = Step::default();
+                match value {
+                    None => self.settings.timing = !self.settings.timing,
                     Some(v) => match parse_bool("\\timing", &v) {
-                        Ok(on) => on,
+                        Ok(on) => self.settings.timing = on,
                         Err(e) => {
                             self.print_error_line(&e, locus);
-                            return Step::failed();
+                            step = Step::failed();
                         }
                     },
-                };
-                self.settings.timing = on;
-                self.say(if on {
+                }
+                self.say(if self.settings.timing {
                     "Timing is on.\n"
                 } else {
                     "Timing is off.\n"
                 });
+                return step;
             }
             MetaCommand::Include(path) => return self.include(&path, locus),
             MetaCommand::Backup(path) => return self.backup(&path, locus),
@@ -566,10 +568,16 @@ impl Runner {
                 self.say("Query buffer reset (cleared).\n");
             }
             MetaCommand::PrintBuffer => {
-                if is_blank(buffer) {
+                // An empty buffer shows the last query sent, as `\g` would run it.
+                let text = if is_blank(buffer) {
+                    self.last_query.as_deref().unwrap_or_default()
+                } else {
+                    buffer.as_str()
+                };
+                if is_blank(text) {
                     write_stdout("Query buffer is empty.\n");
                 } else {
-                    write_stdout(buffer);
+                    write_stdout(&format!("{}\n", text.trim_end_matches('\n')));
                 }
             }
             MetaCommand::Set(args) => return self.set_variable(&args, locus),
