@@ -66,6 +66,7 @@ where
         },
     );
 
+    runner.catch_interrupts();
     if !options.actions.is_empty() {
         return run_actions(&mut runner, &options.actions);
     }

@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod hardening;
 pub mod history;
+pub mod interrupt;
 pub mod meta;
 pub mod pset;
 pub mod repl;

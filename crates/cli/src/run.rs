@@ -27,6 +27,7 @@ use crate::describe::{self, Described};
 use crate::diagnostic::render_diagnostic;
 use crate::format::{OutputFormat, PrintOptions, format_rows};
 use crate::history;
+use crate::interrupt::Interrupt;
 use crate::meta::{self, MetaCommand};
 use crate::pset;
 use crate::variables::Variables;
@@ -142,6 +143,8 @@ pub struct Runner {
     output: Option<File>,
     /// The last statement text sent, for `\g` with an empty buffer.
     last_query: Option<String>,
+    /// Ctrl-C while statements run (see [`crate::interrupt`]).
+    interrupt: Interrupt,
 }
 
 impl Runner {
@@ -152,7 +155,18 @@ impl Runner {
             include_depth: 0,
             output: None,
             last_query: None,
+            interrupt: Interrupt::default(),
         }
+    }
+
+    /// Lets Ctrl-C cancel the running statement instead of ending the process.
+    pub fn catch_interrupts(&mut self) {
+        self.interrupt = Interrupt::install(self.session.cancel_handle());
+    }
+
+    /// Forgets a Ctrl-C pressed before the line now read at the prompt.
+    pub fn clear_interrupt(&self) {
+        self.interrupt.clear();
     }
 
     /// The session, for setup statements that print nothing.
@@ -318,6 +332,10 @@ impl Runner {
             if step.quit {
                 return ScriptEnd::Quit;
             }
+            // Ctrl-C stops a script, as in psql (exit status 3).
+            if self.interrupt.pressed() {
+                return ScriptEnd::Stopped;
+            }
             if step.fatal {
                 return ScriptEnd::ReadError;
             }
@@ -398,8 +416,15 @@ impl Runner {
             None => None,
         };
         for statement in statements {
+            // A Ctrl-C that came after the last statement began stops the ones after it.
+            if self.interrupt.pressed() {
+                self.print_diagnostic(&cancelled(), None, locus);
+                return (Step::failed(), entry);
+            }
             let started = Instant::now();
+            self.interrupt.set_running(true);
             let result = self.session.execute_statement(statement);
+            self.interrupt.set_running(false);
             let elapsed = started.elapsed();
             match result {
                 Ok(result) => {
@@ -773,6 +798,14 @@ impl Runner {
     fn print_warning_line(&self, message: &str, locus: Locus<'_>) {
         write_stderr(&with_level(message, "warning", locus));
     }
+}
+
+/// PostgreSQL's error for a cancelled statement.
+fn cancelled() -> Diagnostic {
+    Diagnostic::error(
+        airlock_engine::core::SqlState::QueryCanceled,
+        "canceling statement due to user request",
+    )
 }
 
 /// psql's log line: from a file, the locus and the level word (`error: `, `warning: `)

@@ -16,7 +16,13 @@ const UP: &str = "\x1b[A";
 
 /// Starts `airlock` on a throwaway catalog in a terminal, history in `dir`.
 fn start(dir: &Path, extra: &[&str]) -> PtySession {
+    start_with_env(dir, extra, &[])
+}
+
+/// [`start`] with more environment variables.
+fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut command = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    command.envs(env.iter().copied());
     command
         .args([
             "--catalog",
@@ -240,4 +246,80 @@ fn history_file_holds_no_secret_value() {
     s.send_control('c').expect("ctrl-c");
     s.exp_string(PROMPT).expect("prompt");
     quit(s);
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_script_and_keeps_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Long enough (seconds) that the Ctrl-C lands while it runs.
+    let script: String = (0..100_000)
+        .map(|i| format!("SELECT {i} AS n;\n"))
+        .collect();
+    fs::write(dir.path().join("long.sql"), script).expect("write the script");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("\\i long.sql").expect("\\i");
+    s.exp_string("(1 row)").expect("the script runs");
+    s.send_control('c').expect("ctrl-c");
+    // psql's rule: a statement running is cancelled (`Cancel request sent`, then the
+    // cancel error for what had not run); between statements the script just stops.
+    let out = s.exp_string(PROMPT).expect("back at the prompt");
+    assert!(
+        !out.contains(" 99999\r\n"),
+        "the script ran to its end: {}",
+        &out[out.len().saturating_sub(300)..]
+    );
+    s.send_line("SELECT 'alive' AS still;").expect("query");
+    let out = s.exp_string("(1 row)").expect("the shell still runs");
+    assert!(out.contains("alive"), "{out}");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn expanded_auto_follows_the_screen_width() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_with_env(dir.path(), &[], &[("COLUMNS", "30")]);
+    s.send_line("\\x auto").expect("\\x auto");
+    s.exp_string("Expanded display is used automatically.")
+        .expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'a value too wide for thirty columns' AS wide, 1 AS n;")
+        .expect("wide query");
+    s.exp_string("-[ RECORD 1 ]")
+        .expect("expanded when too wide");
+    s.exp_string("wide | a value too wide for thirty columns")
+        .expect("expanded value");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'narrow' AS v, 2 AS n;")
+        .expect("narrow query");
+    s.exp_string("   v    | n ").expect("aligned when it fits");
+    s.exp_string("(1 row)").expect("footer");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn set_values_and_interpolated_secrets_stay_out_of_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("\\set pw 'canary-set-7e1f'").expect("\\set");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("CREATE SECRET v AS :'pw';").expect("create");
+    s.exp_string("CREATE SECRET").expect("tag");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("\\echo :pw").expect("\\echo");
+    s.exp_string("canary-set-7e1f")
+        .expect("echoed on the terminal");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+    let history = fs::read_to_string(dir.path().join("history")).expect("history file");
+    assert!(
+        !history.contains("canary"),
+        "secret value in history:\n{history}"
+    );
+    assert!(history.contains("\\set pw '<REDACTED>'"), "{history}");
+    assert!(
+        history.contains("CREATE SECRET v AS '<REDACTED>';"),
+        "{history}"
+    );
 }
