@@ -371,6 +371,11 @@ fn pretty_json(text: &str) -> String {
 /// table), the rows, then the footers in place of `(N rows)`. Tuples-only and CSV output
 /// print the rows alone, as psql does.
 pub fn render(listing: &Listing, options: &PrintOptions) -> String {
+    // The listing's own title replaces `\pset title`, as in psql.
+    let options = &PrintOptions {
+        title: None,
+        ..options.clone()
+    };
     let body = format_rows(&listing.rows, options);
     if options.tuples_only || options.format == OutputFormat::Csv {
         return body;
