@@ -55,6 +55,8 @@ pub enum MetaCommand {
     },
     /// `\r`: empty the query buffer.
     Reset,
+    /// `\watch [SEC]`: run the query buffer every SEC seconds until Ctrl-C.
+    Watch(Option<String>),
     /// `\p`: show the query buffer.
     PrintBuffer,
     /// `\set [NAME [VALUE ...]]`
@@ -99,6 +101,7 @@ pub enum MetaKind {
     GoExpanded,
     PrintBuffer,
     Reset,
+    Watch,
     Describe,
     ListConnections,
     ListSecrets,
@@ -215,6 +218,13 @@ pub const COMMANDS: &[MetaSpec] = &[
         &["r"],
         "",
         "reset (clear) the query buffer",
+        "Query Buffer",
+    ),
+    spec(
+        MetaKind::Watch,
+        &["watch"],
+        "[SEC]",
+        "execute query every SEC seconds",
         "Query Buffer",
     ),
     spec(
@@ -402,6 +412,7 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         },
         MetaKind::PrintBuffer => MetaCommand::PrintBuffer,
         MetaKind::Reset => MetaCommand::Reset,
+        MetaKind::Watch => MetaCommand::Watch(value(&mut args)),
         MetaKind::Set => MetaCommand::Set(args.by_ref().map(|a| a.raw).collect()),
         MetaKind::Unset => MetaCommand::Unset(args.next().ok_or_else(missing)?.raw),
         MetaKind::Echo => MetaCommand::Echo(args.by_ref().map(|a| a.raw).collect()),

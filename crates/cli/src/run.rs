@@ -31,6 +31,7 @@ use crate::interrupt::Interrupt;
 use crate::meta::{self, MetaCommand};
 use crate::pset;
 use crate::variables::Variables;
+use crate::watch;
 
 /// psql's exit status when everything it ran succeeded.
 pub const EXIT_SUCCESS: u8 = 0;
@@ -434,7 +435,14 @@ impl Runner {
                     match &result.response {
                         Response::Rows(rows) => {
                             let print = self.screen_options(&print, file.is_some());
-                            self.emit(file.as_mut(), &format_rows(rows, &print));
+                            let text = format_rows(rows, &print);
+                            // Only a result bound for the terminal may go to the pager.
+                            let paged = file.is_none()
+                                && self.output.is_none()
+                                && crate::pager::page(&text, print.pager);
+                            if !paged {
+                                self.emit(file.as_mut(), &text);
+                            }
                         }
                         Response::Command(tag) if !self.settings.quiet => {
                             self.emit(file.as_mut(), &format!("{tag}\n"));
@@ -588,6 +596,14 @@ impl Runner {
                 history.extend(entry);
                 return step;
             }
+            MetaCommand::Watch(seconds) => {
+                let text = if is_blank(buffer) {
+                    self.last_query.clone().unwrap_or_default()
+                } else {
+                    std::mem::take(buffer)
+                };
+                return self.watch(&text, &seconds, locus, history);
+            }
             MetaCommand::Reset => {
                 buffer.clear();
                 self.say("Query buffer reset (cleared).\n");
@@ -628,6 +644,48 @@ impl Runner {
             MetaCommand::Shell(command) => return self.shell(command.as_deref(), locus),
         }
         Step::default()
+    }
+
+    /// `\watch`: runs `text` every interval, titled with the time, until Ctrl-C (or
+    /// an error). The pager is off meanwhile, as in psql.
+    fn watch(
+        &mut self,
+        text: &str,
+        seconds: &Option<String>,
+        locus: Locus<'_>,
+        history: &mut Vec<String>,
+    ) -> Step {
+        if is_blank(text) {
+            self.print_error_line("\\watch cannot be used with an empty query", locus);
+            return Step::failed();
+        }
+        let interval = watch::interval(seconds.as_deref());
+        let saved = self.settings.print.clone();
+        let mut step = Step::default();
+        let mut remembered = false;
+        loop {
+            let user_title = saved.title.as_deref();
+            self.settings.print.title = Some(watch::title(
+                user_title,
+                std::time::SystemTime::now(),
+                interval,
+            ));
+            self.settings.print.pager = crate::format::Pager::Off;
+            let (result, entry) = self.run_sql(text, locus, true, &QueryTarget::default());
+            if !remembered {
+                history.extend(entry);
+                remembered = true;
+            }
+            if result.failed {
+                step = result;
+                break;
+            }
+            if watch::wait(interval, &self.interrupt) {
+                break;
+            }
+        }
+        self.settings.print = saved;
+        step
     }
 
     /// `\pset NAME [VALUE]` and the commands that are shorthands for it.

@@ -20,15 +20,30 @@ pub fn stdout_columns() -> Option<usize> {
     size(&stdout)
 }
 
-#[cfg(unix)]
+/// The terminal's height, when standard output is a terminal that reports it.
+pub fn stdout_rows() -> Option<usize> {
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    window(&stdout).map(|(_, rows)| rows).filter(|&r| r > 0)
+}
+
 fn size(stdout: &std::io::Stdout) -> Option<usize> {
-    rustix::termios::tcgetwinsize(stdout)
-        .ok()
-        .map(|size| usize::from(size.ws_col))
+    window(stdout)
+        .map(|(columns, _)| columns)
         .filter(|&c| c > 0)
 }
 
+/// Columns and rows.
+#[cfg(unix)]
+fn window(stdout: &std::io::Stdout) -> Option<(usize, usize)> {
+    rustix::termios::tcgetwinsize(stdout)
+        .ok()
+        .map(|size| (usize::from(size.ws_col), usize::from(size.ws_row)))
+}
+
 #[cfg(not(unix))]
-fn size(_: &std::io::Stdout) -> Option<usize> {
+fn window(_: &std::io::Stdout) -> Option<(usize, usize)> {
     None
 }

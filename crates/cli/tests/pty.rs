@@ -323,3 +323,46 @@ fn set_values_and_interpolated_secrets_stay_out_of_history() {
         "{history}"
     );
 }
+
+#[test]
+fn pager_shows_results_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_with_env(dir.path(), &[], &[("AIRLOCK_PAGER", "sed 's/^/paged: /'")]);
+    s.send_line("\\pset pager always").expect("\\pset pager");
+    s.exp_string("Pager is always used.")
+        .expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'through the pager' AS p;")
+        .expect("query");
+    s.exp_string("paged:  through the pager")
+        .expect("the pager's output");
+    s.exp_string("paged: (1 row)").expect("the footer too");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("\\pset pager off").expect("\\pset pager off");
+    s.exp_string("Pager usage is off.").expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'straight' AS p;").expect("query");
+    let out = s.exp_string("(1 row)").expect("printed directly");
+    assert!(!out.contains("paged:"), "{out}");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn watch_repeats_until_ctrl_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("SELECT 'again' AS w").expect("query without ;");
+    s.exp_string("airlock-> ").expect("continuation");
+    s.send_line("\\watch 0.1").expect("\\watch");
+    for _ in 0..3 {
+        s.exp_string("(every 0.1s)").expect("a titled run");
+        s.exp_string(" again").expect("the result");
+    }
+    s.send_control('c').expect("ctrl-c");
+    s.exp_string(PROMPT).expect("back at the prompt");
+    s.send_line("SELECT 'after' AS a;").expect("query");
+    s.exp_string("(1 row)").expect("the shell goes on");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
