@@ -17,6 +17,7 @@ pub mod app;
 pub mod args;
 pub mod describe;
 pub mod diagnostic;
+pub mod edit;
 pub mod format;
 pub mod hardening;
 pub mod history;

@@ -57,6 +57,8 @@ pub enum MetaCommand {
     Reset,
     /// `\watch [SEC]`: run the query buffer every SEC seconds until Ctrl-C.
     Watch(Option<String>),
+    /// `\e [FILE]`: edit the query buffer (or FILE) in an editor.
+    Edit(Option<String>),
     /// `\p`: show the query buffer.
     PrintBuffer,
     /// `\set [NAME [VALUE ...]]`
@@ -102,6 +104,7 @@ pub enum MetaKind {
     PrintBuffer,
     Reset,
     Watch,
+    Edit,
     Describe,
     ListConnections,
     ListSecrets,
@@ -218,6 +221,13 @@ pub const COMMANDS: &[MetaSpec] = &[
         &["r"],
         "",
         "reset (clear) the query buffer",
+        "Query Buffer",
+    ),
+    spec(
+        MetaKind::Edit,
+        &["e", "edit"],
+        "[FILE]",
+        "edit the query buffer (or file) with external editor",
         "Query Buffer",
     ),
     spec(
@@ -413,6 +423,7 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         MetaKind::PrintBuffer => MetaCommand::PrintBuffer,
         MetaKind::Reset => MetaCommand::Reset,
         MetaKind::Watch => MetaCommand::Watch(value(&mut args)),
+        MetaKind::Edit => MetaCommand::Edit(file_arg(&mut args)),
         MetaKind::Set => MetaCommand::Set(args.by_ref().map(|a| a.raw).collect()),
         MetaKind::Unset => MetaCommand::Unset(args.next().ok_or_else(missing)?.raw),
         MetaKind::Echo => MetaCommand::Echo(args.by_ref().map(|a| a.raw).collect()),

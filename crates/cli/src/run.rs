@@ -604,6 +604,32 @@ impl Runner {
                 };
                 return self.watch(&text, &seconds, locus, history);
             }
+            MetaCommand::Edit(file) => {
+                let text = if is_blank(buffer) {
+                    self.last_query.clone().unwrap_or_default()
+                } else {
+                    std::mem::take(buffer)
+                };
+                let edited = match crate::edit::edit(&text, file.as_deref()) {
+                    Ok(edited) => edited,
+                    Err(e) => {
+                        buffer.push_str(&text);
+                        self.print_error_line(&e, locus);
+                        return Step::failed();
+                    }
+                };
+                // The edited text is read as typed lines: complete statements run now,
+                // the rest stays in the buffer.
+                buffer.clear();
+                let mut step = Step::default();
+                for line in edited.lines() {
+                    step.merge(self.feed_line(buffer, line, locus, history));
+                    if step.quit || step.fatal {
+                        break;
+                    }
+                }
+                return step;
+            }
             MetaCommand::Reset => {
                 buffer.clear();
                 self.say("Query buffer reset (cleared).\n");

@@ -366,3 +366,41 @@ fn watch_repeats_until_ctrl_c() {
     s.exp_string(PROMPT).expect("prompt");
     quit(s);
 }
+
+#[test]
+fn edit_replaces_the_buffer_and_runs_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let editor = dir.path().join("editor.sh");
+    fs::write(
+        &editor,
+        "#!/bin/sh\ncp \"$1\" seen.sql\nprintf '%s' \"$1\" > path.txt\nprintf 'SELECT 42 AS edited;\\n' > \"$1\"\n",
+    )
+    .expect("write the editor");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&editor, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let tmp = dir.path().display().to_string();
+    let editor = editor.display().to_string();
+    let mut s = start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("AIRLOCK_EDITOR", editor.as_str()),
+            ("TMPDIR", tmp.as_str()),
+        ],
+    );
+    s.send_line("SELECT 1 AS before")
+        .expect("a statement without ;");
+    s.exp_string("airlock-> ").expect("continuation");
+    s.send_line("\\e").expect("\\e");
+    s.exp_string(" edited").expect("the edited statement ran");
+    s.exp_string("     42").expect("its value");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+    let seen = fs::read_to_string(dir.path().join("seen.sql")).expect("the editor ran");
+    assert_eq!(seen, "SELECT 1 AS before\n");
+    let path = fs::read_to_string(dir.path().join("path.txt")).expect("path");
+    assert!(!Path::new(&path).exists(), "temporary file left: {path}");
+}
