@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use airlock_cli::args::Parsed;
 use airlock_cli::diagnostic::render_diagnostic;
-use airlock_cli::format::{PrintOptions, format_rows};
+use airlock_cli::format::{PrintOptions, format_rows, format_table};
 use airlock_core::{Column, ColumnType, Diagnostic, Position, Rows, SqlState};
 
 mod pg;
@@ -731,4 +731,76 @@ fn every_code_point_has_psql_width() {
         differing.len()
     );
     eprintln!("{checked} code points printed as psql prints them");
+}
+
+/// psql's own listings (`\dt`, `\d t`: a title, and the default footer or footers of
+/// their own) in every flag combination, against [`format_table`] with the same title
+/// and footers — the way Airlock prints its `\d` listings.
+#[test]
+fn titled_listings_match_psql() {
+    let server = Server::start();
+    let setup = server.psql(&[], "CREATE TABLE t (a int PRIMARY KEY, b text)");
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let text = |names: &[&str], rows: &[&[&str]]| Rows {
+        columns: names
+            .iter()
+            .map(|n| Column::new(*n, ColumnType::Text))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(|v| Some((*v).to_owned())).collect())
+            .collect(),
+    };
+    let relations = text(
+        &["Schema", "Name", "Type", "Owner"],
+        &[&["public", "t", "table", "postgres"]],
+    );
+    let table = text(
+        &["Column", "Type", "Collation", "Nullable", "Default"],
+        &[
+            &["a", "integer", "", "not null", ""],
+            &["b", "text", "", "", ""],
+        ],
+    );
+    let footers = vec![
+        "Indexes:".to_owned(),
+        "    \"t_pkey\" PRIMARY KEY, btree (a)".to_owned(),
+    ];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for flags in modes() {
+        let options = print_options(&flags);
+        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let mut compare = |command: &str, expected_of: &dyn Fn() -> String| {
+            let out = server.psql(&flag_refs, command);
+            let expected = String::from_utf8(out.stdout).expect("psql printed UTF-8");
+            let actual = expected_of();
+            checked += 1;
+            if actual != expected {
+                failures.push(format!(
+                    "{command} with {flags:?}:\n--- psql ---\n{expected}--- ours ---\n{actual}"
+                ));
+            }
+        };
+        compare("\\dt", &|| {
+            format_table(&relations, &options, Some("List of relations"), None)
+        });
+        // psql prints one table's details never expanded.
+        if options.expanded == airlock_cli::format::Expanded::Off {
+            compare("\\d t", &|| {
+                format_table(&table, &options, Some("Table \"public.t\""), Some(&footers))
+            });
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} listings differ from psql:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{checked} listings identical to psql's");
 }

@@ -16,7 +16,7 @@
 //! line, marked with `.` on both sides of the break.
 
 use super::width::{Line, char_width, format_lines, size};
-use super::{Expanded, OutputFormat, PrintOptions, Table, default_footer, expanded, pad};
+use super::{Expanded, OutputFormat, PrintOptions, Table, expanded, footers_with_default, pad};
 
 /// Why a display line of a column continues on the next one (psql's `printTextLineWrap`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
     }
 
     if !options.tuples_only {
-        if let Some(title) = &options.title {
+        if let Some(title) = table.title {
             let (width, _) = size(title);
             if width < width_total {
                 pad(out, (width_total - width) / 2);
@@ -121,11 +121,11 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
     if border == 2 {
         print_rule(&width_wrap, border, out);
     }
-    if !options.tuples_only
-        && let Some(footer) = default_footer(table, options)
-    {
-        out.push_str(&footer);
-        out.push('\n');
+    if !options.tuples_only {
+        for footer in footers_with_default(table, options) {
+            out.push_str(&footer);
+            out.push('\n');
+        }
     }
     out.push('\n');
 }

@@ -16,11 +16,11 @@
 //!
 //! `|` in a value is escaped as `\|`; a value of only blanks prints as nothing.
 
-use super::{PrintOptions, Table, default_footer};
+use super::{PrintOptions, Table, explicit_footers, footers_with_default};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     out.push('\n');
-    title(options, out);
+    title(table, options, out);
     out.push_str(if options.tuples_only {
         "[cols=\""
     } else {
@@ -67,18 +67,27 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
         }
     }
     out.push_str("|====\n");
-    if !options.tuples_only
-        && let Some(footer) = default_footer(table, options)
-    {
-        out.push_str("\n....\n");
-        out.push_str(&footer);
-        out.push_str("\n....\n");
+    if !options.tuples_only {
+        print_footers(&footers_with_default(table, options), out);
     }
+}
+
+/// The footers in a literal block, when there are any.
+fn print_footers(footers: &[String], out: &mut String) {
+    if footers.is_empty() {
+        return;
+    }
+    out.push_str("\n....\n");
+    for footer in footers {
+        out.push_str(footer);
+        out.push('\n');
+    }
+    out.push_str("....\n");
 }
 
 pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     out.push('\n');
-    title(options, out);
+    title(table, options, out);
     out.push_str("[cols=\"h,l\"");
     frame(options, out);
     let ncols = table.ncols();
@@ -106,11 +115,14 @@ pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mu
         out.push('\n');
     }
     out.push_str("|====\n");
+    if !options.tuples_only {
+        print_footers(explicit_footers(table), out);
+    }
 }
 
-fn title(options: &PrintOptions, out: &mut String) {
+fn title(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     if !options.tuples_only
-        && let Some(title) = &options.title
+        && let Some(title) = table.title
     {
         out.push('.');
         out.push_str(title);

@@ -17,16 +17,16 @@
 
 use super::aligned::prefix_within;
 use super::width::{format_lines, size};
-use super::{OutputFormat, PrintOptions, Table, default_footer, pad};
+use super::{OutputFormat, PrintOptions, Table, explicit_footers, footers_with_default, pad};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     let border = options.border.min(2);
     if table.cells.is_empty() {
-        if !options.tuples_only
-            && let Some(footer) = default_footer(table, options)
-        {
-            out.push_str(&footer);
-            out.push('\n');
+        if !options.tuples_only {
+            for footer in footers_with_default(table, options) {
+                out.push_str(&footer);
+                out.push('\n');
+            }
         }
         out.push('\n');
         return;
@@ -40,7 +40,7 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
     let mut dmultiline = cell_sizes.iter().any(|s| s.1 > 1);
 
     if !options.tuples_only
-        && let Some(title) = &options.title
+        && let Some(title) = table.title
     {
         out.push_str(title);
         out.push('\n');
@@ -101,6 +101,16 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
     }
     if border == 2 {
         print_record_rule(None, hwidth, dwidth, border, out);
+    }
+    let footers = explicit_footers(table);
+    if !options.tuples_only && !footers.is_empty() {
+        if border < 2 {
+            out.push('\n');
+        }
+        for footer in footers {
+            out.push_str(footer);
+            out.push('\n');
+        }
     }
     out.push('\n');
 }

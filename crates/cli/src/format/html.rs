@@ -18,10 +18,10 @@
 //! and a value of only blanks prints as `&nbsp; `. Expanded output has a `Record n` row
 //! per row and no footer.
 
-use super::{PrintOptions, Table, default_footer};
+use super::{PrintOptions, Table, explicit_footers, footers_with_default};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
-    open_table(options, out);
+    open_table(table, options, out);
     if !options.tuples_only {
         out.push_str("  <tr>\n");
         for header in &table.headers {
@@ -46,18 +46,14 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
         }
     }
     out.push_str("</table>\n");
-    if !options.tuples_only
-        && let Some(footer) = default_footer(table, options)
-    {
-        out.push_str("<p>");
-        escaped(&footer, out);
-        out.push_str("<br />\n</p>");
+    if !options.tuples_only {
+        print_footers(&footers_with_default(table, options), out);
     }
     out.push('\n');
 }
 
 pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
-    open_table(options, out);
+    open_table(table, options, out);
     let ncols = table.ncols();
     for (i, cell) in table.cells.iter().enumerate() {
         let column = i % ncols;
@@ -79,11 +75,28 @@ pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mu
         value(cell, out);
         out.push_str("</td>\n  </tr>\n");
     }
-    out.push_str("</table>\n\n");
+    out.push_str("</table>\n");
+    if !options.tuples_only {
+        print_footers(explicit_footers(table), out);
+    }
+    out.push('\n');
+}
+
+/// `<p>footer<br />…</p>`, when there are footers.
+fn print_footers(footers: &[String], out: &mut String) {
+    if footers.is_empty() {
+        return;
+    }
+    out.push_str("<p>");
+    for footer in footers {
+        escaped(footer, out);
+        out.push_str("<br />\n");
+    }
+    out.push_str("</p>");
 }
 
 /// `<table border="n" ATTRS>` and the title as its caption.
-fn open_table(options: &PrintOptions, out: &mut String) {
+fn open_table(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     out.push_str(&format!("<table border=\"{}\"", options.border));
     if let Some(attr) = &options.table_attr {
         out.push(' ');
@@ -91,7 +104,7 @@ fn open_table(options: &PrintOptions, out: &mut String) {
     }
     out.push_str(">\n");
     if !options.tuples_only
-        && let Some(title) = &options.title
+        && let Some(title) = table.title
     {
         out.push_str("  <caption>");
         escaped(title, out);

@@ -184,7 +184,21 @@ impl Default for PrintOptions {
 /// Every row is expected to hold one value per column; a missing value prints as NULL
 /// and surplus values are ignored.
 pub fn format_rows(rows: &Rows, options: &PrintOptions) -> String {
-    let table = Table::new(rows, options);
+    format_table(rows, options, options.title.as_deref(), None)
+}
+
+/// [`format_rows`] with a title and footers of the caller's, as psql's `\d` commands
+/// print their listings: `footers` replace the `(N rows)` footer (`Some(&[])`: no
+/// footer at all), and the vertical formats print them too.
+pub fn format_table(
+    rows: &Rows,
+    options: &PrintOptions,
+    title: Option<&str>,
+    footers: Option<&[String]>,
+) -> String {
+    let mut table = Table::new(rows, options);
+    table.title = title;
+    table.footers = footers;
     let mut out = String::new();
     // Only `aligned` and `wrapped` know `auto` (psql's `expanded == 1` elsewhere).
     let expanded = options.expanded == Expanded::On;
@@ -214,6 +228,10 @@ pub fn format_rows(rows: &Rows, options: &PrintOptions) -> String {
 /// The flat list matters for results without columns (`SELECT FROM t`): psql then has
 /// rows but no cells, and prints only the footer.
 struct Table<'a> {
+    /// psql's `cont->title`: `\pset title`, or a listing's own.
+    title: Option<&'a str>,
+    /// psql's `cont->footers`: `None` for a query result (the default footer applies).
+    footers: Option<&'a [String]>,
     headers: Vec<Cow<'a, str>>,
     right_aligned: Vec<bool>,
     cells: Vec<Cow<'a, str>>,
@@ -230,6 +248,8 @@ impl<'a> Table<'a> {
             .map(|v| validated(v.unwrap_or(&options.null)))
             .collect();
         Table {
+            title: None,
+            footers: None,
             headers: rows.columns.iter().map(|c| validated(&c.name)).collect(),
             right_aligned: rows.columns.iter().map(|c| c.ty.is_numeric()).collect(),
             cells,
@@ -256,10 +276,19 @@ fn validated(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// psql's `footers_with_default`: the `(N rows)` footer, unless `\pset footer off`.
-/// (Vertical formats print it only for an empty result.)
-fn default_footer(table: &Table<'_>, options: &PrintOptions) -> Option<String> {
-    options.footer.then(|| footer(table.nrows))
+/// psql's `footers_with_default`: the table's footers, else the `(N rows)` footer unless
+/// `\pset footer off`. (Vertical formats use it only for an empty result.)
+fn footers_with_default(table: &Table<'_>, options: &PrintOptions) -> Vec<String> {
+    match table.footers {
+        Some(footers) => footers.to_vec(),
+        None if options.footer => vec![footer(table.nrows)],
+        None => Vec::new(),
+    }
+}
+
+/// psql's `cont->footers`: what the vertical formats print after the records.
+fn explicit_footers<'a>(table: &Table<'a>) -> &'a [String] {
+    table.footers.unwrap_or_default()
 }
 
 /// psql's default footer, `(1 row)` / `(N rows)`.

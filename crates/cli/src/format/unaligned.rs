@@ -6,12 +6,12 @@
 //! `column<sep>value` records with an empty record between rows, and no footer at all,
 //! not even for an empty result.
 
-use super::{PrintOptions, Table, default_footer};
+use super::{PrintOptions, Table, explicit_footers, footers_with_default};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     let mut need_record_sep = false;
     if !options.tuples_only {
-        if let Some(title) = &options.title {
+        if let Some(title) = table.title {
             out.push_str(title);
             options.record_sep.push_to(out);
         }
@@ -36,14 +36,14 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
             need_record_sep = true;
         }
     }
-    if !options.tuples_only
-        && let Some(footer) = default_footer(table, options)
-    {
-        if need_record_sep {
-            options.record_sep.push_to(out);
+    if !options.tuples_only {
+        for footer in footers_with_default(table, options) {
+            if need_record_sep {
+                options.record_sep.push_to(out);
+            }
+            out.push_str(&footer);
+            need_record_sep = true;
         }
-        out.push_str(&footer);
-        need_record_sep = true;
     }
     end_last_record(need_record_sep, options, out);
 }
@@ -51,7 +51,7 @@ pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String)
 pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
     let mut need_record_sep = false;
     if !options.tuples_only
-        && let Some(title) = &options.title
+        && let Some(title) = table.title
     {
         out.push_str(title);
         need_record_sep = true;
@@ -71,6 +71,14 @@ pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mu
             options.record_sep.push_to(out);
         } else {
             need_record_sep = true;
+        }
+    }
+    let footers = explicit_footers(table);
+    if !options.tuples_only && !footers.is_empty() {
+        options.record_sep.push_to(out);
+        for footer in footers {
+            options.record_sep.push_to(out);
+            out.push_str(footer);
         }
     }
     end_last_record(need_record_sep, options, out);
