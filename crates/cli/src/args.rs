@@ -241,7 +241,9 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
     for assignment in &cli.set {
         match assignment.split_once('=') {
             Some(("", _)) => {
-                return Err(format!("invalid variable assignment \"{assignment}\"").into());
+                return Err(Failure::Printed(
+                    "airlock: error: invalid variable name: \"\"\n".to_owned(),
+                ));
             }
             Some((name, value)) => {
                 match name {

@@ -436,6 +436,19 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
     Ok(Parsed { command, warnings })
 }
 
+/// The length of a `:'name'` or `:"name"` reference at the start of `text`.
+fn quoted_reference_len(text: &str) -> Option<usize> {
+    let quote = text[1..]
+        .chars()
+        .next()
+        .filter(|&q| q == '\'' || q == '"')?;
+    let name_len = text[2..]
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii()))
+        .map_or(text.len() - 2, |(i, _)| i);
+    (name_len > 0 && text[2 + name_len..].starts_with(quote)).then_some(3 + name_len)
+}
+
 /// A name or pattern argument (`\d conn;` is `conn`).
 fn name_arg(args: &mut std::vec::IntoIter<Arg>) -> Option<Name> {
     args.next()
@@ -523,14 +536,21 @@ fn split_args(line: &str, variables: &Variables) -> Result<Vec<Arg>, MetaError> 
             if c.is_whitespace() {
                 break;
             }
-            if c == ':'
-                && let Some((len, value)) = variables.substitute(&line[at..])
-            {
-                text.push_str(&value);
-                raw.push_str(&value);
-                quoted = true;
-                at += len;
-                continue;
+            if c == ':' {
+                if let Some((len, value)) = variables.substitute(&line[at..]) {
+                    text.push_str(&value);
+                    raw.push_str(&value);
+                    quoted = true;
+                    at += len;
+                    continue;
+                }
+                // `:'name'` or `:"name"` of a variable that is not set stays as written.
+                if let Some(len) = quoted_reference_len(&line[at..]) {
+                    text.push_str(&line[at..at + len]);
+                    raw.push_str(&line[at..at + len]);
+                    at += len;
+                    continue;
+                }
             }
             at += c.len_utf8();
             if c != '\'' && c != '"' {

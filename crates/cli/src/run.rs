@@ -736,6 +736,13 @@ impl Runner {
             return Step::default();
         };
         let value = values.concat();
+        // psql checks the variables it gives a meaning to before setting them.
+        if matches!(name.as_str(), "ON_ERROR_STOP" | "QUIET")
+            && let Err(e) = parse_bool(name, &value)
+        {
+            self.print_error_line(&e, locus);
+            return Step::failed();
+        }
         if let Err(e) = self.settings.variables.set(name, &value) {
             self.print_error_line(&e, locus);
             return Step::failed();

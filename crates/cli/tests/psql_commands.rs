@@ -226,6 +226,23 @@ fn cases() -> Vec<Case> {
             "-c is not interpolated but backslash commands are",
             &["-v", "y=7", "-c", "\\echo :y :'y'"],
         ),
+        case(
+            "variable errors",
+            &[
+                "-c",
+                "\\set a-b 1",
+                "-c",
+                "\\set ON_ERROR_STOP maybe",
+                "-c",
+                "\\echo :'nope' :\"nope\" :nope",
+                "-c",
+                "\\set QUIET on",
+                "-c",
+                "\\x",
+            ],
+        ),
+        case("bad -v name", &["-v", "a-b=1", "-c", ROW]),
+        case("empty -v name", &["-v", "=1", "-c", ROW]),
         piped(
             "query buffer commands",
             &[],
