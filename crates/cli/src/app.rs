@@ -11,8 +11,8 @@ use crate::args::{self, Action, Options, Parsed};
 use crate::diagnostic::render_diagnostic;
 use crate::repl;
 use crate::run::{
-    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, io_message,
-    write_stderr, write_stdout,
+    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, echo_setting,
+    io_message, write_stderr, write_stdout,
 };
 use crate::variables::Variables;
 
@@ -63,8 +63,21 @@ where
             timing: false,
             quiet: options.quiet,
             on_error_stop: options.on_error_stop,
+            echo: echo_setting(
+                options
+                    .variables
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == "ECHO")
+                    .and_then(|(_, value)| value.as_deref()),
+            ),
         },
     );
+    if let Some(path) = &options.output
+        && !runner.set_output_file(path)
+    {
+        return EXIT_FAILURE;
+    }
 
     runner.catch_interrupts();
     if !options.actions.is_empty() {

@@ -143,6 +143,23 @@ struct Cli {
     #[arg(short = 'q', long)]
     quiet: bool,
 
+    /// Print each statement before running it (literals of writing statements masked)
+    #[arg(short = 'e', long = "echo-queries")]
+    echo_queries: bool,
+
+    /// Print a failed statement after its error (masked as errors are)
+    #[arg(short = 'b', long = "echo-errors")]
+    echo_errors: bool,
+
+    /// Send query results to FILE, as \o FILE does
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        allow_hyphen_values = true
+    )]
+    output: Option<String>,
+
     /// Accepted and ignored: Airlock reads no startup file (psql's `-X` habit)
     #[arg(short = 'X', long = "no-psqlrc", hide = true)]
     _no_psqlrc: bool,
@@ -178,6 +195,8 @@ pub struct Options {
     pub print: PrintOptions,
     /// `-v`: variables set (`Some`) or unset (`None`), in command-line order.
     pub variables: Vec<(String, Option<String>)>,
+    /// `-o FILE`: query results to FILE.
+    pub output: Option<String>,
     pub on_error_stop: bool,
     pub quiet: bool,
     pub aws_principal: Option<String>,
@@ -266,6 +285,19 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
     }
 
     let print = print_options(&cli, matches).map_err(Failure::Printed)?;
+    // `-e` and `-b` set psql's ECHO variable; the later one wins.
+    let last = |id: &str| matches.indices_of(id).and_then(Iterator::max);
+    let echo = [
+        (cli.echo_queries, last("echo_queries"), "queries"),
+        (cli.echo_errors, last("echo_errors"), "errors"),
+    ]
+    .into_iter()
+    .filter(|(set, _, _)| *set)
+    .max_by_key(|(_, index, _)| *index)
+    .map(|(_, _, value)| value);
+    if let Some(echo) = echo {
+        variables.insert(0, ("ECHO".to_owned(), Some(echo.to_owned())));
+    }
     let aws_external_id_prefix = cli
         .aws_external_id_prefix
         .as_deref()
@@ -285,6 +317,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
         actions: ordered_actions(cli.command, cli.file, matches),
         print,
         variables,
+        output: cli.output,
         on_error_stop,
         quiet,
         aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),

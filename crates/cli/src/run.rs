@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use airlock_engine::core::Diagnostic;
 use airlock_engine::parser::input::too_long;
 use airlock_engine::parser::{
-    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, parse_statements, split_complete,
+    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, mask_statement, parse_statements,
+    split_complete,
 };
 use airlock_engine::{Response, Session};
 
@@ -61,6 +62,20 @@ pub struct Settings {
     pub quiet: bool,
     /// `-v ON_ERROR_STOP=1`: a script stops at its first error.
     pub on_error_stop: bool,
+    /// psql's `ECHO` (`-e`, `-b`): statements printed before they run, or after they fail.
+    pub echo: Echo,
+}
+
+/// psql's `ECHO` variable, for the values Airlock has (`all`, which prints every input
+/// line as read, would print secret values typed in scripts, so it is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Echo {
+    #[default]
+    None,
+    /// `-e`: each statement before it runs.
+    Queries,
+    /// `-b`: each failed statement after its error (`STATEMENT:  …`).
+    Errors,
 }
 
 /// Where a line of input came from, for the `airlock:FILE:LINE: ` prefix.
@@ -385,10 +400,13 @@ impl Runner {
         } else {
             std::borrow::Cow::Borrowed(text)
         };
-        // psql does not send the whitespace before a statement, so `LINE n:` counts
-        // from the statement's first line.
-        let text = interpolated.trim_start();
+        // psql does not send the whitespace and `--` comments before a statement, so
+        // `LINE n:` counts from the statement's first line.
+        let text = skip_leading_comments(&interpolated);
         self.last_query = Some(text.to_owned());
+        if self.settings.echo == Echo::Queries {
+            write_stdout(&format!("{}\n", mask_statement(text).text));
+        }
         if let Err(e) = check_text(text) {
             let echo = (text.len() <= MAX_INPUT_BYTES).then_some(text);
             self.print_diagnostic(&Diagnostic::from_error(&e), echo, locus);
@@ -398,6 +416,7 @@ impl Runner {
             Ok(statements) => statements,
             Err(e) => {
                 self.print_diagnostic(&Diagnostic::from_error(&e), Some(text), locus);
+                self.echo_failed(text, locus);
                 return (Step::failed(), None);
             }
         };
@@ -455,11 +474,25 @@ impl Runner {
                 }
                 Err(e) => {
                     self.print_diagnostic(&e, Some(text), locus);
+                    self.echo_failed(text, locus);
                     return (Step::failed(), entry);
                 }
             }
         }
         (Step::default(), entry)
+    }
+
+    /// `-b`: the failed statement after its error, masked as the error's excerpt is.
+    fn echo_failed(&self, text: &str, locus: Locus<'_>) {
+        if self.settings.echo == Echo::Errors {
+            let masked = mask_statement(text).text;
+            write_stderr(&with_locus(&format!("STATEMENT:  {masked}\n"), locus));
+        }
+    }
+
+    /// `-o FILE`: results to FILE from the start, as `\o FILE`.
+    pub fn set_output_file(&mut self, path: &str) -> bool {
+        !self.set_output(Some(path), Locus::NONE).failed
     }
 
     /// Query results: to `\g FILE`'s file, else `\o`'s, else standard output.
@@ -757,6 +790,7 @@ impl Runner {
         match name {
             "ON_ERROR_STOP" => self.settings.on_error_stop = flag.unwrap_or(false),
             "QUIET" => self.settings.quiet = flag.unwrap_or(false),
+            "ECHO" => self.settings.echo = echo_setting(value),
             _ => {}
         }
     }
@@ -888,6 +922,25 @@ impl Runner {
     /// psql's `pg_log_warning`: `airlock:FILE:LINE: warning: ` from a file.
     fn print_warning_line(&self, message: &str, locus: Locus<'_>) {
         write_stderr(&with_level(message, "warning", locus));
+    }
+}
+
+/// `text` without its leading whitespace and `--` comment lines (psql's lexer drops
+/// them until a statement starts; `/* */` comments stay).
+fn skip_leading_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while rest.starts_with("--") {
+        rest = rest.find('\n').map_or("", |at| rest[at + 1..].trim_start());
+    }
+    rest
+}
+
+/// The `ECHO` values Airlock acts on; others (`all`, `none`, unset) print nothing.
+pub fn echo_setting(value: Option<&str>) -> Echo {
+    match value {
+        Some("queries") => Echo::Queries,
+        Some("errors") => Echo::Errors,
+        _ => Echo::None,
     }
 }
 

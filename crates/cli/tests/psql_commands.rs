@@ -241,6 +241,21 @@ fn cases() -> Vec<Case> {
                 "\\x",
             ],
         ),
+        Case {
+            name: "-e echoes each statement",
+            args: vec!["-e", "-f", "s.sql"],
+            stdin: None,
+            files: vec![(
+                "s.sql",
+                "SELECT 1 AS a;\n-- note\nSELECT 2 AS b; SELECT 3 AS c;\n\\x on\nSELECT\n 4 AS d;\n",
+            )],
+        },
+        case("-e with -c", &["-e", "-c", ROW]),
+        case("-b after -e", &["-e", "-b", "-c", ROW]),
+        case(
+            "-o sends results to a file",
+            &["-o", "out.txt", "-c", ROW, "-c", "\\! cat out.txt"],
+        ),
         case("bad -v name", &["-v", "a-b=1", "-c", ROW]),
         case("empty -v name", &["-v", "=1", "-c", ROW]),
         piped(
