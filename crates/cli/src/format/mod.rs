@@ -304,3 +304,66 @@ fn footer(nrows: usize) -> String {
 fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
+
+#[cfg(test)]
+mod tests {
+    use airlock_core::{Column, ColumnType};
+
+    use super::*;
+
+    /// Every format, border, expanded mode and screen width over awkward values (wide,
+    /// zero-width, control, multi-line, dropped): each prints, and stops.
+    #[test]
+    fn every_setting_prints_awkward_values() {
+        const VALUES: &[&str] = &[
+            "",
+            "x",
+            "日本語テキスト",
+            "e\u{301}\u{301}",
+            "\u{200B}\u{200B}",
+            "\t\ttab",
+            "a\nbb\n",
+            "\r\n",
+            "\u{1}\u{85}",
+            "\u{10FFFF}",
+            "\u{300}",
+            "🏳️‍🌈🏳️‍🌈",
+            "long value ",
+        ];
+        let rows = Rows {
+            columns: vec![
+                Column::new("h\u{301}", ColumnType::Text),
+                Column::new("n", ColumnType::Numeric),
+                Column::new("multi\nline", ColumnType::Text),
+            ],
+            rows: (0..VALUES.len())
+                .map(|i| {
+                    vec![
+                        Some(VALUES[i].to_owned()),
+                        (i % 3 != 0).then(|| i.to_string()),
+                        Some(VALUES[(i * 7 + 3) % VALUES.len()].repeat(i % 4)),
+                    ]
+                })
+                .collect(),
+        };
+        for (format, _) in OutputFormat::ALL {
+            for border in 0..=3 {
+                for expanded in [Expanded::Off, Expanded::On, Expanded::Auto] {
+                    for columns in [0, 1, 2, 5, 12, 40] {
+                        let options = PrintOptions {
+                            format,
+                            border,
+                            expanded,
+                            columns,
+                            title: Some("t\u{301}itle".to_owned()),
+                            ..PrintOptions::default()
+                        };
+                        let out = format_rows(&rows, &options);
+                        assert!(!out.is_empty(), "{options:?}");
+                        assert!(!out.contains('\u{10FFFF}'), "{options:?}");
+                    }
+                }
+            }
+        }
+    }
+}
