@@ -14,12 +14,15 @@ pub const PAGER_ENV: &str = "AIRLOCK_PAGER";
 
 /// Shows `text` through the pager when `setting` asks for it; `false` when the caller
 /// must print it itself (no pager wanted, or none could be started).
-pub fn page(text: &str, setting: Pager) -> bool {
+pub fn page(text: &str, setting: Pager, min_lines: usize) -> bool {
     if setting == Pager::Off || !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal()
     {
         return false;
     }
     if setting == Pager::On {
+        if text.matches('\n').count() < min_lines {
+            return false;
+        }
         // A terminal that does not say how tall it is gets no pager (psql pages then).
         let Some(rows) = crate::terminal::stdout_rows() else {
             return false;

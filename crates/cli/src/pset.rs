@@ -21,8 +21,11 @@ pub enum Param {
     FieldSepZero,
     Footer,
     Format,
+    LineStyle,
     Null,
+    NumericLocale,
     Pager,
+    PagerMinLines,
     RecordSep,
     RecordSepZero,
     TableAttr,
@@ -41,8 +44,11 @@ impl Param {
             "fieldsep_zero" => Param::FieldSepZero,
             "footer" => Param::Footer,
             "format" => Param::Format,
+            "linestyle" => Param::LineStyle,
             "null" => Param::Null,
+            "numericlocale" => Param::NumericLocale,
             "pager" => Param::Pager,
+            "pager_min_lines" => Param::PagerMinLines,
             "recordsep" => Param::RecordSep,
             "recordsep_zero" => Param::RecordSepZero,
             "tableattr" | "T" => Param::TableAttr,
@@ -154,6 +160,39 @@ pub fn apply(print: &mut PrintOptions, name: &str, value: Option<&str>) -> Resul
         Param::Null => {
             if let Some(value) = value {
                 print.null = value.to_owned();
+            }
+        }
+        // Airlock prints only psql's default line style and numbers as the engine gives
+        // them: the other values are refused, the defaults accepted.
+        Param::LineStyle => {
+            if let Some(value) = value {
+                let lower = value.to_ascii_lowercase();
+                let style = ["ascii", "old-ascii", "unicode"]
+                    .into_iter()
+                    .find(|style| style.starts_with(&lower))
+                    .ok_or("\\pset: allowed line styles are ascii, old-ascii, unicode")?;
+                if style != "ascii" {
+                    return Err(format!(
+                        "\\pset: line style \"{style}\" is not supported by airlock"
+                    ));
+                }
+            }
+        }
+        Param::NumericLocale => {
+            let on = match value {
+                Some(v) => parse_bool(name, v)?,
+                None => true,
+            };
+            if on {
+                return Err("\\pset: numericlocale is not supported by airlock".into());
+            }
+            if value.is_some() {
+                return Ok(Outcome::Silent);
+            }
+        }
+        Param::PagerMinLines => {
+            if let Some(value) = value {
+                print.pager_min_lines = usize::try_from(atoi(value)).unwrap_or(0);
             }
         }
     }
@@ -269,6 +308,15 @@ pub fn info(print: &PrintOptions, name: &str) -> String {
             None => "Title is unset.".into(),
         },
         Param::TuplesOnly => format!("Tuples only is {}.", on_off(print.tuples_only)),
+        Param::LineStyle => "Line style is ascii.".into(),
+        Param::NumericLocale => "Locale-adjusted numeric output is off.".into(),
+        Param::PagerMinLines if print.pager_min_lines == 1 => {
+            "Pager won't be used for less than 1 line.".into()
+        }
+        Param::PagerMinLines => format!(
+            "Pager won't be used for less than {} lines.",
+            print.pager_min_lines
+        ),
     }
 }
 
@@ -299,7 +347,7 @@ pub fn all(print: &PrintOptions) -> String {
         ("null", quoted(&print.null)),
         ("numericlocale", "off".to_owned()),
         ("pager", pager.to_owned()),
-        ("pager_min_lines", "0".to_owned()),
+        ("pager_min_lines", print.pager_min_lines.to_string()),
         ("recordsep", quoted(&print.record_sep.text)),
         ("recordsep_zero", on_off(print.record_sep.zero)),
         (

@@ -458,7 +458,7 @@ impl Runner {
                             // Only a result bound for the terminal may go to the pager.
                             let paged = file.is_none()
                                 && self.output.is_none()
-                                && crate::pager::page(&text, print.pager);
+                                && crate::pager::page(&text, print.pager, print.pager_min_lines);
                             if !paged {
                                 self.emit(file.as_mut(), &text);
                             }

@@ -177,6 +177,25 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            "\\pset settings Airlock keeps at psql's defaults",
+            &[
+                "-c",
+                "\\pset linestyle",
+                "-c",
+                "\\pset linestyle a",
+                "-c",
+                "\\pset linestyle x",
+                "-c",
+                "\\pset numericlocale off",
+                "-c",
+                "\\pset pager_min_lines 1",
+                "-c",
+                "\\pset pager_min_lines 5",
+                "-c",
+                "\\pset pager_min_lines",
+            ],
+        ),
+        case(
             "shorthands for \\pset",
             &[
                 "-c",

@@ -156,6 +156,8 @@ pub struct PrintOptions {
     pub columns: usize,
     /// `\pset pager`.
     pub pager: Pager,
+    /// `\pset pager_min_lines`: shorter results are never paged.
+    pub pager_min_lines: usize,
 }
 
 impl Default for PrintOptions {
@@ -174,6 +176,7 @@ impl Default for PrintOptions {
             table_attr: None,
             columns: 0,
             pager: Pager::On,
+            pager_min_lines: 0,
         }
     }
 }
