@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod args;
+pub mod backslash;
 pub mod describe;
 pub mod diagnostic;
 pub mod edit;

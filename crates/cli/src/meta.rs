@@ -79,6 +79,9 @@ pub enum MetaCommand {
 pub struct Parsed {
     pub command: MetaCommand,
     pub warnings: Vec<String>,
+    /// Where the next backslash command on the same line starts (`\\x \\t`), as a byte
+    /// offset into the line given to [`parse`].
+    pub next: Option<usize>,
 }
 
 /// An object name or psql pattern from a backslash command, already case-folded unless
@@ -388,9 +391,12 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         return Ok(Parsed {
             command: MetaCommand::Shell((!command.is_empty()).then(|| command.to_owned())),
             warnings: Vec::new(),
+            next: None,
         });
     }
-    let args = split_args(rest, variables)?;
+    let (args, next) = split_args(rest, variables)?;
+    // `rest` is a suffix of `line`.
+    let next = next.map(|at| line.len() - rest.len() + at);
     let mut args = args.into_iter();
     let missing = || MetaError(format!("\\{name}: missing required argument"));
     let value = |args: &mut std::vec::IntoIter<Arg>| args.next().map(|a| a.raw);
@@ -433,7 +439,11 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
     let warnings = args
         .map(|extra| format!("\\{name}: extra argument \"{}\" ignored", extra.raw))
         .collect();
-    Ok(Parsed { command, warnings })
+    Ok(Parsed {
+        command,
+        warnings,
+        next,
+    })
 }
 
 /// The length of a `:'name'` or `:"name"` reference at the start of `text`.
@@ -511,7 +521,10 @@ impl Arg {
 /// Splits arguments on whitespace, honouring psql's quotes: `'…'` (with `''` for a
 /// quote, and `\t`-style escapes) and `"…"` (with `""`). An unquoted argument loses
 /// its trailing semicolons. A variable reference outside quotes is replaced by its value.
-fn split_args(line: &str, variables: &Variables) -> Result<Vec<Arg>, MetaError> {
+///
+/// Arguments end at a backslash that starts a word: the next command on the line, whose
+/// offset comes back with them.
+fn split_args(line: &str, variables: &Variables) -> Result<(Vec<Arg>, Option<usize>), MetaError> {
     let mut args = Vec::new();
     let mut at = 0;
     let next_char = |at: usize| line[at..].chars().next();
@@ -523,11 +536,7 @@ fn split_args(line: &str, variables: &Variables) -> Result<Vec<Arg>, MetaError> 
             break;
         };
         if first == '\\' {
-            // A following backslash command on the same line: psql would run it; Airlock
-            // reads one command per line.
-            return Err(MetaError(
-                "only one backslash command per line is supported".to_owned(),
-            ));
+            return Ok((args, Some(at)));
         }
         let mut text = String::new();
         let mut raw = String::new();
@@ -610,7 +619,7 @@ fn split_args(line: &str, variables: &Variables) -> Result<Vec<Arg>, MetaError> 
         }
         args.push(Arg { text, raw, quoted });
     }
-    Ok(args)
+    Ok((args, None))
 }
 
 #[cfg(test)]

@@ -220,15 +220,41 @@ impl Runner {
         locus: Locus<'_>,
         history: &mut Vec<String>,
     ) -> Step {
-        if line.trim_start().starts_with('\\') && !inside_statement_text(buffer) {
-            // A backslash command at the start of a line: `\g` runs the statement typed
-            // so far; any other leaves it in the buffer, as psql does.
-            if is_blank(buffer) {
-                buffer.clear();
+        // (The buffer is only looked at when the line holds a backslash: tokenizing it
+        // for every line would make a long statement quadratic.)
+        let command_at =
+            crate::backslash::command_start(line).filter(|_| !inside_statement_text(buffer));
+        let Some(at) = command_at else {
+            return self.feed_sql(buffer, line, locus, history);
+        };
+        // Statement text before the backslash goes to the buffer first (`SELECT 1 \gx`).
+        let (sql, command) = line.split_at(at);
+        let mut step = Step::default();
+        if !is_blank(sql) {
+            step = self.feed_sql(buffer, sql, locus, history);
+            if step.quit || step.fatal || (step.failed && self.settings.on_error_stop) {
+                return step;
             }
-            history.extend(history::meta_entry(line));
-            return self.run_meta(line, locus, buffer, history);
         }
+        // `\g` runs the statement typed so far; any other command leaves it in the
+        // buffer, as psql does.
+        if is_blank(buffer) {
+            buffer.clear();
+        }
+        history.extend(history::meta_entry(command));
+        step.merge(self.run_meta(command, locus, buffer, history));
+        step
+    }
+
+    /// Feeds statement text (a line, or the part before a backslash command) into
+    /// `buffer`, running every statement it completes.
+    fn feed_sql(
+        &mut self,
+        buffer: &mut String,
+        line: &str,
+        locus: Locus<'_>,
+        history: &mut Vec<String>,
+    ) -> Step {
         if buffer.len() + line.len() >= MAX_INPUT_BYTES {
             // One statement may not grow past the bound the engine applies to text.
             buffer.clear();

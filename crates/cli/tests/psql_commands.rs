@@ -283,6 +283,11 @@ fn cases() -> Vec<Case> {
             "SELECT 1 AS a\n\\g\n\\gx\nSELECT 2 AS b\n\\p\n\\r\n\\p\n\\g\nSELECT 3 AS c\n\\g out.txt\n\\! cat out.txt\n",
         ),
         piped(
+            "backslash commands after statement text and several on a line",
+            &[],
+            "SELECT 1 AS a \\gx\nSELECT 2 AS b; \\x\nSELECT 'a\\b' AS c, \"x\\y\" FROM (SELECT 1 AS \"x\\y\") s;\n\\x \\t \\a\nSELECT 3 AS d\n\\g \\echo done\nSELECT 4 -- \\x\n AS e;\n",
+        ),
+        piped(
             "\\o sends results to a file",
             &[],
             "\\o out2.txt\nSELECT 1 AS a;\n\\echo not in the file\n\\o\nSELECT 2 AS b;\n\\! cat out2.txt\n",

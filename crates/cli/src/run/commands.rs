@@ -20,6 +20,8 @@ use crate::{pset, watch};
 
 impl Runner {
     /// Runs one backslash command line; `buffer` is the statement typed so far.
+    ///
+    /// Several commands may share the line (`\\x \\t`): each runs in turn.
     pub(super) fn run_meta(
         &mut self,
         line: &str,
@@ -27,17 +29,37 @@ impl Runner {
         buffer: &mut String,
         history: &mut Vec<String>,
     ) -> Step {
-        let parsed = match meta::parse_with(line, &self.settings.variables) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                self.print_error_line(&e.0, locus);
-                return Step::failed();
+        let mut step = Step::default();
+        let mut rest = line;
+        loop {
+            let parsed = match meta::parse_with(rest, &self.settings.variables) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    self.print_error_line(&e.0, locus);
+                    step.merge(Step::failed());
+                    return step;
+                }
+            };
+            for warning in &parsed.warnings {
+                self.print_warning_line(warning, locus);
             }
-        };
-        for warning in &parsed.warnings {
-            self.print_warning_line(warning, locus);
+            step.merge(self.run_command(parsed.command, locus, buffer, history));
+            match parsed.next {
+                Some(at) if !step.quit => rest = &rest[at..],
+                _ => return step,
+            }
         }
-        match parsed.command {
+    }
+
+    /// Runs one parsed backslash command.
+    fn run_command(
+        &mut self,
+        command: MetaCommand,
+        locus: Locus<'_>,
+        buffer: &mut String,
+        history: &mut Vec<String>,
+    ) -> Step {
+        match command {
             MetaCommand::Help => write_stdout(&meta::help_text()),
             MetaCommand::Quit => return Step::quit(),
             MetaCommand::Describe(None) => {
@@ -109,11 +131,7 @@ impl Runner {
             MetaCommand::Backup(path) => return self.backup(&path, locus),
             MetaCommand::Output(path) => return self.set_output(path.as_deref(), locus),
             MetaCommand::Go { file, expanded } => {
-                let text = if is_blank(buffer) {
-                    self.last_query.clone().unwrap_or_default()
-                } else {
-                    std::mem::take(buffer)
-                };
+                let text = self.take_query(buffer);
                 if is_blank(&text) {
                     return Step::default();
                 }
@@ -123,19 +141,15 @@ impl Runner {
                 return step;
             }
             MetaCommand::Watch(seconds) => {
-                let text = if is_blank(buffer) {
-                    self.last_query.clone().unwrap_or_default()
-                } else {
-                    std::mem::take(buffer)
-                };
+                let text = self.take_query(buffer);
                 return self.watch(&text, &seconds, locus, history);
             }
             MetaCommand::Edit(file) => {
-                let text = if is_blank(buffer) {
-                    self.last_query.clone().unwrap_or_default()
-                } else {
-                    std::mem::take(buffer)
-                };
+                // psql hands the editor a file that ends in a newline.
+                let mut text = self.take_query(buffer);
+                if !text.is_empty() {
+                    text.push('\n');
+                }
                 let edited = match crate::edit::edit(&text, file.as_deref()) {
                     Ok(edited) => edited,
                     Err(e) => {
@@ -238,6 +252,20 @@ impl Runner {
         }
         self.settings.print = saved;
         step
+    }
+
+    /// The query `\g`, `\watch` and `\e` work on: the buffer (emptied), else the last
+    /// query sent — without the buffer's last newline, as psql's buffer has none.
+    fn take_query(&mut self, buffer: &mut String) -> String {
+        let mut text = if is_blank(buffer) {
+            self.last_query.clone().unwrap_or_default()
+        } else {
+            std::mem::take(buffer)
+        };
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        text
     }
 
     /// `\pset NAME [VALUE]` and the commands that are shorthands for it.
