@@ -3,103 +3,154 @@
 //! dollar-quoted strings and comments. What comes before it is statement text, so
 //! `SELECT 1 \gx` runs `SELECT 1` expanded and `SELECT 1; \x` runs, then toggles.
 //!
-//! The line is scanned from outside any quote: the caller handles a line that continues
-//! a string or comment opened on an earlier line as statement text.
+//! A line is scanned from the state the statement typed so far ends in ([`Lex`]), which
+//! the runner keeps up to date line by line, so a long statement is scanned once.
 
-/// The byte offset of the first backslash command in `line`, if any.
+/// Where the text scanned so far ends: outside any quote, or inside one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Lex {
+    #[default]
+    Outside,
+    /// In a `'…'` string (`escapes`: an `E'…'` one) or a `"…"` name.
+    Quoted { quote: u8, escapes: bool },
+    /// In a `/* … */` comment, this deep.
+    Comment(usize),
+    /// In a `$tag$ … $tag$` string.
+    Dollar(String),
+}
+
+/// What scanning some text found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// The offset of the first backslash outside quotes and comments: a command.
+    pub command: Option<usize>,
+    /// Whether a `;` outside quotes and comments was seen (a statement may end).
+    pub semicolon: bool,
+    /// The state at the end of the text.
+    pub end: Lex,
+}
+
+/// The byte offset of the first backslash command in `line` scanned from outside any
+/// quote, if any.
 pub fn command_start(line: &str) -> Option<usize> {
-    let bytes = line.as_bytes();
+    scan(line, Lex::Outside).command
+}
+
+/// Scans `text` from `state`, to its end.
+pub fn scan(text: &str, mut state: Lex) -> Scan {
+    let bytes = text.as_bytes();
+    let mut first = None;
+    let mut semicolon = false;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => return Some(i),
-            b'\'' => {
-                let escapes =
-                    i > 0 && matches!(bytes[i - 1], b'E' | b'e') && !word_before(bytes, i - 1);
-                i = string_end(bytes, i, escapes)?;
+        match state {
+            Lex::Outside => match bytes[i] {
+                b'\\' => {
+                    first.get_or_insert(i);
+                    i += 1;
+                }
+                b';' => {
+                    semicolon = true;
+                    i += 1;
+                }
+                b'\'' | b'"' => {
+                    let escapes = bytes[i] == b'\''
+                        && i > 0
+                        && matches!(bytes[i - 1], b'E' | b'e')
+                        && !word_before(bytes, i - 1);
+                    state = Lex::Quoted {
+                        quote: bytes[i],
+                        escapes,
+                    };
+                    i += 1;
+                }
+                b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                    // A line comment: to the end of the line.
+                    i = text[i..].find('\n').map_or(bytes.len(), |at| i + at + 1);
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    state = Lex::Comment(1);
+                    i += 2;
+                }
+                b'$' => match dollar_tag(text, i) {
+                    Some(tag) => {
+                        i += tag.len();
+                        state = Lex::Dollar(tag);
+                    }
+                    None => i += 1,
+                },
+                _ => i += 1,
+            },
+            Lex::Quoted { quote, escapes } => {
+                if escapes && bytes[i] == b'\\' {
+                    i += 2;
+                } else if bytes[i] == quote {
+                    if bytes.get(i + 1) == Some(&quote) {
+                        i += 2;
+                    } else {
+                        state = Lex::Outside;
+                        i += 1;
+                    }
+                } else {
+                    i += 1;
+                }
             }
-            b'"' => i = string_end(bytes, i, false)?,
-            b'-' if bytes.get(i + 1) == Some(&b'-') => return None,
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = comment_end(bytes, i)?,
-            b'$' => i = dollar_end(line, i)?,
-            _ => i += 1,
+            Lex::Comment(depth) => {
+                if bytes[i..].starts_with(b"/*") {
+                    state = Lex::Comment(depth + 1);
+                    i += 2;
+                } else if bytes[i..].starts_with(b"*/") {
+                    state = if depth <= 1 {
+                        Lex::Outside
+                    } else {
+                        Lex::Comment(depth - 1)
+                    };
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            Lex::Dollar(ref tag) => match text[i..].find(tag.as_str()) {
+                Some(at) => {
+                    i += at + tag.len();
+                    state = Lex::Outside;
+                }
+                None => i = bytes.len(),
+            },
         }
     }
-    None
+    Scan {
+        command: first,
+        semicolon,
+        end: state,
+    }
 }
 
 /// Whether the byte before `at` continues a word (so `E` at `at` is part of a name, not
-/// an escape-string prefix).
+/// an escape-string prefix; `$` after a name letter is part of the name).
 fn word_before(bytes: &[u8], at: usize) -> bool {
     at > 0
         && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_' || bytes[at - 1] >= 0x80)
 }
 
-/// Past the quote that closes the one at `open` (a doubled quote stays inside); `None`
-/// when the line ends first.
-fn string_end(bytes: &[u8], open: usize, escapes: bool) -> Option<usize> {
-    let quote = bytes[open];
-    let mut i = open + 1;
-    while i < bytes.len() {
-        if escapes && bytes[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if bytes[i] == quote {
-            if bytes.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return Some(i + 1);
-        }
-        i += 1;
+/// The `$tag$` opening a dollar-quoted string at `open`, if one does (`$1` and a `$`
+/// inside a name do not).
+fn dollar_tag(text: &str, open: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    if word_before(bytes, open) || bytes.get(open + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
     }
-    None
-}
-
-/// Past the `*/` that closes the (nested) comment at `open`.
-fn comment_end(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = open;
-    while i + 1 < bytes.len() {
-        match (bytes[i], bytes[i + 1]) {
-            (b'/', b'*') => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Past a `$tag$ … $tag$` string at `open`, or just past a `$` that starts none
-/// (`$1`, a `$` inside a name).
-fn dollar_end(line: &str, open: usize) -> Option<usize> {
-    let bytes = line.as_bytes();
     let tag_len = bytes[open + 1..]
         .iter()
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80))
         .unwrap_or(bytes.len() - open - 1);
-    let starts_tag = bytes.get(open + 1).is_none_or(|b| !b.is_ascii_digit());
-    if !starts_tag || bytes.get(open + 1 + tag_len) != Some(&b'$') || word_before(bytes, open) {
-        return Some(open + 1);
-    }
-    let tag = &line[open..open + tag_len + 2];
-    let body = open + tag.len();
-    line[body..].find(tag).map(|at| body + at + tag.len())
+    (bytes.get(open + 1 + tag_len) == Some(&b'$'))
+        .then(|| text[open..open + tag_len + 2].to_owned())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::command_start;
+    use super::{Lex, command_start, scan};
 
     #[test]
     fn finds_the_command_outside_quotes_and_comments() {
@@ -121,5 +172,33 @@ mod tests {
         assert_eq!(command_start("SELECT 1 -- \\x"), None);
         assert_eq!(command_start("SELECT /* \\x"), None);
         assert_eq!(command_start("SELECT $$ \\x"), None);
+    }
+
+    #[test]
+    fn state_carries_over_lines() {
+        let found = scan("SELECT 'open\n", Lex::Outside);
+        assert_eq!(found.command, None);
+        let state = found.end;
+        assert_eq!(
+            state,
+            Lex::Quoted {
+                quote: b'\'',
+                escapes: false
+            }
+        );
+        // The string closes on the next line; the command after it counts.
+        assert_eq!(scan("\\x' \\g", state.clone()).command, Some(4));
+        assert!(!scan("a;b'", state).semicolon);
+        assert!(scan("SELECT 1; SELECT 'x", Lex::Outside).semicolon);
+        assert_eq!(scan("/* a /* b */", Lex::Outside).end, Lex::Comment(1));
+        assert_eq!(
+            scan("$f$ x", Lex::Outside).end,
+            Lex::Dollar("$f$".to_owned())
+        );
+        assert_eq!(
+            scan("x $f$ y", Lex::Dollar("$f$".to_owned())).end,
+            Lex::Outside
+        );
+        assert_eq!(scan("-- \\x\nSELECT 1 \\g", Lex::Outside).command, Some(15));
     }
 }

@@ -23,6 +23,7 @@ use airlock_engine::parser::{
 };
 use airlock_engine::{Response, Session};
 
+use crate::backslash::{Lex, Scan, scan};
 use crate::diagnostic::render_diagnostic;
 use crate::format::{PrintOptions, format_rows};
 use crate::history;
@@ -158,6 +159,8 @@ pub struct Runner {
     last_query: Option<String>,
     /// Ctrl-C while statements run (see [`crate::interrupt`]).
     interrupt: Interrupt,
+    /// How long the statement buffer last was, and where its text ends lexically.
+    lex: (usize, Lex),
 }
 
 impl Runner {
@@ -169,6 +172,7 @@ impl Runner {
             output: None,
             last_query: None,
             interrupt: Interrupt::default(),
+            lex: (0, Lex::Outside),
         }
     }
 
@@ -220,18 +224,20 @@ impl Runner {
         locus: Locus<'_>,
         history: &mut Vec<String>,
     ) -> Step {
-        // (The buffer is only looked at when the line holds a backslash: tokenizing it
-        // for every line would make a long statement quadratic.)
-        let command_at =
-            crate::backslash::command_start(line).filter(|_| !inside_statement_text(buffer));
-        let Some(at) = command_at else {
-            return self.feed_sql(buffer, line, locus, history);
+        // The line is scanned from where the statement typed so far ends (inside a
+        // string, a backslash is text), kept line by line so a long statement is
+        // scanned once.
+        let start = self.buffer_lex(buffer);
+        let scanned = scan(line, start.clone());
+        let Some(at) = scanned.command else {
+            return self.feed_sql(buffer, line, scanned, locus, history);
         };
         // Statement text before the backslash goes to the buffer first (`SELECT 1 \gx`).
         let (sql, command) = line.split_at(at);
         let mut step = Step::default();
         if !is_blank(sql) {
-            step = self.feed_sql(buffer, sql, locus, history);
+            let scanned = scan(sql, start);
+            step = self.feed_sql(buffer, sql, scanned, locus, history);
             if step.quit || step.fatal || (step.failed && self.settings.on_error_stop) {
                 return step;
             }
@@ -246,12 +252,24 @@ impl Runner {
         step
     }
 
+    /// Where the text in `buffer` ends, lexically: from the record kept as lines are fed,
+    /// or scanned again when the buffer changed elsewhere (cleared at the prompt, taken
+    /// by `\g`).
+    fn buffer_lex(&mut self, buffer: &str) -> Lex {
+        if self.lex.0 != buffer.len() {
+            self.lex = (buffer.len(), scan(buffer, Lex::Outside).end);
+        }
+        self.lex.1.clone()
+    }
+
     /// Feeds statement text (a line, or the part before a backslash command) into
-    /// `buffer`, running every statement it completes.
+    /// `buffer`, running every statement it completes; `scanned` is the text's scan
+    /// from where the buffer ended.
     fn feed_sql(
         &mut self,
         buffer: &mut String,
         line: &str,
+        scanned: Scan,
         locus: Locus<'_>,
         history: &mut Vec<String>,
     ) -> Step {
@@ -267,9 +285,11 @@ impl Runner {
         }
         buffer.push_str(line);
         buffer.push('\n');
-        // Only a `;` can complete a statement: a line without one adds to the buffer
-        // (and re-splitting a long statement at every line would be quadratic).
-        if !line.contains(';') {
+        self.lex = (buffer.len(), scanned.end.clone());
+        // Only a `;` outside quotes and comments can complete a statement: other lines
+        // add to the buffer (and re-splitting a long statement at every line would be
+        // quadratic).
+        if !scanned.semicolon {
             return Step::default();
         }
         let split = split_complete(buffer);
@@ -288,8 +308,10 @@ impl Runner {
         // dropped, as psql drops the rest of its input.
         if (step.failed && self.settings.on_error_stop) || is_blank(split.rest) {
             buffer.clear();
+            self.lex = (0, Lex::Outside);
         } else {
             buffer.drain(..consumed);
+            self.lex = (buffer.len(), scanned.end);
         }
         step
     }
@@ -608,15 +630,6 @@ fn with_level(message: &str, level: &str, locus: Locus<'_>) -> String {
     match locus.file {
         Some(_) => with_locus(&format!("{level}: {message}\n"), locus),
         None => format!("{message}\n"),
-    }
-}
-
-/// Whether `buffer` ends inside a string, quoted name or comment, where a line starting
-/// with `\` is statement text rather than a backslash command.
-fn inside_statement_text(buffer: &str) -> bool {
-    !is_blank(buffer) && {
-        let prompt = crate::repl::prompt_for(buffer);
-        !prompt.ends_with("=> ") && !prompt.ends_with("-> ") && !prompt.ends_with("(> ")
     }
 }
 
