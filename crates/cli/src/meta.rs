@@ -65,12 +65,21 @@ pub enum MetaCommand {
     Set(Vec<String>),
     /// `\unset NAME`
     Unset(String),
-    /// `\echo [TEXT ...]`
-    Echo(Vec<String>),
+    /// `\echo [TEXT ...]` (standard output), `\qecho` (the query output, `\o`) and
+    /// `\warn` (standard error).
+    Echo(EchoTo, Vec<String>),
     /// `\conninfo`
     ConnInfo,
     /// `\! [COMMAND]`
     Shell(Option<String>),
+}
+
+/// Where `\echo` and its siblings write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoTo {
+    Stdout,
+    QueryOutput,
+    Stderr,
 }
 
 /// A backslash command and the warnings its parsing produced (psql's
@@ -100,6 +109,8 @@ pub enum MetaKind {
     Quit,
     ConnInfo,
     Echo,
+    QueryEcho,
+    Warn,
     Shell,
     Timing,
     Go,
@@ -182,6 +193,20 @@ pub const COMMANDS: &[MetaSpec] = &[
         &["echo"],
         "[STRING]",
         "write string to standard output",
+        "General",
+    ),
+    spec(
+        MetaKind::QueryEcho,
+        &["qecho"],
+        "[STRING]",
+        "write string to \\o output stream",
+        "General",
+    ),
+    spec(
+        MetaKind::Warn,
+        &["warn"],
+        "[STRING]",
+        "write string to standard error",
         "General",
     ),
     spec(
@@ -432,7 +457,14 @@ pub fn parse_with(line: &str, variables: &Variables) -> Result<Parsed, MetaError
         MetaKind::Edit => MetaCommand::Edit(file_arg(&mut args)),
         MetaKind::Set => MetaCommand::Set(args.by_ref().map(|a| a.raw).collect()),
         MetaKind::Unset => MetaCommand::Unset(args.next().ok_or_else(missing)?.raw),
-        MetaKind::Echo => MetaCommand::Echo(args.by_ref().map(|a| a.raw).collect()),
+        MetaKind::Echo | MetaKind::QueryEcho | MetaKind::Warn => {
+            let to = match spec.kind {
+                MetaKind::QueryEcho => EchoTo::QueryOutput,
+                MetaKind::Warn => EchoTo::Stderr,
+                _ => EchoTo::Stdout,
+            };
+            MetaCommand::Echo(to, args.by_ref().map(|a| a.raw).collect())
+        }
         MetaKind::Shell => unreachable!("handled above"),
     };
     // psql warns about and ignores surplus arguments.

@@ -288,6 +288,11 @@ fn cases() -> Vec<Case> {
             "SELECT 1 AS a \\gx\nSELECT 2 AS b; \\x\nSELECT 'a\\b' AS c, \"x\\y\" FROM (SELECT 1 AS \"x\\y\") s;\n\\x \\t \\a\nSELECT 3 AS d\n\\g \\echo done\nSELECT 4 -- \\x\n AS e;\n",
         ),
         piped(
+            "\\qecho and \\warn",
+            &[],
+            "\\qecho q1\n\\warn w1 -n\n\\warn -n w2\n\\o qout.txt\n\\qecho q2\n\\o\n\\qecho -n q3\n",
+        ),
+        piped(
             "\\o sends results to a file",
             &[],
             "\\o out2.txt\nSELECT 1 AS a;\n\\echo not in the file\n\\o\nSELECT 2 AS b;\n\\! cat out2.txt\n",

@@ -10,12 +10,12 @@ use airlock_engine::parser::is_blank;
 
 use super::{
     Locus, MAX_INCLUDE_DEPTH, QueryTarget, Runner, ScriptEnd, Step, echo_setting, io_message,
-    write_stdout,
+    write_stderr, write_stdout,
 };
 use crate::args::parse_bool;
 use crate::describe::{self, Described};
 use crate::format::OutputFormat;
-use crate::meta::{self, MetaCommand};
+use crate::meta::{self, EchoTo, MetaCommand};
 use crate::{pset, watch};
 
 impl Runner {
@@ -192,7 +192,7 @@ impl Runner {
                 self.settings.variables.unset(&name);
                 self.variable_changed(&name, None);
             }
-            MetaCommand::Echo(args) => {
+            MetaCommand::Echo(to, args) => {
                 let (newline, words) = match args.first().map(String::as_str) {
                     Some("-n") => (false, &args[1..]),
                     _ => (true, &args[..]),
@@ -201,7 +201,11 @@ impl Runner {
                 if newline {
                     text.push('\n');
                 }
-                write_stdout(&text);
+                match to {
+                    EchoTo::Stdout => write_stdout(&text),
+                    EchoTo::QueryOutput => self.emit(None, &text),
+                    EchoTo::Stderr => write_stderr(&text),
+                }
             }
             MetaCommand::ConnInfo => write_stdout(&format!(
                 "You are connected to the Airlock catalog \"{}\".\n",
