@@ -11,9 +11,10 @@ use crate::args::{self, Action, Options, Parsed};
 use crate::diagnostic::render_diagnostic;
 use crate::repl;
 use crate::run::{
-    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, io_message,
-    write_stderr, write_stdout,
+    EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, echo_setting,
+    io_message, write_stderr, write_stdout,
 };
+use crate::variables::Variables;
 
 /// Runs `airlock` with `args` (the program name first) and returns its exit status:
 /// psql's 0 (success), 1 (a failed `-c`, an unreadable file, a bad flag), 2 (the
@@ -39,16 +40,46 @@ where
         Ok(session) => session,
         Err(status) => return status,
     };
+    let mut variables = Variables::default();
+    for (name, value) in &options.variables {
+        let set = match value {
+            Some(value) => variables.set(name, value),
+            None => {
+                variables.unset(name);
+                Ok(())
+            }
+        };
+        if let Err(e) = set {
+            write_stderr(&format!("airlock: error: {e}\n"));
+            return EXIT_FAILURE;
+        }
+    }
     let mut runner = Runner::new(
         session,
         Settings {
             print: options.print.clone(),
+            variables,
+            catalog: options.catalog.display().to_string(),
             timing: false,
             quiet: options.quiet,
             on_error_stop: options.on_error_stop,
+            echo: echo_setting(
+                options
+                    .variables
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == "ECHO")
+                    .and_then(|(_, value)| value.as_deref()),
+            ),
         },
     );
+    if let Some(path) = &options.output
+        && !runner.set_output_file(path)
+    {
+        return EXIT_FAILURE;
+    }
 
+    runner.catch_interrupts();
     if !options.actions.is_empty() {
         return run_actions(&mut runner, &options.actions);
     }

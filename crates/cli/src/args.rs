@@ -7,15 +7,21 @@
 //! - `-v NAME=VALUE` sets a psql variable; the ones Airlock understands
 //!   (`ON_ERROR_STOP`, `QUIET`) take psql's boolean spellings (`1`, `on`, `true`, `yes`, …).
 //!
+//! - as with psql's `getopt`, a flag may be repeated (`-x -x`, `-F a -F b`: the last
+//!   value wins), an option's value may start with `-` (`-F --`, `-c '-- note'`), and
+//!   the output flags (`-A`, `--csv`, `-H`, `-F`, `-P`, …) apply in command-line order,
+//!   so the later of `--csv` and `-A` wins.
+//!
 //! Parsing never exits the process and never panics: every outcome, `--help` included,
 //! comes back as a value that `app` prints.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
 
-use crate::format::{OutputFormat, PrintOptions};
+use crate::format::{Expanded, OutputFormat, PrintOptions, Separator};
+use crate::pset;
 
 /// The catalog used when neither `--catalog` nor `AIRLOCK_CATALOG` names one.
 pub const DEFAULT_CATALOG: &str = "airlock.db";
@@ -25,6 +31,7 @@ pub const DEFAULT_CATALOG: &str = "airlock.db";
 #[command(
     name = "airlock",
     version,
+    args_override_self = true,
     about = "Airlock is a SQL-dialect connection manager for AWS connections, with a psql-like shell.",
     after_help = "With no -c or -f, statements are read from standard input: interactively \
                   (prompt, line editing, history) when it is a terminal, as a script otherwise.\n\
@@ -37,19 +44,33 @@ struct Cli {
     catalog: PathBuf,
 
     /// Run one command string (SQL, or a single backslash command) and exit; repeatable
-    #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "COMMAND",
+        allow_hyphen_values = true,
+        action = ArgAction::Append
+    )]
     command: Vec<String>,
 
     /// Run the commands in FILE (`-` for standard input) and exit; repeatable
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        allow_hyphen_values = true,
+        action = ArgAction::Append
+    )]
     file: Vec<String>,
 
-    /// Set a variable, psql style (`-v ON_ERROR_STOP=1`)
+    /// Set a variable, psql style (`-v ON_ERROR_STOP=1`; `:NAME` interpolates it)
     #[arg(
         short = 'v',
         long = "set",
         visible_alias = "variable",
-        value_name = "NAME=VALUE"
+        value_name = "NAME=VALUE",
+        allow_hyphen_values = true,
+        action = ArgAction::Append
     )]
     set: Vec<String>,
 
@@ -62,12 +83,57 @@ struct Cli {
     tuples_only: bool,
 
     /// Field separator for unaligned output (default "|")
-    #[arg(short = 'F', long = "field-separator", value_name = "SEP")]
+    #[arg(
+        short = 'F',
+        long = "field-separator",
+        value_name = "SEP",
+        allow_hyphen_values = true
+    )]
     field_separator: Option<String>,
+
+    /// Record separator for unaligned output (default: newline)
+    #[arg(
+        short = 'R',
+        long = "record-separator",
+        value_name = "SEP",
+        allow_hyphen_values = true
+    )]
+    record_separator: Option<String>,
+
+    /// Field separator for unaligned output: a zero byte
+    #[arg(short = 'z', long = "field-separator-zero")]
+    field_separator_zero: bool,
+
+    /// Record separator for unaligned output: a zero byte
+    #[arg(short = '0', long = "record-separator-zero")]
+    record_separator_zero: bool,
 
     /// CSV output
     #[arg(long)]
     csv: bool,
+
+    /// HTML table output
+    #[arg(short = 'H', long)]
+    html: bool,
+
+    /// Attributes for the HTML <table> tag (width, border, …)
+    #[arg(
+        short = 'T',
+        long = "table-attr",
+        value_name = "TEXT",
+        allow_hyphen_values = true
+    )]
+    table_attr: Option<String>,
+
+    /// Set a printing option, as \pset does (`-P border=2`, `-P null=(null)`)
+    #[arg(
+        short = 'P',
+        long = "pset",
+        value_name = "NAME[=VALUE]",
+        allow_hyphen_values = true,
+        action = ArgAction::Append
+    )]
+    pset: Vec<String>,
 
     /// Expanded output: one line per column, one block per row
     #[arg(short = 'x', long)]
@@ -76,6 +142,23 @@ struct Cli {
     /// Quiet: no command tags and no messages from backslash commands
     #[arg(short = 'q', long)]
     quiet: bool,
+
+    /// Print each statement before running it (literals of writing statements masked)
+    #[arg(short = 'e', long = "echo-queries")]
+    echo_queries: bool,
+
+    /// Print a failed statement after its error (masked as errors are)
+    #[arg(short = 'b', long = "echo-errors")]
+    echo_errors: bool,
+
+    /// Send query results to FILE, as \o FILE does
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        allow_hyphen_values = true
+    )]
+    output: Option<String>,
 
     /// Accepted and ignored: Airlock reads no startup file (psql's `-X` habit)
     #[arg(short = 'X', long = "no-psqlrc", hide = true)]
@@ -110,6 +193,10 @@ pub struct Options {
     pub catalog: PathBuf,
     pub actions: Vec<Action>,
     pub print: PrintOptions,
+    /// `-v`: variables set (`Some`) or unset (`None`), in command-line order.
+    pub variables: Vec<(String, Option<String>)>,
+    /// `-o FILE`: query results to FILE.
+    pub output: Option<String>,
     pub on_error_stop: bool,
     pub quiet: bool,
     pub aws_principal: Option<String>,
@@ -151,7 +238,8 @@ where
     };
     match options(cli, &matches) {
         Ok(options) => Parsed::Run(Box::new(options)),
-        Err(message) => Parsed::Error(usage_error(&message)),
+        Err(Failure::Usage(message)) => Parsed::Error(usage_error(&message)),
+        Err(Failure::Printed(message)) => Parsed::Error(message),
     }
 }
 
@@ -165,45 +253,51 @@ fn usage_error(message: &str) -> String {
     )
 }
 
-fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
+fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
     let mut on_error_stop = false;
     let mut quiet = cli.quiet;
+    let mut variables = Vec::new();
     for assignment in &cli.set {
         match assignment.split_once('=') {
-            Some((name, value)) => match name {
-                "ON_ERROR_STOP" => on_error_stop = parse_bool(name, value)?,
-                "QUIET" => quiet = parse_bool(name, value)?,
-                // psql keeps any variable; Airlock has no interpolation, so others are
-                // accepted and have no effect.
-                "" => return Err(format!("invalid variable assignment \"{assignment}\"")),
-                _ => {}
-            },
+            Some(("", _)) => {
+                return Err(Failure::Printed(
+                    "airlock: error: invalid variable name: \"\"\n".to_owned(),
+                ));
+            }
+            Some((name, value)) => {
+                match name {
+                    "ON_ERROR_STOP" => on_error_stop = parse_bool(name, value)?,
+                    "QUIET" => quiet = parse_bool(name, value)?,
+                    _ => {}
+                }
+                variables.push((name.to_owned(), Some(value.to_owned())));
+            }
             // psql: a name without `=` unsets the variable.
-            None => match assignment.as_str() {
-                "ON_ERROR_STOP" => on_error_stop = false,
-                "QUIET" => quiet = cli.quiet,
-                _ => {}
-            },
+            None => {
+                match assignment.as_str() {
+                    "ON_ERROR_STOP" => on_error_stop = false,
+                    "QUIET" => quiet = cli.quiet,
+                    _ => {}
+                }
+                variables.push((assignment.clone(), None));
+            }
         }
     }
 
-    let format = if cli.csv {
-        OutputFormat::Csv
-    } else if cli.no_align {
-        OutputFormat::Unaligned
-    } else {
-        OutputFormat::Aligned
-    };
-    let mut print = PrintOptions {
-        format,
-        expanded: cli.expanded,
-        tuples_only: cli.tuples_only,
-        ..PrintOptions::default()
-    };
-    if let Some(sep) = cli.field_separator {
-        print.field_sep = sep;
+    let print = print_options(&cli, matches).map_err(Failure::Printed)?;
+    // `-e` and `-b` set psql's ECHO variable; the later one wins.
+    let last = |id: &str| matches.indices_of(id).and_then(Iterator::max);
+    let echo = [
+        (cli.echo_queries, last("echo_queries"), "queries"),
+        (cli.echo_errors, last("echo_errors"), "errors"),
+    ]
+    .into_iter()
+    .filter(|(set, _, _)| *set)
+    .max_by_key(|(_, index, _)| *index)
+    .map(|(_, _, value)| value);
+    if let Some(echo) = echo {
+        variables.insert(0, ("ECHO".to_owned(), Some(echo.to_owned())));
     }
-
     let aws_external_id_prefix = cli
         .aws_external_id_prefix
         .as_deref()
@@ -222,12 +316,116 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, String> {
         catalog: cli.catalog,
         actions: ordered_actions(cli.command, cli.file, matches),
         print,
+        variables,
+        output: cli.output,
         on_error_stop,
         quiet,
         aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),
         aws_external_id_prefix,
         aws_allowed_endpoints,
     })
+}
+
+/// Why the flags cannot run.
+enum Failure {
+    /// A usage error: printed with psql's `Try "… --help"` hint.
+    Usage(String),
+    /// A `-P` that `\pset` refuses: printed as it is, as psql does.
+    Printed(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::Usage(message)
+    }
+}
+
+/// One output flag, to be applied in command-line order.
+enum PrintFlag<'a> {
+    Format(OutputFormat),
+    TuplesOnly,
+    Expanded,
+    FieldSep(&'a str),
+    RecordSep(&'a str),
+    FieldSepZero,
+    RecordSepZero,
+    TableAttr(&'a str),
+    Pset(&'a str),
+}
+
+/// The output flags applied in the order given, as psql's `getopt` loop does: the later
+/// of `-A`, `--csv` and `-H` wins, and `-P` sees what came before it.
+fn print_options(cli: &Cli, matches: &ArgMatches) -> Result<PrintOptions, String> {
+    let mut flags: Vec<(usize, PrintFlag<'_>)> = Vec::new();
+    let last = |id: &str| matches.indices_of(id).and_then(Iterator::max);
+    let mut push_if = |id: &str, set: bool, flag: PrintFlag<'static>| {
+        if set && let Some(index) = last(id) {
+            flags.push((index, flag));
+        }
+    };
+    push_if(
+        "no_align",
+        cli.no_align,
+        PrintFlag::Format(OutputFormat::Unaligned),
+    );
+    push_if("csv", cli.csv, PrintFlag::Format(OutputFormat::Csv));
+    push_if("html", cli.html, PrintFlag::Format(OutputFormat::Html));
+    push_if("tuples_only", cli.tuples_only, PrintFlag::TuplesOnly);
+    push_if("expanded", cli.expanded, PrintFlag::Expanded);
+    push_if(
+        "field_separator_zero",
+        cli.field_separator_zero,
+        PrintFlag::FieldSepZero,
+    );
+    push_if(
+        "record_separator_zero",
+        cli.record_separator_zero,
+        PrintFlag::RecordSepZero,
+    );
+    let valued = [
+        ("field_separator", cli.field_separator.as_deref()),
+        ("record_separator", cli.record_separator.as_deref()),
+        ("table_attr", cli.table_attr.as_deref()),
+    ];
+    for (id, value) in valued {
+        if let (Some(value), Some(index)) = (value, last(id)) {
+            let flag = match id {
+                "field_separator" => PrintFlag::FieldSep(value),
+                "record_separator" => PrintFlag::RecordSep(value),
+                _ => PrintFlag::TableAttr(value),
+            };
+            flags.push((index, flag));
+        }
+    }
+    let pset_indices = matches.indices_of("pset").into_iter().flatten();
+    flags.extend(pset_indices.zip(cli.pset.iter().map(|p| PrintFlag::Pset(p))));
+    flags.sort_by_key(|(index, _)| *index);
+
+    let mut print = PrintOptions::default();
+    for (_, flag) in flags {
+        match flag {
+            PrintFlag::Format(format) => print.format = format,
+            PrintFlag::TuplesOnly => print.tuples_only = true,
+            PrintFlag::Expanded => print.expanded = Expanded::On,
+            PrintFlag::FieldSep(sep) => print.field_sep = Separator::new(sep),
+            PrintFlag::RecordSep(sep) => print.record_sep = Separator::new(sep),
+            PrintFlag::FieldSepZero => print.field_sep = Separator::zero(),
+            PrintFlag::RecordSepZero => print.record_sep = Separator::zero(),
+            PrintFlag::TableAttr(attr) => print.table_attr = Some(attr.to_owned()),
+            PrintFlag::Pset(assignment) => {
+                let (name, value) = match assignment.split_once('=') {
+                    Some((name, value)) => (name, Some(value)),
+                    None => (assignment, None),
+                };
+                if let Err(e) = pset::apply(&mut print, name, value) {
+                    return Err(format!(
+                        "airlock: error: {e}\nairlock: error: could not set printing parameter \"{name}\"\n"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(print)
 }
 
 /// `-c` and `-f` values merged back into command-line order.

@@ -12,7 +12,7 @@
 use airlock_engine::Session;
 use airlock_engine::core::{Column, ColumnType, Diagnostic, Rows, SqlState};
 
-use crate::format::{OutputFormat, PrintOptions, format_rows};
+use crate::format::{Expanded, PrintOptions, format_table};
 use crate::meta::Name;
 
 /// A titled result set with footers.
@@ -367,62 +367,22 @@ fn pretty_json(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-/// Prints a listing as psql prints a titled table: the title (centred over an aligned
-/// table), the rows, then the footers in place of `(N rows)`. Tuples-only and CSV output
-/// print the rows alone, as psql does.
+/// Prints a listing as psql prints a titled table: its title (in place of `\pset
+/// title`), the rows, then its footers in place of `(N rows)` — in every format, as
+/// psql's printers place them; tuples-only and CSV output print the rows alone.
+///
+/// One object's details are never expanded: psql turns `\x` off for them ("this output
+/// looks confusing in expanded mode").
 pub fn render(listing: &Listing, options: &PrintOptions) -> String {
-    let body = format_rows(&listing.rows, options);
-    if options.tuples_only || options.format == OutputFormat::Csv {
-        return body;
+    if listing.row_count {
+        return format_table(&listing.rows, options, Some(&listing.title), None);
     }
-    let mut out = String::new();
-    if options.format == OutputFormat::Aligned && !options.expanded {
-        // psql centres the title over the table's full width, which is the width of the
-        // `---+---` line under the header.
-        let width_total = body.lines().nth(1).map_or(0, str::len);
-        let title_width: usize = listing
-            .title
-            .chars()
-            .map(|c| crate::format::width::char_width(c).unwrap_or(1))
-            .sum();
-        if title_width < width_total {
-            out.extend(std::iter::repeat_n(' ', (width_total - title_width) / 2));
-        }
-    }
-    out.push_str(&listing.title);
-    out.push('\n');
-
-    if listing.footers.is_empty() && listing.row_count {
-        out.push_str(&body);
-        return out;
-    }
-    let nrows = listing.rows.rows.len();
-    let default_footer = if nrows == 1 {
-        "(1 row)\n".to_owned()
-    } else {
-        format!("({nrows} rows)\n")
+    let options = PrintOptions {
+        expanded: Expanded::Off,
+        ..options.clone()
     };
-    let mut body = body;
-    if !listing.row_count
-        && let Some(at) = body.rfind(&default_footer)
-        && (at == 0 || body[..at].ends_with('\n'))
-    {
-        body.replace_range(at..at + default_footer.len(), "");
-    }
-    // Aligned output ends in a blank line; the footers go before it.
-    let blank = body.ends_with("\n\n");
-    if blank {
-        body.pop();
-    }
-    out.push_str(&body);
-    for footer in &listing.footers {
-        out.push_str(footer);
-        out.push('\n');
-    }
-    if blank {
-        out.push('\n');
-    }
-    out
+    let footers = Some(listing.footers.as_slice());
+    format_table(&listing.rows, &options, Some(&listing.title), footers)
 }
 
 #[cfg(test)]

@@ -40,11 +40,25 @@ pub fn statements_entry(statements: &[Statement]) -> Option<String> {
     Some(parts.join(" "))
 }
 
-/// The history entry for a backslash command line. None of them takes a secret, so the
-/// line is kept as typed (trimmed).
+/// The history entry for a backslash command line, kept as typed (trimmed) — except a
+/// `\set` value, which may be a secret meant for `:'name'` and is stored as
+/// `'<REDACTED>'`. (A value interpolated into a statement reaches history only through
+/// the statement's redacted form.)
 pub fn meta_entry(line: &str) -> Option<String> {
     let line = line.trim();
-    (!line.is_empty()).then(|| line.to_owned())
+    if line.is_empty() {
+        return None;
+    }
+    let mut words = line.split_whitespace();
+    if words.next() == Some("\\set") {
+        let name = words.next();
+        if let Some(name) = name
+            && words.next().is_some()
+        {
+            return Some(format!("\\set {name} '<REDACTED>'"));
+        }
+    }
+    Some(line.to_owned())
 }
 
 #[cfg(test)]
@@ -70,5 +84,15 @@ mod tests {
         assert_eq!(statements_entry(&[]), None);
         assert_eq!(meta_entry("  "), None);
         assert_eq!(meta_entry(" \\d foo "), Some("\\d foo".to_owned()));
+    }
+
+    #[test]
+    fn set_values_are_redacted() {
+        assert_eq!(
+            meta_entry("\\set pw 'canary-3' more"),
+            Some("\\set pw '<REDACTED>'".to_owned())
+        );
+        assert_eq!(meta_entry("\\set pw"), Some("\\set pw".to_owned()));
+        assert_eq!(meta_entry("\\set"), Some("\\set".to_owned()));
     }
 }

@@ -60,6 +60,7 @@ pub fn run(runner: &mut Runner, catalog_label: &str) -> u8 {
         let prompt = prompt_for(&buffer);
         match editor.readline(&prompt) {
             Ok(line) => {
+                runner.clear_interrupt();
                 let step = runner.feed_line(
                     &mut buffer,
                     &line,

@@ -18,15 +18,19 @@ use std::time::{Duration, Instant};
 use airlock_engine::core::Diagnostic;
 use airlock_engine::parser::input::too_long;
 use airlock_engine::parser::{
-    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, parse_statements, split_complete,
+    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, mask_statement, parse_statements,
+    split_complete,
 };
 use airlock_engine::{Response, Session};
 
-use crate::describe::{self, Described};
+use crate::backslash::{Lex, Scan, scan};
 use crate::diagnostic::render_diagnostic;
 use crate::format::{PrintOptions, format_rows};
 use crate::history;
-use crate::meta::{self, MetaCommand};
+use crate::interrupt::Interrupt;
+use crate::variables::Variables;
+
+mod commands;
 
 /// psql's exit status when everything it ran succeeded.
 pub const EXIT_SUCCESS: u8 = 0;
@@ -44,13 +48,32 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// The settings psql keeps in variables and `\pset`.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// `\pset`, `-P` and the output flags.
     pub print: PrintOptions,
+    /// `-v`, `\set`: the variables interpolated into statements.
+    pub variables: Variables,
+    /// What `\conninfo` names: the catalog's path as given.
+    pub catalog: String,
     /// `\timing`: print `Time: … ms` after each statement.
     pub timing: bool,
     /// `-q`: no command tags, no messages from `\x` and `\timing`.
     pub quiet: bool,
     /// `-v ON_ERROR_STOP=1`: a script stops at its first error.
     pub on_error_stop: bool,
+    /// psql's `ECHO` (`-e`, `-b`): statements printed before they run, or after they fail.
+    pub echo: Echo,
+}
+
+/// psql's `ECHO` variable, for the values Airlock has (`all`, which prints every input
+/// line as read, would print secret values typed in scripts, so it is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Echo {
+    #[default]
+    None,
+    /// `-e`: each statement before it runs.
+    Queries,
+    /// `-b`: each failed statement after its error (`STATEMENT:  …`).
+    Errors,
 }
 
 /// Where a line of input came from, for the `airlock:FILE:LINE: ` prefix.
@@ -117,12 +140,27 @@ pub enum ScriptEnd {
     ReadError,
 }
 
+/// Where one statement's results go: `\g FILE` and `\gx` change them for one query.
+#[derive(Debug, Clone, Default)]
+struct QueryTarget {
+    file: Option<String>,
+    expanded: bool,
+}
+
 /// Runs statements and backslash commands on one session.
 #[derive(Debug)]
 pub struct Runner {
     session: Session,
     pub settings: Settings,
     include_depth: usize,
+    /// `\o FILE`: where results go instead of standard output.
+    output: Option<File>,
+    /// The last statement text sent, for `\g` with an empty buffer.
+    last_query: Option<String>,
+    /// Ctrl-C while statements run (see [`crate::interrupt`]).
+    interrupt: Interrupt,
+    /// How long the statement buffer last was, and where its text ends lexically.
+    lex: (usize, Lex),
 }
 
 impl Runner {
@@ -131,7 +169,21 @@ impl Runner {
             session,
             settings,
             include_depth: 0,
+            output: None,
+            last_query: None,
+            interrupt: Interrupt::default(),
+            lex: (0, Lex::Outside),
         }
+    }
+
+    /// Lets Ctrl-C cancel the running statement instead of ending the process.
+    pub fn catch_interrupts(&mut self) {
+        self.interrupt = Interrupt::install(self.session.cancel_handle());
+    }
+
+    /// Forgets a Ctrl-C pressed before the line now read at the prompt.
+    pub fn clear_interrupt(&self) {
+        self.interrupt.clear();
     }
 
     /// The session, for setup statements that print nothing.
@@ -141,18 +193,24 @@ impl Runner {
 
     /// Runs one `-c` string: a backslash command, or SQL sent whole — a syntax error
     /// anywhere runs none of it, as in psql, and the caret points into the whole string.
+    ///
+    /// As in psql, a `-c` string is not scanned for variables: it goes to the engine as
+    /// written.
     pub fn run_command_string(&mut self, text: &str) -> Step {
         if text.trim_start().starts_with('\\') {
             let mut step = Step::default();
+            let mut buffer = String::new();
+            let mut history = Vec::new();
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                step.merge(self.run_meta(line, Locus::NONE));
+                step.merge(self.run_meta(line, Locus::NONE, &mut buffer, &mut history));
                 if step.quit {
                     break;
                 }
             }
             step
         } else {
-            self.run_sql(text, Locus::NONE).0
+            self.run_sql(text, Locus::NONE, false, &QueryTarget::default())
+                .0
         }
     }
 
@@ -166,11 +224,55 @@ impl Runner {
         locus: Locus<'_>,
         history: &mut Vec<String>,
     ) -> Step {
-        if line.trim_start().starts_with('\\') && is_blank(buffer) {
-            buffer.clear();
-            history.extend(history::meta_entry(line));
-            return self.run_meta(line, locus);
+        // The line is scanned from where the statement typed so far ends (inside a
+        // string, a backslash is text), kept line by line so a long statement is
+        // scanned once.
+        let start = self.buffer_lex(buffer);
+        let scanned = scan(line, start.clone());
+        let Some(at) = scanned.command else {
+            return self.feed_sql(buffer, line, scanned, locus, history);
+        };
+        // Statement text before the backslash goes to the buffer first (`SELECT 1 \gx`).
+        let (sql, command) = line.split_at(at);
+        let mut step = Step::default();
+        if !is_blank(sql) {
+            let scanned = scan(sql, start);
+            step = self.feed_sql(buffer, sql, scanned, locus, history);
+            if step.quit || step.fatal || (step.failed && self.settings.on_error_stop) {
+                return step;
+            }
         }
+        // `\g` runs the statement typed so far; any other command leaves it in the
+        // buffer, as psql does.
+        if is_blank(buffer) {
+            buffer.clear();
+        }
+        history.extend(history::meta_entry(command));
+        step.merge(self.run_meta(command, locus, buffer, history));
+        step
+    }
+
+    /// Where the text in `buffer` ends, lexically: from the record kept as lines are fed,
+    /// or scanned again when the buffer changed elsewhere (cleared at the prompt, taken
+    /// by `\g`).
+    fn buffer_lex(&mut self, buffer: &str) -> Lex {
+        if self.lex.0 != buffer.len() {
+            self.lex = (buffer.len(), scan(buffer, Lex::Outside).end);
+        }
+        self.lex.1.clone()
+    }
+
+    /// Feeds statement text (a line, or the part before a backslash command) into
+    /// `buffer`, running every statement it completes; `scanned` is the text's scan
+    /// from where the buffer ended.
+    fn feed_sql(
+        &mut self,
+        buffer: &mut String,
+        line: &str,
+        scanned: Scan,
+        locus: Locus<'_>,
+        history: &mut Vec<String>,
+    ) -> Step {
         if buffer.len() + line.len() >= MAX_INPUT_BYTES {
             // One statement may not grow past the bound the engine applies to text.
             buffer.clear();
@@ -183,9 +285,11 @@ impl Runner {
         }
         buffer.push_str(line);
         buffer.push('\n');
-        // Only a `;` can complete a statement: a line without one adds to the buffer
-        // (and re-splitting a long statement at every line would be quadratic).
-        if !line.contains(';') {
+        self.lex = (buffer.len(), scanned.end.clone());
+        // Only a `;` outside quotes and comments can complete a statement: other lines
+        // add to the buffer (and re-splitting a long statement at every line would be
+        // quadratic).
+        if !scanned.semicolon {
             return Step::default();
         }
         let split = split_complete(buffer);
@@ -193,7 +297,7 @@ impl Runner {
         let mut consumed = 0;
         for statement in &split.complete {
             consumed += statement.len();
-            let (result, entry) = self.run_sql(statement, locus);
+            let (result, entry) = self.run_sql(statement, locus, true, &QueryTarget::default());
             history.extend(entry);
             step.merge(result);
             if result.failed && self.settings.on_error_stop {
@@ -204,8 +308,10 @@ impl Runner {
         // dropped, as psql drops the rest of its input.
         if (step.failed && self.settings.on_error_stop) || is_blank(split.rest) {
             buffer.clear();
+            self.lex = (0, Lex::Outside);
         } else {
             buffer.drain(..consumed);
+            self.lex = (buffer.len(), scanned.end);
         }
         step
     }
@@ -222,7 +328,7 @@ impl Runner {
         if is_blank(&text) {
             return Step::default();
         }
-        let (step, entry) = self.run_sql(&text, locus);
+        let (step, entry) = self.run_sql(&text, locus, true, &QueryTarget::default());
         history.extend(entry);
         step
     }
@@ -249,7 +355,7 @@ impl Runner {
                         line: line_no,
                     };
                     self.print_error_line(
-                        &format!("error: could not read from input file: {}", io_message(&e)),
+                        &format!("could not read from input file: {}", io_message(&e)),
                         locus,
                     );
                     return ScriptEnd::ReadError;
@@ -287,6 +393,10 @@ impl Runner {
             if step.quit {
                 return ScriptEnd::Quit;
             }
+            // Ctrl-C stops a script, as in psql (exit status 3).
+            if self.interrupt.pressed() {
+                return ScriptEnd::Stopped;
+            }
             if step.fatal {
                 return ScriptEnd::ReadError;
             }
@@ -321,10 +431,27 @@ impl Runner {
 
     /// Parses and runs SQL text; returns the outcome and the history entry (the
     /// redacted statements, or `None` when the text does not parse).
-    fn run_sql(&mut self, text: &str, locus: Locus<'_>) -> (Step, Option<String>) {
-        // psql does not send the whitespace before a statement, so `LINE n:` counts
-        // from the statement's first line.
-        let text = text.trim_start();
+    fn run_sql(
+        &mut self,
+        text: &str,
+        locus: Locus<'_>,
+        interpolate: bool,
+        target: &QueryTarget,
+    ) -> (Step, Option<String>) {
+        // Variables are replaced before anything else sees the text: the parser, the
+        // error excerpt and the (redacted) history all see the statement that runs.
+        let interpolated = if interpolate {
+            self.settings.variables.interpolate(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        // psql does not send the whitespace and `--` comments before a statement, so
+        // `LINE n:` counts from the statement's first line.
+        let text = skip_leading_comments(&interpolated);
+        self.last_query = Some(text.to_owned());
+        if self.settings.echo == Echo::Queries {
+            write_stdout(&format!("{}\n", mask_statement(text).text));
+        }
         if let Err(e) = check_text(text) {
             let echo = (text.len() <= MAX_INPUT_BYTES).then_some(text);
             self.print_diagnostic(&Diagnostic::from_error(&e), echo, locus);
@@ -334,13 +461,35 @@ impl Runner {
             Ok(statements) => statements,
             Err(e) => {
                 self.print_diagnostic(&Diagnostic::from_error(&e), Some(text), locus);
+                self.echo_failed(text, locus);
                 return (Step::failed(), None);
             }
         };
         let entry = history::statements_entry(&statements);
+        let mut print = self.settings.print.clone();
+        if target.expanded {
+            print.expanded = crate::format::Expanded::On;
+        }
+        let mut file = match &target.file {
+            Some(path) => match File::create(path) {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
+                    return (Step::failed(), entry);
+                }
+            },
+            None => None,
+        };
         for statement in statements {
+            // A Ctrl-C that came after the last statement began stops the ones after it.
+            if self.interrupt.pressed() {
+                self.print_diagnostic(&cancelled(), None, locus);
+                return (Step::failed(), entry);
+            }
             let started = Instant::now();
+            self.interrupt.set_running(true);
             let result = self.session.execute_statement(statement);
+            self.interrupt.set_running(false);
             let elapsed = started.elapsed();
             match result {
                 Ok(result) => {
@@ -349,10 +498,18 @@ impl Runner {
                     }
                     match &result.response {
                         Response::Rows(rows) => {
-                            write_stdout(&format_rows(rows, &self.settings.print));
+                            let print = self.screen_options(&print, file.is_some());
+                            let text = format_rows(rows, &print);
+                            // Only a result bound for the terminal may go to the pager.
+                            let paged = file.is_none()
+                                && self.output.is_none()
+                                && crate::pager::page(&text, print.pager, print.pager_min_lines);
+                            if !paged {
+                                self.emit(file.as_mut(), &text);
+                            }
                         }
                         Response::Command(tag) if !self.settings.quiet => {
-                            write_stdout(&format!("{tag}\n"));
+                            self.emit(file.as_mut(), &format!("{tag}\n"));
                         }
                         Response::Command(_) | Response::PassThrough(_) => {}
                     }
@@ -362,6 +519,7 @@ impl Runner {
                 }
                 Err(e) => {
                     self.print_diagnostic(&e, Some(text), locus);
+                    self.echo_failed(text, locus);
                     return (Step::failed(), entry);
                 }
             }
@@ -369,115 +527,47 @@ impl Runner {
         (Step::default(), entry)
     }
 
-    /// Runs one backslash command line.
-    fn run_meta(&mut self, line: &str, locus: Locus<'_>) -> Step {
-        let command = match meta::parse(line) {
-            Ok(command) => command,
-            Err(e) => {
-                self.print_error_line(&e.0, locus);
-                return Step::failed();
-            }
-        };
-        match command {
-            MetaCommand::Help => write_stdout(&meta::help_text()),
-            MetaCommand::Quit => return Step::quit(),
-            MetaCommand::Describe(None) => {
-                let result = describe::list_objects(&mut self.session);
-                return self.print_described(result, locus);
-            }
-            MetaCommand::Describe(Some(name)) => {
-                let result = describe::describe(&mut self.session, &name);
-                return self.print_described(result, locus);
-            }
-            MetaCommand::ListConnections(pattern) => {
-                let result = describe::list_connections(&mut self.session, pattern.as_ref());
-                return self.print_described(result, locus);
-            }
-            MetaCommand::ListSecrets(pattern) => {
-                let result = describe::list_secrets(&mut self.session, pattern.as_ref());
-                return self.print_described(result, locus);
-            }
-            MetaCommand::Expanded(value) => {
-                let on = value.unwrap_or(!self.settings.print.expanded);
-                self.settings.print.expanded = on;
-                self.say(if on {
-                    "Expanded display is on.\n"
-                } else {
-                    "Expanded display is off.\n"
-                });
-            }
-            MetaCommand::Timing(value) => {
-                let on = value.unwrap_or(!self.settings.timing);
-                self.settings.timing = on;
-                self.say(if on {
-                    "Timing is on.\n"
-                } else {
-                    "Timing is off.\n"
-                });
-            }
-            MetaCommand::Include(path) => return self.include(&path, locus),
-            MetaCommand::Backup(path) => return self.backup(&path, locus),
-        }
-        Step::default()
-    }
-
-    /// `\backup FILE`: copies the live catalog, and its key file, to a new FILE.
-    fn backup(&mut self, path: &str, locus: Locus<'_>) -> Step {
-        match self.session.backup(std::path::Path::new(path)) {
-            Ok(()) => {
-                self.say(&format!("Catalog copied to {path}.\n"));
-                Step::default()
-            }
-            Err(e) => {
-                self.print_diagnostic(&e, None, locus);
-                Step::failed()
-            }
+    /// `-b`: the failed statement after its error, masked as the error's excerpt is.
+    fn echo_failed(&self, text: &str, locus: Locus<'_>) {
+        if self.settings.echo == Echo::Errors {
+            let masked = mask_statement(text).text;
+            write_stderr(&with_locus(&format!("STATEMENT:  {masked}\n"), locus));
         }
     }
 
-    /// `\i FILE`: runs the file as a script nested in this one. An error that stops it
-    /// under `ON_ERROR_STOP` stops the includer too.
-    fn include(&mut self, path: &str, locus: Locus<'_>) -> Step {
-        if self.include_depth >= MAX_INCLUDE_DEPTH {
-            self.print_error_line(
-                &format!("{path}: \\i nested more than {MAX_INCLUDE_DEPTH} levels deep"),
-                locus,
-            );
-            return Step::failed();
-        }
-        self.include_depth += 1;
-        let end = self.run_file(path);
-        self.include_depth -= 1;
-        match end {
-            Err(e) => {
-                self.print_error_line(&format!("{path}: {}", io_message(&e)), locus);
-                Step::failed()
+    /// `-o FILE`: results to FILE from the start, as `\o FILE`.
+    pub fn set_output_file(&mut self, path: &str) -> bool {
+        !self.set_output(Some(path), Locus::NONE).failed
+    }
+
+    /// Query results: to `\g FILE`'s file, else `\o`'s, else standard output.
+    fn emit(&mut self, file: Option<&mut File>, text: &str) {
+        let target = file.or(self.output.as_mut());
+        match target {
+            Some(file) => {
+                let _ = file.write_all(text.as_bytes());
             }
-            // A file that could not be read to its end is an error of the `\\i`, as a
-            // missing file is.
-            Ok(ScriptEnd::Stopped | ScriptEnd::ReadError) => Step::failed(),
-            Ok(ScriptEnd::Finished { .. }) => Step::default(),
-            Ok(ScriptEnd::Quit) => Step::quit(),
+            None => write_stdout(text),
         }
     }
 
-    fn print_described(&mut self, result: Result<Described, Diagnostic>, locus: Locus<'_>) -> Step {
-        match result {
-            Ok(Described::Listing(listing)) => {
-                write_stdout(&describe::render(&listing, &self.settings.print));
-                Step::default()
+    /// The print options for one result: `\pset columns 0` means the terminal's width
+    /// when the result goes to a terminal (`COLUMNS`, else the terminal's size).
+    fn screen_options<'p>(
+        &self,
+        print: &'p PrintOptions,
+        to_file: bool,
+    ) -> std::borrow::Cow<'p, PrintOptions> {
+        if print.columns > 0 || to_file || self.output.is_some() {
+            return std::borrow::Cow::Borrowed(print);
+        }
+        match crate::terminal::stdout_columns() {
+            Some(columns) => {
+                let mut print = print.clone();
+                print.columns = columns;
+                std::borrow::Cow::Owned(print)
             }
-            Ok(Described::Nothing { message, failed }) => {
-                self.print_error_line(&message, locus);
-                Step {
-                    failed,
-                    ..Step::default()
-                }
-            }
-            Err(e) => {
-                self.print_diagnostic(&e, None, locus);
-                Step::failed()
-            }
+            None => std::borrow::Cow::Borrowed(print),
         }
     }
 
@@ -495,9 +585,51 @@ impl Runner {
         ));
     }
 
-    /// A one-line message on standard error (psql's `pg_log_error` in terse mode).
+    /// A message on standard error (psql's `pg_log_error` in terse mode): with the
+    /// `airlock:FILE:LINE: error: ` prefix when read from a file.
     fn print_error_line(&self, message: &str, locus: Locus<'_>) {
-        write_stderr(&with_locus(&format!("{message}\n"), locus));
+        write_stderr(&with_level(message, "error", locus));
+    }
+
+    /// psql's `pg_log_warning`: `airlock:FILE:LINE: warning: ` from a file.
+    fn print_warning_line(&self, message: &str, locus: Locus<'_>) {
+        write_stderr(&with_level(message, "warning", locus));
+    }
+}
+
+/// `text` without its leading whitespace and `--` comment lines (psql's lexer drops
+/// them until a statement starts; `/* */` comments stay).
+fn skip_leading_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while rest.starts_with("--") {
+        rest = rest.find('\n').map_or("", |at| rest[at + 1..].trim_start());
+    }
+    rest
+}
+
+/// The `ECHO` values Airlock acts on; others (`all`, `none`, unset) print nothing.
+pub fn echo_setting(value: Option<&str>) -> Echo {
+    match value {
+        Some("queries") => Echo::Queries,
+        Some("errors") => Echo::Errors,
+        _ => Echo::None,
+    }
+}
+
+/// PostgreSQL's error for a cancelled statement.
+fn cancelled() -> Diagnostic {
+    Diagnostic::error(
+        airlock_engine::core::SqlState::QueryCanceled,
+        "canceling statement due to user request",
+    )
+}
+
+/// psql's log line: from a file, the locus and the level word (`error: `, `warning: `)
+/// before the first line; otherwise the message alone.
+fn with_level(message: &str, level: &str, locus: Locus<'_>) -> String {
+    match locus.file {
+        Some(_) => with_locus(&format!("{level}: {message}\n"), locus),
+        None => format!("{message}\n"),
     }
 }
 

@@ -490,6 +490,19 @@ fn meta_commands_in_scripts() {
     golden("meta_script", &["-f", "setup.sql", "-f", "meta.sql"], None);
 }
 
+/// `-e` prints each statement before it runs and `-b` a failed one after its error, both
+/// masked as error excerpts are: a secret value never reaches the output.
+#[test]
+fn echo_queries_and_errors_mask_secret_values() {
+    let script = "CREATE SECRET s AS 'canary-echo-5a1';\nSELECT 'shown' AS v;\nCREATE SECRET t AS 'canary-echo-6b2' BOGUS;\n";
+    for (name, flag) in [("echo_queries", "-e"), ("echo_errors", "-b")] {
+        golden(name, &["-e", flag, "-f", "-"], Some(script));
+        let text = fs::read_to_string(golden_path(name)).expect("golden");
+        let (_, output) = text.split_once("--- stdout").expect("stdout section");
+        assert!(!output.contains("canary"), "{output}");
+    }
+}
+
 #[test]
 fn include_and_help() {
     golden("include", &["-c", "\\i include.sql", "-c", "\\?"], None);

@@ -308,3 +308,17 @@ fn hardening_makes_the_process_non_dumpable() {
     assert!(!airlock_cli::hardening::is_dumpable());
     assert_eq!(airlock_cli::hardening::core_limit(), Some((0, 0)));
 }
+
+/// A long string over many lines, each with a `;` and a backslash: they are string
+/// text, not statement ends or backslash commands, and the statement runs whole.
+#[test]
+fn semicolons_and_backslashes_inside_a_long_string_are_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines: Vec<String> = (0..20_000).map(|i| format!("a; \\x {i}")).collect();
+    let value = format!("start\n{}\nend", lines.join("\n"));
+    let script = format!("SELECT '{value}' AS v;\nSELECT 'after' AS w;\n");
+    let output = run(airlock(dir.path()).args(["-A", "-t"]), script.as_bytes());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), format!("{value}\nafter\n"));
+    assert_eq!(text(&output.stderr), "");
+}

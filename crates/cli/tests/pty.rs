@@ -16,7 +16,13 @@ const UP: &str = "\x1b[A";
 
 /// Starts `airlock` on a throwaway catalog in a terminal, history in `dir`.
 fn start(dir: &Path, extra: &[&str]) -> PtySession {
+    start_with_env(dir, extra, &[])
+}
+
+/// [`start`] with more environment variables.
+fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut command = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    command.envs(env.iter().copied());
     command
         .args([
             "--catalog",
@@ -240,4 +246,161 @@ fn history_file_holds_no_secret_value() {
     s.send_control('c').expect("ctrl-c");
     s.exp_string(PROMPT).expect("prompt");
     quit(s);
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_script_and_keeps_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Long enough (seconds) that the Ctrl-C lands while it runs.
+    let script: String = (0..100_000)
+        .map(|i| format!("SELECT {i} AS n;\n"))
+        .collect();
+    fs::write(dir.path().join("long.sql"), script).expect("write the script");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("\\i long.sql").expect("\\i");
+    s.exp_string("(1 row)").expect("the script runs");
+    s.send_control('c').expect("ctrl-c");
+    // psql's rule: a statement running is cancelled (`Cancel request sent`, then the
+    // cancel error for what had not run); between statements the script just stops.
+    let out = s.exp_string(PROMPT).expect("back at the prompt");
+    assert!(
+        !out.contains(" 99999\r\n"),
+        "the script ran to its end: {}",
+        &out[out.len().saturating_sub(300)..]
+    );
+    s.send_line("SELECT 'alive' AS still;").expect("query");
+    let out = s.exp_string("(1 row)").expect("the shell still runs");
+    assert!(out.contains("alive"), "{out}");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn expanded_auto_follows_the_screen_width() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_with_env(dir.path(), &[], &[("COLUMNS", "30")]);
+    s.send_line("\\x auto").expect("\\x auto");
+    s.exp_string("Expanded display is used automatically.")
+        .expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'a value too wide for thirty columns' AS wide, 1 AS n;")
+        .expect("wide query");
+    s.exp_string("-[ RECORD 1 ]")
+        .expect("expanded when too wide");
+    s.exp_string("wide | a value too wide for thirty columns")
+        .expect("expanded value");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'narrow' AS v, 2 AS n;")
+        .expect("narrow query");
+    s.exp_string("   v    | n ").expect("aligned when it fits");
+    s.exp_string("(1 row)").expect("footer");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn set_values_and_interpolated_secrets_stay_out_of_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("\\set pw 'canary-set-7e1f'").expect("\\set");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("CREATE SECRET v AS :'pw';").expect("create");
+    s.exp_string("CREATE SECRET").expect("tag");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("\\echo :pw").expect("\\echo");
+    s.exp_string("canary-set-7e1f")
+        .expect("echoed on the terminal");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+    let history = fs::read_to_string(dir.path().join("history")).expect("history file");
+    assert!(
+        !history.contains("canary"),
+        "secret value in history:\n{history}"
+    );
+    assert!(history.contains("\\set pw '<REDACTED>'"), "{history}");
+    assert!(
+        history.contains("CREATE SECRET v AS '<REDACTED>';"),
+        "{history}"
+    );
+}
+
+#[test]
+fn pager_shows_results_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_with_env(dir.path(), &[], &[("AIRLOCK_PAGER", "sed 's/^/paged: /'")]);
+    s.send_line("\\pset pager always").expect("\\pset pager");
+    s.exp_string("Pager is always used.")
+        .expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'through the pager' AS p;")
+        .expect("query");
+    s.exp_string("paged:  through the pager")
+        .expect("the pager's output");
+    s.exp_string("paged: (1 row)").expect("the footer too");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("\\pset pager off").expect("\\pset pager off");
+    s.exp_string("Pager usage is off.").expect("psql's wording");
+    s.exp_string(PROMPT).expect("prompt");
+    s.send_line("SELECT 'straight' AS p;").expect("query");
+    let out = s.exp_string("(1 row)").expect("printed directly");
+    assert!(!out.contains("paged:"), "{out}");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn watch_repeats_until_ctrl_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start(dir.path(), &[]);
+    s.send_line("SELECT 'again' AS w").expect("query without ;");
+    s.exp_string("airlock-> ").expect("continuation");
+    s.send_line("\\watch 0.1").expect("\\watch");
+    for _ in 0..3 {
+        s.exp_string("(every 0.1s)").expect("a titled run");
+        s.exp_string(" again").expect("the result");
+    }
+    s.send_control('c').expect("ctrl-c");
+    s.exp_string(PROMPT).expect("back at the prompt");
+    s.send_line("SELECT 'after' AS a;").expect("query");
+    s.exp_string("(1 row)").expect("the shell goes on");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+}
+
+#[test]
+fn edit_replaces_the_buffer_and_runs_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let editor = dir.path().join("editor.sh");
+    fs::write(
+        &editor,
+        "#!/bin/sh\ncp \"$1\" seen.sql\nprintf '%s' \"$1\" > path.txt\nprintf 'SELECT 42 AS edited;\\n' > \"$1\"\n",
+    )
+    .expect("write the editor");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&editor, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let tmp = dir.path().display().to_string();
+    let editor = editor.display().to_string();
+    let mut s = start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("AIRLOCK_EDITOR", editor.as_str()),
+            ("TMPDIR", tmp.as_str()),
+        ],
+    );
+    s.send_line("SELECT 1 AS before")
+        .expect("a statement without ;");
+    s.exp_string("airlock-> ").expect("continuation");
+    s.send_line("\\e").expect("\\e");
+    s.exp_string(" edited").expect("the edited statement ran");
+    s.exp_string("     42").expect("its value");
+    s.exp_string(PROMPT).expect("prompt");
+    quit(s);
+    let seen = fs::read_to_string(dir.path().join("seen.sql")).expect("the editor ran");
+    assert_eq!(seen, "SELECT 1 AS before\n");
+    let path = fs::read_to_string(dir.path().join("path.txt")).expect("path");
+    assert!(!Path::new(&path).exists(), "temporary file left: {path}");
 }

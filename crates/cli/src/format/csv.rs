@@ -24,17 +24,17 @@ pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mu
     let sep = options.csv_field_sep;
     for row in table.rows() {
         for (header, cell) in table.headers.iter().zip(row.iter()) {
-            print_record(&[header, cell], sep, out);
+            print_record(&[header.as_ref(), cell.as_ref()], sep, out);
         }
     }
 }
 
-fn print_record(fields: &[&str], sep: char, out: &mut String) {
+fn print_record<S: AsRef<str>>(fields: &[S], sep: char, out: &mut String) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(sep);
         }
-        print_field(field, sep, out);
+        print_field(field.as_ref(), sep, out);
     }
     out.push('\n');
 }
@@ -58,12 +58,16 @@ fn print_field(field: &str, sep: char, out: &mut String) {
 mod tests {
     use airlock_core::{Column, ColumnType, Rows};
 
-    use crate::format::{OutputFormat, PrintOptions, format_rows};
+    use crate::format::{Expanded, OutputFormat, PrintOptions, format_rows};
 
     fn csv(expanded: bool, tuples_only: bool) -> PrintOptions {
         PrintOptions {
             format: OutputFormat::Csv,
-            expanded,
+            expanded: if expanded {
+                Expanded::On
+            } else {
+                Expanded::Off
+            },
             tuples_only,
             ..PrintOptions::default()
         }

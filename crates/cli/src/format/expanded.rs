@@ -1,4 +1,5 @@
-//! `-x` / `\x`: a port of psql's `print_aligned_vertical` for `border 1`, `linestyle ascii`.
+//! `-x` / `\x`: a port of psql's `print_aligned_vertical` with `linestyle ascii`, for
+//! borders 0, 1 and 2 and the wrapped format.
 //!
 //! ```text
 //! -[ RECORD 1 ]-
@@ -9,87 +10,254 @@
 //! ```
 //!
 //! Each row becomes a block headed by a `-[ RECORD n ]-` rule as wide as the widest
-//! `column | value` line, or as the rule text itself when that is longer (psql 15 does
-//! not widen the data column for it; later versions do). There is no `(N rows)` footer,
-//! except for an empty result, which prints only `(0 rows)`.
+//! `column | value` line, or as the rule text itself when that is longer (psql 15
+//! widens the data column for it only in the wrapped format with a known screen width;
+//! later versions always do). There is no `(N rows)` footer, except for an empty
+//! result, which prints only `(0 rows)`.
 
+use super::aligned::prefix_within;
 use super::width::{format_lines, size};
-use super::{PrintOptions, Table, footer, pad};
+use super::{OutputFormat, PrintOptions, Table, explicit_footers, footers_with_default, pad};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
+    let border = options.border.min(2);
     if table.cells.is_empty() {
         if !options.tuples_only {
-            out.push_str(&footer(table.nrows));
-            out.push('\n');
+            for footer in footers_with_default(table, options) {
+                out.push_str(&footer);
+                out.push('\n');
+            }
         }
         out.push('\n');
         return;
     }
 
-    let header_width = table.headers.iter().map(|h| size(h).0).max().unwrap_or(0);
-    let data_width = table.cells.iter().map(|c| size(c).0).max().unwrap_or(0);
+    let header_sizes: Vec<(usize, usize)> = table.headers.iter().map(|h| size(h)).collect();
+    let hwidth = header_sizes.iter().map(|s| s.0).max().unwrap_or(0);
+    let hmultiline = header_sizes.iter().any(|s| s.1 > 1);
+    let cell_sizes: Vec<(usize, usize)> = table.cells.iter().map(|c| size(c)).collect();
+    let mut dwidth = cell_sizes.iter().map(|s| s.0).max().unwrap_or(0);
+    let mut dmultiline = cell_sizes.iter().any(|s| s.1 > 1);
+
+    if !options.tuples_only
+        && let Some(title) = table.title
+    {
+        out.push_str(title);
+        out.push('\n');
+    }
+
+    // The wrapped format fits the data column to the screen.
+    let output_columns = options.columns;
+    if options.format == OutputFormat::Wrapped && output_columns > 0 {
+        let mut swidth = match border {
+            0 => 1 + usize::from(hmultiline),
+            1 => 3,
+            _ => 7,
+        };
+        if dmultiline && border < 2 {
+            swidth += 1;
+        }
+        let mut rwidth = 0;
+        if !options.tuples_only {
+            rwidth = table.nrows.max(1).to_string().len();
+            rwidth += match border {
+                0 => 9,
+                1 => 12,
+                _ => 15,
+            };
+        }
+        loop {
+            // Wide enough for the data and for the record header lines.
+            let width = (hwidth + swidth + dwidth).max(rwidth);
+            let min_width = (hwidth + swidth + 3).max(rwidth);
+            let new_dwidth = if output_columns >= width {
+                width - hwidth - swidth
+            } else if output_columns < min_width {
+                min_width - hwidth - swidth
+            } else {
+                output_columns - hwidth - swidth
+            };
+            if new_dwidth < dwidth && !dmultiline && border < 2 {
+                dmultiline = true;
+                swidth += 1;
+            } else {
+                dwidth = new_dwidth;
+                break;
+            }
+        }
+    }
 
     for (r, row) in table.rows().enumerate() {
         if !options.tuples_only {
-            print_record_rule(Some(r + 1), header_width, data_width, out);
-        } else if r > 0 {
-            print_record_rule(None, header_width, data_width, out);
+            print_record_rule(Some(r + 1), hwidth, dwidth, border, out);
+        } else if r > 0 || border == 2 {
+            print_record_rule(None, hwidth, dwidth, border, out);
         }
         for (header, cell) in table.headers.iter().zip(row.iter()) {
-            print_field(header, cell, header_width, data_width, out);
+            print_field(
+                header, cell, hwidth, dwidth, border, hmultiline, dmultiline, out,
+            );
+        }
+    }
+    if border == 2 {
+        print_record_rule(None, hwidth, dwidth, border, out);
+    }
+    let footers = explicit_footers(table);
+    if !options.tuples_only && !footers.is_empty() {
+        if border < 2 {
+            out.push('\n');
+        }
+        for footer in footers {
+            out.push_str(footer);
+            out.push('\n');
         }
     }
     out.push('\n');
 }
 
-/// `-[ RECORD n ]-----` (or, with `-t`, a plain `-----+-----` rule between records),
-/// with psql's arithmetic: the `+` sits over the `|` unless the record text is longer.
-fn print_record_rule(record: Option<usize>, hwidth: usize, dwidth: usize, out: &mut String) {
-    out.push('-');
-    let mut reclen = 0;
-    if let Some(record) = record {
-        let text = format!("[ RECORD {record} ]");
-        out.push_str(&text);
-        reclen = text.len();
+/// psql's `print_aligned_vertical_line`: `-[ RECORD n ]-----` (`* Record n` without a
+/// border), or a plain rule, with psql's arithmetic: the `+` sits over the `|` unless
+/// the record text is longer.
+fn print_record_rule(
+    record: Option<usize>,
+    hwidth: usize,
+    dwidth: usize,
+    border: u16,
+    out: &mut String,
+) {
+    let fill = if border > 0 { '-' } else { ' ' };
+    match border {
+        2 => out.push_str("+-"),
+        1 => out.push('-'),
+        _ => {}
     }
-    reclen += 1;
-    out.extend(std::iter::repeat_n('-', hwidth.saturating_sub(reclen)));
-    // How far the record text reaches past the header column, into " | ".
-    let mut over = reclen as isize - hwidth as isize;
-    for mark in ['-', '+', '-'] {
-        if over <= 0 {
+    let mut reclen: isize = 0;
+    if let Some(record) = record {
+        let text = if border == 0 {
+            format!("* Record {record}")
+        } else {
+            format!("[ RECORD {record} ]")
+        };
+        out.push_str(&text);
+        reclen = text.len() as isize;
+    }
+    if border != 2 {
+        reclen += 1;
+    }
+    for _ in reclen.max(0) as usize..hwidth {
+        out.push(fill);
+    }
+    reclen -= hwidth as isize;
+    let marks: &[char] = if border > 0 { &['-', '+', '-'] } else { &[' '] };
+    for &mark in marks {
+        if reclen <= 0 {
             out.push(mark);
         }
-        over -= 1;
+        reclen -= 1;
     }
-    let over = over.max(0) as usize;
-    out.extend(std::iter::repeat_n('-', dwidth.saturating_sub(over)));
+    for _ in reclen.max(0) as usize..dwidth {
+        out.push(fill);
+    }
+    if border == 2 {
+        out.push_str("-+");
+    }
     out.push('\n');
 }
 
-/// One `column | value` entry; multi-line headers and values continue on further lines.
-fn print_field(header: &str, value: &str, hwidth: usize, dwidth: usize, out: &mut String) {
+/// One `column | value` entry; multi-line headers and values continue on further lines,
+/// and in the wrapped format long values are cut to the data width.
+#[allow(clippy::too_many_arguments)]
+fn print_field(
+    header: &str,
+    value: &str,
+    hwidth: usize,
+    dwidth: usize,
+    border: u16,
+    hmultiline: bool,
+    dmultiline: bool,
+    out: &mut String,
+) {
     let hlines = format_lines(header);
     let dlines = format_lines(value);
-    for i in 0..hlines.len().max(dlines.len()) {
-        match hlines.get(i) {
-            Some(line) => {
-                out.push_str(&line.text);
-                pad(out, hwidth - line.width);
-                out.push(if i + 1 < hlines.len() { '+' } else { ' ' });
-            }
-            None => pad(out, hwidth + 1),
+    let (mut hline, mut dline) = (0, 0);
+    let (mut hcomplete, mut dcomplete) = (false, false);
+    let mut offset = 0;
+    let mut chars_to_output = dlines[0].width;
+    while !dcomplete || !hcomplete {
+        if border == 2 {
+            out.push('|');
         }
-        out.push('|');
-        if let Some(line) = dlines.get(i) {
-            out.push(' ');
+        if !hcomplete {
+            if border == 2 {
+                out.push(' ');
+            }
+            let line = &hlines[hline];
             out.push_str(&line.text);
-            if i + 1 < dlines.len() {
-                pad(out, dwidth - line.width);
-                out.push('+');
+            pad(out, hwidth.saturating_sub(line.width));
+            let marks = border > 0 || hmultiline;
+            if hline + 1 < hlines.len() {
+                if marks {
+                    out.push('+');
+                }
+                hline += 1;
+            } else {
+                if marks {
+                    out.push(' ');
+                }
+                hcomplete = true;
             }
+        } else {
+            let mut swidth = hwidth + usize::from(border);
+            if border == 0 && hmultiline {
+                swidth += 1;
+            }
+            // psql's `%*s` with " ": at least one space.
+            pad(out, swidth.max(1));
         }
-        out.push('\n');
+
+        if border > 0 {
+            out.push('|');
+        }
+
+        if !dcomplete {
+            out.push(if offset == 0 { ' ' } else { '.' });
+            let line = &dlines[dline];
+            let (bytes, width) = prefix_within(&line.text[offset..], dwidth);
+            out.push_str(&line.text[offset..offset + bytes]);
+            chars_to_output = chars_to_output.saturating_sub(width);
+            offset += bytes;
+            let spare = dwidth.saturating_sub(width);
+            let marks = border > 1 || dmultiline;
+            if chars_to_output > 0 {
+                if marks {
+                    pad(out, spare);
+                    out.push('.');
+                }
+            } else if dline + 1 < dlines.len() {
+                if marks {
+                    pad(out, spare);
+                    out.push('+');
+                }
+                dline += 1;
+                offset = 0;
+                chars_to_output = dlines[dline].width;
+            } else {
+                if border > 1 {
+                    pad(out, spare);
+                    out.push(' ');
+                }
+                dcomplete = true;
+            }
+            if border == 2 {
+                out.push('|');
+            }
+            out.push('\n');
+        } else if border < 2 {
+            out.push('\n');
+        } else {
+            pad(out, dwidth);
+            out.push_str("  |\n");
+        }
     }
 }
 
@@ -97,7 +265,7 @@ fn print_field(header: &str, value: &str, hwidth: usize, dwidth: usize, out: &mu
 mod tests {
     use airlock_core::{Column, ColumnType, Rows};
 
-    use crate::format::{PrintOptions, format_rows};
+    use crate::format::{Expanded, PrintOptions, format_rows};
 
     /// psql 15: `SELECT * FROM (VALUES (1, E'a\nbb\nc', 'x'), (22, NULL, E'p\nq'))
     /// t(n, "long\nhdr", z)` (a backslash and an `n` in the header, not a newline).
@@ -117,7 +285,7 @@ mod tests {
 
     fn expanded(tuples_only: bool) -> PrintOptions {
         PrintOptions {
-            expanded: true,
+            expanded: Expanded::On,
             tuples_only,
             ..PrintOptions::default()
         }

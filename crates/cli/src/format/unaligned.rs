@@ -1,47 +1,97 @@
 //! `-A`: ports of psql's `print_unaligned_text` and `print_unaligned_vertical`.
 //!
 //! Values are printed untouched (newlines and all), joined by the field separator, one
-//! record per line; the last line always ends in a newline. Expanded unaligned output
-//! (`-A -x`) prints `column<sep>value` lines with a blank line between records, and no
-//! footer at all, not even for an empty result.
+//! record per record separator; the last record ends in a newline (a zero byte with
+//! `-0`), whatever the record separator. Expanded unaligned output (`-A -x`) prints
+//! `column<sep>value` records with an empty record between rows, and no footer at all,
+//! not even for an empty result.
 
-use super::{PrintOptions, Table, footer};
-
-/// psql's default record separator (`-R`), which Airlock does not let users change.
-const RECORD_SEP: &str = "\n";
+use super::{PrintOptions, Table, explicit_footers, footers_with_default};
 
 pub(super) fn print(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
-    let sep = options.field_sep.as_str();
-    let mut lines: Vec<String> = Vec::new();
+    let mut need_record_sep = false;
     if !options.tuples_only {
-        lines.push(table.headers.join(sep));
+        if let Some(title) = table.title {
+            out.push_str(title);
+            options.record_sep.push_to(out);
+        }
+        for (i, header) in table.headers.iter().enumerate() {
+            if i > 0 {
+                options.field_sep.push_to(out);
+            }
+            out.push_str(header);
+        }
+        need_record_sep = true;
     }
-    if table.ncols() > 0 {
-        lines.extend(table.rows().map(|row| row.join(sep)));
+    let ncols = table.ncols();
+    for (i, cell) in table.cells.iter().enumerate() {
+        if need_record_sep {
+            options.record_sep.push_to(out);
+            need_record_sep = false;
+        }
+        out.push_str(cell);
+        if (i + 1) % ncols != 0 {
+            options.field_sep.push_to(out);
+        } else {
+            need_record_sep = true;
+        }
     }
     if !options.tuples_only {
-        lines.push(footer(table.nrows));
+        for footer in footers_with_default(table, options) {
+            if need_record_sep {
+                options.record_sep.push_to(out);
+            }
+            out.push_str(&footer);
+            need_record_sep = true;
+        }
     }
-    // Records are separated, and the last one terminated, by the record separator:
-    // nothing at all is printed for `-t` with no rows.
-    for line in &lines {
-        out.push_str(line);
-        out.push_str(RECORD_SEP);
-    }
+    end_last_record(need_record_sep, options, out);
 }
 
 pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mut String) {
-    let sep = options.field_sep.as_str();
-    for (r, row) in table.rows().enumerate() {
-        // Records are set apart by an empty line.
-        if r > 0 {
-            out.push_str(RECORD_SEP);
+    let mut need_record_sep = false;
+    if !options.tuples_only
+        && let Some(title) = table.title
+    {
+        out.push_str(title);
+        need_record_sep = true;
+    }
+    let ncols = table.ncols();
+    for (i, cell) in table.cells.iter().enumerate() {
+        if need_record_sep {
+            // Rows are set apart by an empty record.
+            options.record_sep.push_to(out);
+            options.record_sep.push_to(out);
+            need_record_sep = false;
         }
-        for (header, cell) in table.headers.iter().zip(row.iter()) {
-            out.push_str(header);
-            out.push_str(sep);
-            out.push_str(cell);
-            out.push_str(RECORD_SEP);
+        out.push_str(&table.headers[i % ncols]);
+        options.field_sep.push_to(out);
+        out.push_str(cell);
+        if (i + 1) % ncols != 0 {
+            options.record_sep.push_to(out);
+        } else {
+            need_record_sep = true;
+        }
+    }
+    let footers = explicit_footers(table);
+    if !options.tuples_only && !footers.is_empty() {
+        options.record_sep.push_to(out);
+        for footer in footers {
+            options.record_sep.push_to(out);
+            out.push_str(footer);
+        }
+    }
+    end_last_record(need_record_sep, options, out);
+}
+
+/// The last record ends in a newline whatever the record separator, or in a zero byte
+/// when the record separator is one (for `xargs -0`).
+fn end_last_record(need_record_sep: bool, options: &PrintOptions, out: &mut String) {
+    if need_record_sep {
+        if options.record_sep.zero {
+            out.push('\0');
+        } else {
+            out.push('\n');
         }
     }
 }
@@ -50,14 +100,18 @@ pub(super) fn print_expanded(table: &Table<'_>, options: &PrintOptions, out: &mu
 mod tests {
     use airlock_core::{Column, ColumnType, Rows};
 
-    use crate::format::{OutputFormat, PrintOptions, format_rows};
+    use crate::format::{Expanded, OutputFormat, PrintOptions, Separator, format_rows};
 
     fn options(expanded: bool, tuples_only: bool, field_sep: &str) -> PrintOptions {
         PrintOptions {
             format: OutputFormat::Unaligned,
-            expanded,
+            expanded: if expanded {
+                Expanded::On
+            } else {
+                Expanded::Off
+            },
             tuples_only,
-            field_sep: field_sep.to_owned(),
+            field_sep: Separator::new(field_sep),
             ..PrintOptions::default()
         }
     }

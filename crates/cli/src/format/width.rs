@@ -5,8 +5,13 @@
 //! lines at `\n`, shows `\r` as `\r`, expands tabs to the next multiple of 8 columns and
 //! spells other control characters as `\xNN` (ASCII) or `\uNNNN` (C1 controls).
 //! Unaligned and CSV output print values untouched.
+//!
+//! Widths are psql 15's own (`ucs_wcwidth` in `src/common/wchar.c`), not the terminal's
+//! or a newer Unicode's: the tables in [`super::width_tables`] are generated from the
+//! Unicode 14.0 data psql 15 was built from, and `tests/psql_parity.rs` compares every
+//! code point with the real psql.
 
-use unicode_width::UnicodeWidthChar;
+use super::width_tables::{COMBINING, EAST_ASIAN_FW};
 
 /// One display line of a cell, ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,16 +23,49 @@ pub(crate) struct Line {
 
 /// What psql's `PQdsplen` says about one UTF-8 character: `None` for the control
 /// characters psql escapes (`ucs_wcwidth` returns -1 for them), else the column count.
+///
+/// psql 15's rule, in its order: NUL is 0; other C0/C1 controls and DEL are -1; a
+/// non-spacing character (Mn, Me) is 0 — even one that is also wide; an East Asian
+/// Wide or Fullwidth character is 2; everything else, format characters such as U+200B
+/// and unassigned code points included, is 1.
 pub(crate) fn char_width(c: char) -> Option<usize> {
     let cp = u32::from(c);
-    // psql's own test, not unicode-width's: NUL counts as zero width, not as a control.
     if cp == 0 {
         return Some(0);
     }
     if cp < 0x20 || (0x7f..0xa0).contains(&cp) {
         return None;
     }
-    Some(c.width().unwrap_or(0))
+    if in_table(cp, COMBINING) {
+        return Some(0);
+    }
+    if in_table(cp, EAST_ASIAN_FW) {
+        return Some(2);
+    }
+    Some(1)
+}
+
+/// Whether `cp` lies in one of the sorted, non-overlapping ranges (psql's `mbbisearch`).
+fn in_table(cp: u32, table: &[(u32, u32)]) -> bool {
+    table
+        .binary_search_by(|&(first, last)| {
+            if last < cp {
+                std::cmp::Ordering::Less
+            } else if first > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Whether psql drops `c` from every header and cell before printing (its
+/// `mbvalidate`): the last two code points of planes 1 to 16, U+1FFFE to U+10FFFF.
+/// (Its test for U+FFFE and U+FFFF in the basic plane never matches.)
+pub(crate) fn is_dropped(c: char) -> bool {
+    let cp = u32::from(c);
+    cp > 0xFFFF && cp & 0xFFFE == 0xFFFE
 }
 
 /// Splits `value` into the display lines psql's aligned printers show.
@@ -92,6 +130,25 @@ mod tests {
             .into_iter()
             .map(|l| (l.text, l.width))
             .collect()
+    }
+
+    #[test]
+    fn psql_15_widths() {
+        // Format characters and Hangul jamo medials are 1 in psql 15, not 0.
+        for c in [
+            '\u{200B}', '\u{200D}', '\u{AD}', '\u{1160}', '\u{11FF}', '\u{17D8}',
+        ] {
+            assert_eq!(char_width(c), Some(1), "{c:?}");
+        }
+        // Unicode 15 emoji are unassigned in psql 15's Unicode 14 tables.
+        assert_eq!(char_width('\u{1FAE8}'), Some(1));
+        assert_eq!(char_width('\u{1FAE7}'), Some(2));
+        // Combining wins over wide (U+3099 is both).
+        assert_eq!(char_width('\u{3099}'), Some(0));
+        assert_eq!(char_width('\u{0}'), Some(0));
+        assert_eq!(char_width('\u{9F}'), None);
+        assert!(is_dropped('\u{1FFFE}') && is_dropped('\u{10FFFF}'));
+        assert!(!is_dropped('\u{FFFE}') && !is_dropped('\u{1FFFD}'));
     }
 
     #[test]

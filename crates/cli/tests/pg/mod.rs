@@ -1,0 +1,188 @@
+//! A throwaway PostgreSQL 15 server and the real `psql`, shared by the tests that
+//! compare Airlock's shell with psql (`psql_parity.rs`, `psql_commands.rs`).
+//!
+//! Needs Debian's `postgresql` package (`scripts/install-test-deps.sh`); without it the
+//! tests fail rather than skip, so a green run always means psql was compared.
+
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The user the server runs as when the test runs as root (postgres refuses root).
+const SERVER_USER: &str = "postgres";
+/// Only names the socket file: the server listens on a Unix socket in its own
+/// directory, no TCP port, so parallel runs cannot collide.
+const PORT: &str = "5432";
+
+// ---------------------------------------------------------------------------------
+// The server.
+
+/// A PostgreSQL cluster in a temporary directory, stopped when dropped (also when the
+/// test panics).
+pub struct Server {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    as_root: bool,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let bin = find_bin_dir().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found under \
+                 /usr/lib/postgresql/*/bin or via pg_config: the psql parity test needs a \
+                 real server. Install Debian's `postgresql` package, e.g. by running \
+                 scripts/install-test-deps.sh"
+            )
+        });
+        let as_root = is_root();
+        // The server user must reach the directory, so keep it out of a private $TMPDIR.
+        let dir = tempfile::Builder::new()
+            .prefix("airlock-psql-parity-")
+            .tempdir_in(if as_root {
+                PathBuf::from("/tmp")
+            } else {
+                std::env::temp_dir()
+            })
+            .expect("create a temporary directory for PostgreSQL");
+        let server = Server { bin, dir, as_root };
+        if as_root {
+            run(Command::new("chown")
+                .arg(format!("{SERVER_USER}:"))
+                .arg(server.dir.path()));
+        }
+        let data = server.data_dir();
+        run(server
+            .as_server_user("initdb")
+            .args([
+                "--auth=trust",
+                "--no-locale",
+                "--encoding=UTF8",
+                "-U",
+                "postgres",
+                "-D",
+            ])
+            .arg(&data));
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        write!(
+            conf,
+            "\nlisten_addresses = ''\nunix_socket_directories = '{}'\nport = {PORT}\n\
+             fsync = off\nTimeZone = 'UTC'\n",
+            server.dir.path().display()
+        )
+        .unwrap();
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        run(server
+            .as_server_user("pg_ctl")
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(server.dir.path().join("server.log")));
+        server
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A server program, run as the server user when the test runs as root.
+    fn as_server_user(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        if self.as_root {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", SERVER_USER, "--"]).arg(program);
+            cmd
+        } else {
+            Command::new(program)
+        }
+    }
+
+    /// `psql -X -q -v ON_ERROR_STOP=1` against this server, in a fixed environment:
+    /// UTF-8 client encoding, English messages, no psqlrc, no pager (standard output is
+    /// a pipe).
+    pub fn psql(&self, flags: &[&str], sql: &str) -> Output {
+        self.psql_many(flags, &[sql.to_owned()])
+    }
+
+    /// [`Server::psql`] with one `-c` per statement, run in order.
+    pub fn psql_many(&self, flags: &[&str], sqls: &[String]) -> Output {
+        self.psql_command()
+            .args(["-q", "-v", "ON_ERROR_STOP=1"])
+            .args(flags)
+            .args(sqls.iter().flat_map(|sql| ["-c", sql.as_str()]))
+            .output()
+            .expect("run psql")
+    }
+
+    /// `psql -X` against this server with no other flag, in the fixed environment, run
+    /// in `dir`; the caller adds arguments and standard input.
+    pub fn psql_command(&self) -> Command {
+        let psql = [self.bin.join("psql"), PathBuf::from("/usr/bin/psql")]
+            .into_iter()
+            .find(|p| p.exists())
+            .expect("psql not found");
+        let mut command = Command::new(psql);
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("LC_ALL", "C.UTF-8")
+            .env("PGCLIENTENCODING", "UTF8")
+            .env("PGTZ", "UTC")
+            .arg("-X")
+            .arg("-h")
+            .arg(self.dir.path())
+            .args(["-p", PORT, "-U", "postgres", "-d", "postgres"]);
+        command
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self
+            .as_server_user("pg_ctl")
+            .args(["stop", "-m", "immediate", "-w", "-D"])
+            .arg(self.data_dir())
+            .output();
+    }
+}
+
+fn find_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .collect();
+    dirs.sort();
+    let found = dirs.into_iter().map(|(_, d)| d).rev();
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found
+        .chain(from_pg_config)
+        .find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())
+}
+
+fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        == Some("0")
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
