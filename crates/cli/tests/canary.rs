@@ -223,7 +223,10 @@ fn canary_values_never_leave_the_secret_store() {
     assert_eq!(status, 0, "{err}");
     // The statements did what they say; the scan below is not vacuous.
     assert!(out.contains("CREATE SECRET\nALTER SECRET\n"), "{out}");
-    assert!(out.contains("SECRET ACCESS KEY = SECRET sk"), "{out}");
+    assert!(
+        out.contains("SECRET ACCESS KEY = SECRET materialize.public.sk"),
+        "{out}"
+    );
     assert!(err.contains("connection validation"), "{err}");
     assert!(err.contains("still depended upon"), "{err}");
     assert!(err.contains("'<REDACTED>'"), "{err}");

@@ -7,14 +7,12 @@
 //! The statements are ones whose results PostgreSQL and Airlock's engine print alike
 //! (`SELECT 1 AS a`); result formatting itself is compared in `psql_parity.rs`.
 
-mod pg;
-
 use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use pg::Server;
+use airlock_testkit::postgres::Server;
 
 /// One run: command-line arguments, standard input, files in the working directory.
 struct Case {

@@ -13,9 +13,7 @@ use airlock_cli::diagnostic::render_diagnostic;
 use airlock_cli::format::{PrintOptions, format_rows, format_table};
 use airlock_core::{Column, ColumnType, Diagnostic, Position, Rows, SqlState};
 
-mod pg;
-
-use pg::Server;
+use airlock_testkit::postgres::Server;
 
 // ---------------------------------------------------------------------------------
 // Result sets: each is built in PostgreSQL from the same typed values, so psql prints

@@ -103,27 +103,42 @@ impl Server {
         }
     }
 
-    /// `psql -X -q` against this server, in a fixed environment: UTF-8 client encoding,
-    /// English messages, no psqlrc, no pager (standard output is a pipe).
+    /// `psql -X -q -v ON_ERROR_STOP=1` against this server, in a fixed environment:
+    /// UTF-8 client encoding, English messages, no psqlrc, no pager (standard output is
+    /// a pipe).
     pub fn psql(&self, flags: &[&str], sql: &str) -> Output {
+        self.psql_many(flags, &[sql.to_owned()])
+    }
+
+    /// [`Server::psql`] with one `-c` per statement, run in order.
+    pub fn psql_many(&self, flags: &[&str], sqls: &[String]) -> Output {
+        self.psql_command()
+            .args(["-q", "-v", "ON_ERROR_STOP=1"])
+            .args(flags)
+            .args(sqls.iter().flat_map(|sql| ["-c", sql.as_str()]))
+            .output()
+            .expect("run psql")
+    }
+
+    /// `psql -X` against this server with no other flag, in the fixed environment, run
+    /// in `dir`; the caller adds arguments and standard input.
+    pub fn psql_command(&self) -> Command {
         let psql = [self.bin.join("psql"), PathBuf::from("/usr/bin/psql")]
             .into_iter()
             .find(|p| p.exists())
             .expect("psql not found");
-        Command::new(psql)
+        let mut command = Command::new(psql);
+        command
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("LC_ALL", "C.UTF-8")
             .env("PGCLIENTENCODING", "UTF8")
             .env("PGTZ", "UTC")
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg("-X")
+            .arg("-h")
             .arg(self.dir.path())
-            .args(["-p", PORT, "-U", "postgres", "-d", "postgres"])
-            .args(flags)
-            .arg("-c")
-            .arg(sql)
-            .output()
-            .expect("run psql")
+            .args(["-p", PORT, "-U", "postgres", "-d", "postgres"]);
+        command
     }
 }
 
