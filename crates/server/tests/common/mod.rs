@@ -50,7 +50,12 @@ impl TestServer {
         std::thread::spawn(move || {
             for line in err.lines().map_while(Result::ok) {
                 if let Some(addr) = line.split("listening on ").nth(1) {
-                    let addr = addr.split(' ').next().unwrap().parse::<SocketAddr>().unwrap();
+                    let addr = addr
+                        .split(' ')
+                        .next()
+                        .unwrap()
+                        .parse::<SocketAddr>()
+                        .unwrap();
                     let _ = tx.send(addr);
                 }
                 let mut s = sink.lock().unwrap();
@@ -110,7 +115,10 @@ impl TestServer {
                 std::thread::sleep(Duration::from_millis(100));
                 return status;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "the server did not stop");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the server did not stop"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -137,10 +145,27 @@ impl Drop for TestServer {
 }
 
 /// psql (no ~/.psqlrc, no password prompt) at `addr`.
-pub fn psql(addr: SocketAddr, user: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+pub fn psql(
+    addr: SocketAddr,
+    user: &str,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
     use std::io::Write;
     let mut child = Command::new("/usr/bin/psql")
-        .args(["-X", "-h", "127.0.0.1", "-p", &addr.port().to_string(), "-U", user, "-d", "airlock", "-w"])
+        .args([
+            "-X",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &addr.port().to_string(),
+            "-U",
+            user,
+            "-d",
+            "airlock",
+            "-w",
+        ])
         .args(args)
         .env("PGCONNECT_TIMEOUT", "30")
         .env_remove("PGPASSWORD")
@@ -151,7 +176,12 @@ pub fn psql(addr: SocketAddr, user: &str, args: &[&str], stdin: &str, env: &[(&s
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
