@@ -22,7 +22,7 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
-    Describe, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
+    Describe, Parse, ParseComplete, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, NoticeResponse, ReadyForQuery, TransactionStatus,
@@ -53,6 +53,8 @@ pub struct ConnState {
     pub errors: u64,
     /// The process id and key a `CancelRequest` names this session by.
     pub cancel_key: Option<(i32, pgwire::messages::startup::SecretKey)>,
+    /// Names of the statements prepared with `Parse`, for `DEALLOCATE ALL`.
+    pub prepared: std::collections::BTreeSet<String>,
 }
 
 impl Conn {
@@ -87,6 +89,7 @@ impl Conn {
             if matches!(local, Local::Begin | Local::Commit | Local::Rollback) {
                 let (block, tag, warning) = local::transaction(&local, block);
                 return Ok(Done {
+                    deallocate: None,
                     rows: None,
                     tag: tag.to_owned(),
                     notices: warning
@@ -108,9 +111,19 @@ impl Conn {
                 settings.answer(&local)
             };
             let answer = answer.map_err(|d| Box::new(wire::error_info(&d, None)))?;
+            let deallocate = match local {
+                Local::Deallocate(target) => Some(target),
+                _ => None,
+            };
+            let tag = match &deallocate {
+                Some(None) => "DEALLOCATE ALL".to_owned(),
+                Some(Some(_)) => "DEALLOCATE".to_owned(),
+                None => answer.tag,
+            };
             return Ok(Done {
+                deallocate,
                 rows: answer.rows,
-                tag: answer.tag,
+                tag,
                 notices: Vec::new(),
                 changed: answer.changed,
                 block,
@@ -129,6 +142,7 @@ impl Conn {
             _ => None,
         };
         Ok(Done {
+            deallocate: None,
             rows,
             tag,
             notices: result
@@ -252,6 +266,8 @@ fn copy_info(info: &ErrorInfo) -> ErrorInfo {
 /// A statement that ran.
 #[derive(Debug)]
 struct Done {
+    /// `DEALLOCATE`: the prepared statement to close, or all (`Some(None)`).
+    deallocate: Option<Option<String>>,
     rows: Option<Rows>,
     tag: String,
     notices: Vec<ErrorInfo>,
@@ -297,11 +313,25 @@ pub struct Parsed {
 
 /// A statement's notices and the `ParameterStatus` of the parameters it changed, sent
 /// before its result as PostgreSQL sends them.
-async fn feed_side_messages<C>(client: &mut C, done: &Done) -> PgWireResult<()>
+async fn feed_side_messages<C>(client: &mut C, conn: &Conn, done: &Done) -> PgWireResult<()>
 where
-    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C: ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send,
+    C::PortalStore: PortalStore,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
+    match &done.deallocate {
+        Some(Some(name)) => {
+            client.portal_store().rm_statement(name);
+            conn.lock().prepared.remove(name);
+        }
+        Some(None) => {
+            let names = std::mem::take(&mut conn.lock().prepared);
+            for name in names {
+                client.portal_store().rm_statement(&name);
+            }
+        }
+        None => {}
+    }
     for notice in &done.notices {
         client
             .feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(
@@ -324,15 +354,17 @@ where
 /// and its command tag.
 async fn feed_done<C>(
     client: &mut C,
+    conn: &Conn,
     done: &Done,
     format: &Format,
     describe: bool,
 ) -> PgWireResult<()>
 where
-    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C: ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send,
+    C::PortalStore: PortalStore,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
-    feed_side_messages(client, done).await?;
+    feed_side_messages(client, conn, done).await?;
     match &done.rows {
         Some(rows) => {
             let fields = wire::fields(&rows.columns, format);
@@ -397,7 +429,8 @@ impl SimpleQueryHandler for Handler {
                     match self.conn.run(statement, block).await {
                         Ok(done) => {
                             block = done.block;
-                            feed_done(client, &done, &Format::UnifiedText, true).await?;
+                            feed_done(client, &self.conn, &done, &Format::UnifiedText, true)
+                                .await?;
                         }
                         Err(mut info) => {
                             if let Some(p) = info.position.take() {
@@ -562,6 +595,31 @@ impl ExtendedQueryHandler for Handler {
         Arc::new(self.clone())
     }
 
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // pgwire's own Parse, plus the name, for `DEALLOCATE ALL`.
+        let name = message
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        match StoredStatement::parse(client, &message, self.query_parser()).await? {
+            Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
+            None => client.portal_store().put_empty_statement(&name),
+        }
+        if message.name.is_some() {
+            self.conn.lock().prepared.insert(name);
+        }
+        client
+            .send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+            .await?;
+        Ok(())
+    }
+
     async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -691,7 +749,7 @@ impl ExtendedQueryHandler for Handler {
                 return Err(PgWireError::UserError(info));
             }
         };
-        feed_side_messages(client, &done).await?;
+        feed_side_messages(client, &self.conn, &done).await?;
         if let Some(rows) = done.rows {
             let format = &portal.result_column_format;
             if let Err(info) = check_formats(format, rows.columns.len(), "result") {

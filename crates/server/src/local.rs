@@ -10,6 +10,7 @@
 //! | `COMMIT`, `END`, `ROLLBACK`, `ABORT` | closes it (`ROLLBACK` undoes nothing: see `docs/server.md`) |
 //! | `SET [SESSION \| LOCAL] name {TO \| =} value`, `SET TIME ZONE` | the parameters below |
 //! | `RESET name`, `RESET ALL`, `DISCARD ALL` | back to the defaults |
+//! | `DEALLOCATE [PREPARE] {name \| ALL}` | closes prepared statements (psycopg sends it) |
 //! | `SHOW name` | the parameters below (others go to the engine: `SHOW aws_principal`) |
 
 use std::time::Duration;
@@ -26,10 +27,15 @@ pub enum Local {
     Begin,
     Commit,
     Rollback,
-    Set { name: String, value: Option<String> },
+    Set {
+        name: String,
+        value: Option<String>,
+    },
     Reset(Option<String>),
     Show(String),
     DiscardAll,
+    /// `DEALLOCATE [PREPARE] name`, or `ALL` (`None`): closes prepared statements.
+    Deallocate(Option<String>),
 }
 
 /// The session parameters: name (lower case), value, whether a client may change it,
@@ -219,7 +225,7 @@ impl Settings {
                     rows: vec![vec![Some(value)]],
                 });
             }
-            Local::Begin | Local::Commit | Local::Rollback => {}
+            Local::Begin | Local::Commit | Local::Rollback | Local::Deallocate(_) => {}
         }
         Ok(answer)
     }
@@ -391,6 +397,13 @@ pub fn classify(statement: &Statement) -> Option<Local> {
             Reset::ConfigurationParameter(name) => Local::Reset(Some(fold(&name.to_string()))),
             _ => return None,
         },
+        SqlStatement::Deallocate { name, .. } => {
+            if name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all") {
+                Local::Deallocate(None)
+            } else {
+                Local::Deallocate(Some(name.value.clone()))
+            }
+        }
         SqlStatement::Discard { object_type } if object_type.to_string() == "ALL" => {
             Local::DiscardAll
         }

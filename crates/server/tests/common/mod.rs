@@ -206,3 +206,51 @@ pub fn venv_python() -> PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-venv/bin/python")
 }
+
+/// psycopg's session: parameters, prepared statements, transactions, binary results.
+const PSYCOPG_SCRIPT: &str = r#"
+import sys, psycopg
+port, value = int(sys.argv[1]), sys.argv[2]
+with psycopg.connect(host="127.0.0.1", port=port, user="carol", dbname="airlock", application_name="py") as conn:
+    print("version", conn.info.server_version, conn.info.parameter_status("server_encoding"))
+    with conn.cursor() as cur:
+        cur.execute("CREATE SECRET py AS %s", (value,))
+        cur.execute("ALTER SECRET py AS %s", (value + "-2",))
+        cur.execute("SELECT name, oid, created_at FROM mz_secrets WHERE name = %s", ("py",))
+        name, oid, created = cur.fetchone()
+        print("row", name, type(oid).__name__, type(created).__name__, created.tzinfo is not None)
+        for _ in range(3):
+            cur.execute("SELECT count(*) FROM mz_secrets WHERE name = %s", ("py",), prepare=True)
+            print("count", cur.fetchone()[0])
+        try:
+            cur.execute("CREATE SECRET py AS %s", (value,))
+        except psycopg.errors.DuplicateObject as e:
+            print("error", e.sqlstate)
+    conn.rollback()
+    with conn.cursor(binary=True) as cur:
+        cur.execute("SELECT true, 2::int8, 0.5::float8, 'x'::text")
+        print("binary", cur.fetchone())
+    print("status", conn.info.transaction_status.name)
+    conn.commit()
+    print("status", conn.info.transaction_status.name)
+"#;
+
+/// Runs the script against `server` with `value` as the secret.
+pub fn run_psycopg(server: &TestServer, value: &str) -> String {
+    let python = venv_python();
+    assert!(
+        python.exists(),
+        "psycopg's venv is missing: run scripts/install-test-deps.sh (or set AIRLOCK_TEST_VENV)"
+    );
+    let out = Command::new(python)
+        .args(["-c", PSYCOPG_SCRIPT, &server.port(), value])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
