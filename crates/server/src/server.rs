@@ -491,7 +491,9 @@ async fn messages<A: StartupHandler + 'static>(
             let fatal_error = e.is_fatal() || authenticating;
             let e = match e {
                 // The user's name is all a failed login says.
-                PgWireError::InvalidPassword(user) => {
+                PgWireError::InvalidPassword(_) => {
+                    // pgwire may not say whose proof failed: the startup's user.
+                    let user = conn_user(socket);
                     PgWireError::UserError(Box::new(ErrorInfo::new(
                         "FATAL".to_owned(),
                         "28P01".to_owned(),
