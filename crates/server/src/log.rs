@@ -14,12 +14,16 @@ pub struct Log {
 }
 
 impl Log {
-    /// `airlock-server: listening on ADDR`.
+    /// `airlock-server: listening on ADDR`, written even when quiet: it says which port
+    /// was bound (`--listen 127.0.0.1:0`).
     pub fn listening(&self, addr: SocketAddr, tls: bool, auth: &str) {
-        self.line(&format!(
-            "listening on {addr} (auth {auth}, tls {})",
-            if tls { "on" } else { "off" }
-        ));
+        eprintln!(
+            "airlock-server: {}",
+            format_args!(
+                "listening on {addr} (auth {auth}, tls {})",
+                if tls { "on" } else { "off" }
+            )
+        );
     }
 
     /// A connection ended.
