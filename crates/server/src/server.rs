@@ -425,22 +425,17 @@ async fn messages<A: StartupHandler + 'static>(
                 next = socket.next() => next,
             }
         } else {
-            if *stopped.borrow() {
-                let _ = socket
-                    .send(fatal(
-                        "57P01",
-                        "terminating connection due to administrator command",
-                    ))
-                    .await;
-                return "server shutdown";
-            }
             let idle_sleep = async {
                 match idle {
                     Some(idle) => tokio::time::sleep(idle).await,
                     None => std::future::pending().await,
                 }
             };
+            // Messages already sent come first: a shutdown or the idle timeout closes a
+            // session only between requests, never between an Execute and its Sync.
             tokio::select! {
+                biased;
+                next = socket.next() => next,
                 _ = stopped.changed() => {
                     let _ = socket.send(fatal("57P01", "terminating connection due to administrator command")).await;
                     return "server shutdown";
@@ -449,7 +444,6 @@ async fn messages<A: StartupHandler + 'static>(
                     let _ = socket.send(fatal("57P05", "terminating connection due to idle-session timeout")).await;
                     return "idle timeout";
                 }
-                next = socket.next() => next,
             }
         };
         let message = match next {
