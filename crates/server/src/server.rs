@@ -63,6 +63,8 @@ pub struct ServerConfig {
     /// On SIGTERM, how long running statements have to finish.
     pub shutdown_grace: Duration,
     pub log: Log,
+    /// The engine's privilege check, asked with each session's user.
+    pub authorizer: Option<Arc<dyn airlock_engine::Authorizer>>,
 }
 
 impl ServerConfig {
@@ -81,6 +83,7 @@ impl ServerConfig {
             startup_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             log: Log::default(),
+            authorizer: None,
         }
     }
 
@@ -141,7 +144,11 @@ impl Server {
     /// Checks the configuration, opens the catalog and binds the address.
     pub async fn bind(config: ServerConfig) -> Result<Server, String> {
         config.check()?;
-        let engine = Engine::open(&config.catalog, EngineConfig::default()).map_err(|d| {
+        let engine_config = EngineConfig {
+            authorizer: config.authorizer.clone(),
+            ..EngineConfig::default()
+        };
+        let engine = Engine::open(&config.catalog, engine_config).map_err(|d| {
             format!(
                 "cannot open catalog {}: {}",
                 config.catalog.display(),
