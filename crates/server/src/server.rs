@@ -63,8 +63,10 @@ pub struct ServerConfig {
     /// On SIGTERM, how long running statements have to finish.
     pub shutdown_grace: Duration,
     pub log: Log,
-    /// The engine's privilege check, asked with each session's user.
-    pub authorizer: Option<Arc<dyn airlock_engine::Authorizer>>,
+    /// The engine's settings (its `authorizer` is asked with each session's user, its
+    /// `aws` is how `VALIDATE CONNECTION` reaches AWS). `foreign_statements` is always
+    /// `Reject`: the server runs the standalone engine.
+    pub engine: EngineConfig,
 }
 
 impl ServerConfig {
@@ -83,7 +85,7 @@ impl ServerConfig {
             startup_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             log: Log::default(),
-            authorizer: None,
+            engine: EngineConfig::default(),
         }
     }
 
@@ -145,8 +147,8 @@ impl Server {
     pub async fn bind(config: ServerConfig) -> Result<Server, String> {
         config.check()?;
         let engine_config = EngineConfig {
-            authorizer: config.authorizer.clone(),
-            ..EngineConfig::default()
+            foreign_statements: airlock_engine::ForeignStatements::Reject,
+            ..config.engine.clone()
         };
         let engine = Engine::open(&config.catalog, engine_config).map_err(|d| {
             format!(

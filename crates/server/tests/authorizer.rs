@@ -36,7 +36,7 @@ async fn the_session_user_reaches_the_authorizer() {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.auth = Auth::Trust;
     config.log.quiet = true;
-    config.authorizer = Some(authorizer.clone());
+    config.engine.authorizer = Some(authorizer.clone());
     let server = Server::bind(config).await.unwrap();
     let port = server.local_addr().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
