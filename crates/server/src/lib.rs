@@ -11,6 +11,7 @@
 
 pub mod auth;
 mod handler;
+mod limit;
 pub mod local;
 pub mod log;
 mod server;

@@ -46,6 +46,9 @@ struct Args {
     /// Cancel statements running this many milliseconds (0: never).
     #[arg(long, default_value_t = 0)]
     statement_timeout: u64,
+    /// The largest message a client may send, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_message_bytes: usize,
     /// Seconds running statements have to finish after SIGTERM.
     #[arg(long, default_value_t = 30)]
     shutdown_grace: u64,
@@ -102,6 +105,7 @@ fn run(args: Args) -> Result<(), String> {
     config.statement_timeout =
         (args.statement_timeout > 0).then(|| Duration::from_millis(args.statement_timeout));
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
+    config.max_message_bytes = args.max_message_bytes;
     config.log = Log { quiet: args.quiet };
     airlock_server::serve(config)
 }

@@ -25,10 +25,11 @@ use pgwire::tokio::server::{
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tokio_util::codec::Framed;
+use tokio_util::codec::{Framed, FramedParts};
 
 use crate::auth::{Cancels, Keys, Parameters, Trust, Users};
 use crate::handler::{Conn, Handler, Parsed};
+use crate::limit::{Framing, Limited};
 use crate::local::Settings;
 use crate::log::{ConnectionSummary, Log};
 
@@ -62,6 +63,8 @@ pub struct ServerConfig {
     pub startup_timeout: Duration,
     /// On SIGTERM, how long running statements have to finish.
     pub shutdown_grace: Duration,
+    /// The largest message a client may send; a larger one ends its connection.
+    pub max_message_bytes: usize,
     pub log: Log,
     /// The engine's settings (its `authorizer` is asked with each session's user, its
     /// `aws` is how `VALIDATE CONNECTION` reaches AWS). `foreign_statements` is always
@@ -84,6 +87,7 @@ impl ServerConfig {
             statement_timeout: None,
             startup_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
+            max_message_bytes: crate::limit::MAX_MESSAGE_BYTES,
             log: Log::default(),
             engine: EngineConfig::default(),
         }
@@ -116,6 +120,7 @@ pub struct Shared {
     idle_timeout: Option<Duration>,
     startup_timeout: Duration,
     require_tls: bool,
+    max_message_bytes: usize,
 }
 
 /// The handshake and startup handler of the configured authentication.
@@ -210,6 +215,7 @@ impl Server {
                 idle_timeout: config.idle_timeout,
                 startup_timeout: config.startup_timeout,
                 require_tls: config.require_tls,
+                max_message_bytes: config.max_message_bytes,
             }),
             startup: Arc::new(startup),
             tls,
@@ -316,7 +322,20 @@ pub fn serve(config: ServerConfig) -> Result<(), String> {
     })
 }
 
-type Socket = Framed<MaybeTls, PgWireMessageServerCodec<Arc<Parsed>>>;
+type Socket = Framed<Limited<MaybeTls>, PgWireMessageServerCodec<Arc<Parsed>>>;
+
+/// The negotiated connection with the message-size bound in front of pgwire's codec;
+/// the bytes pgwire already read are checked too.
+fn limited(socket: Framed<MaybeTls, PgWireMessageServerCodec<Arc<Parsed>>>, max: usize) -> Socket {
+    let old = socket.into_parts();
+    let mut framing = Framing::new(max);
+    // A violation is kept: the next read reports it, after the messages before it.
+    let _ = framing.observe(&old.read_buf);
+    let mut parts = FramedParts::new(Limited::new(old.io, framing), old.codec);
+    parts.read_buf = old.read_buf;
+    parts.write_buf = old.write_buf;
+    Framed::from_parts(parts)
+}
 
 /// A FATAL error sent before closing.
 fn fatal(code: &str, message: &str) -> PgWireBackendMessage {
@@ -363,7 +382,8 @@ async fn connection(
     let deadline = tokio::time::Instant::now() + shared.startup_timeout;
     let end = match tokio::time::timeout_at(deadline, negotiate_tls::<Arc<Parsed>>(tcp, tls)).await
     {
-        Ok(Ok(Some(mut socket))) => {
+        Ok(Ok(Some(socket))) => {
+            let mut socket = limited(socket, shared.max_message_bytes);
             let end = if shared.require_tls && !socket.is_secure() {
                 let _ = tokio::time::timeout_at(deadline, socket.next()).await;
                 let _ = socket
@@ -390,6 +410,11 @@ async fn connection(
         Ok(Err(_)) => "bad handshake",
         Err(_) => "startup timeout",
     };
+    log_end(&shared, &conn, peer, started, end);
+}
+
+/// Unregisters a connection's cancel key and writes its log line.
+fn log_end(shared: &Shared, conn: &Conn, peer: SocketAddr, started: Instant, end: &'static str) {
     let summary = {
         let mut state = conn
             .state

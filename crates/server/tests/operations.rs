@@ -17,7 +17,7 @@ async fn idle_sessions_are_closed_after_the_idle_timeout() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(client.query_one("SELECT 1", &[]).await.is_err());
     assert!(client.is_closed());
-    let log = server.stderr();
+    let log = server.log_with("end=idle timeout");
     assert!(log.contains("end=idle timeout"), "{log}");
 }
 

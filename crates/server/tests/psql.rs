@@ -139,7 +139,7 @@ fn startup_parameters_reach_the_session() {
         text(&out.stdout),
         "nightly-etl\n15.0\nUTF8\nISO, MDY\nUTC\nbob\nSET\nother\n"
     );
-    let log = server.stderr();
+    let log = server.log_with("application_name=\"nightly-etl\"");
     assert!(
         log.contains("user=\"bob\" application_name=\"nightly-etl\""),
         "{log}"

@@ -20,7 +20,7 @@ fn psycopg_binds_parameters_prepares_and_wraps_statements_in_transactions() {
          status INTRANS\n\
          status IDLE\n"
     );
-    let log = server.stderr();
+    let log = server.log_with("application_name=\"py\"");
     assert!(
         log.contains("user=\"carol\" application_name=\"py\""),
         "{log}"

@@ -147,6 +147,9 @@ async fn bad_messages_after_startup_are_refused_and_the_server_keeps_serving() {
     assert!(all[5].contains(&"08P01".to_owned()), "{all:?}");
     assert!(all[6].contains(&"42601".to_owned()), "{all:?}");
     assert_eq!(all[0], vec!["08P01"], "an unknown message type: {all:?}");
+    // Lengths out of bounds are refused on the header, before anything is buffered.
+    assert_eq!(all[1], vec!["08P01"], "{all:?}");
+    assert_eq!(all[2], vec!["08P01"], "{all:?}");
     assert_eq!(all[4], vec!["26000"], "{all:?}");
 }
 

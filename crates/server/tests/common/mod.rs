@@ -127,6 +127,20 @@ impl TestServer {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The log once it contains `needle` (a connection's line is written when the
+    /// server has closed it, which may be after the client has gone): bounded by a
+    /// count of short waits, then the log as it is.
+    pub fn log_with(&self, needle: &str) -> String {
+        for _ in 0..500 {
+            let log = self.stderr();
+            if log.contains(needle) {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.stderr()
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }
