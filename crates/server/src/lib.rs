@@ -10,6 +10,7 @@
 //! ```
 
 pub mod auth;
+pub mod command;
 mod handler;
 mod limit;
 pub mod local;
