@@ -27,6 +27,14 @@ if ! "$VENV/bin/python" -c "import importlib.metadata as m, ministack; assert m.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "ministack==${MINISTACK_VERSION}"
 fi
 
+# psycopg 3 (PyPI), for crates/server/tests/psycopg.rs: a real Python driver against
+# `airlock-server` (bound parameters, server-side prepared statements). The pure-Python
+# package, on the system's libpq (the one psql uses). Pinned, in the same venv.
+PSYCOPG_VERSION=3.3.9
+if ! "$VENV/bin/python" -c "import importlib.metadata as m; assert m.version('psycopg') == '${PSYCOPG_VERSION}'" 2>/dev/null; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "psycopg==${PSYCOPG_VERSION}"
+fi
+
 # sqlite3, the SQLite shell (Debian's package), for crates/cli/benches/startup.rs: the
 # baseline that `airlock -c` start-to-exit is measured against. `cargo test --all-targets`
 # runs the benchmark once, and it fails without sqlite3 rather than skip.

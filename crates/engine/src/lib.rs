@@ -30,6 +30,7 @@ pub mod hooks;
 mod like;
 #[cfg(feature = "object_store")]
 pub mod object_store;
+pub mod params;
 mod plan;
 pub mod query;
 mod response;

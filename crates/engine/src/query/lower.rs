@@ -144,6 +144,16 @@ impl VisitorMut for Lower {
                     }
                 }
             }
+            // PostgreSQL's LIKE escapes with a backslash unless told otherwise; SQLite's
+            // has no escape character unless told.
+            Expr::Like {
+                escape_char: escape @ None,
+                ..
+            } => {
+                *escape = Some(Box::new(Expr::value(
+                    airlock_parser::sqlparser::ast::Value::SingleQuotedString("\\".to_owned()),
+                )));
+            }
             // SQLite has no ILIKE (and its LIKE is made case-sensitive, as PostgreSQL's).
             Expr::ILike {
                 negated,
@@ -158,7 +168,13 @@ impl VisitorMut for Lower {
                     any: *any,
                     expr: Box::new(call("lower", vec![l])),
                     pattern: Box::new(call("lower", vec![r])),
-                    escape_char: escape_char.take(),
+                    escape_char: Some(escape_char.take().unwrap_or_else(|| {
+                        Box::new(Expr::value(
+                            airlock_parser::sqlparser::ast::Value::SingleQuotedString(
+                                "\\".to_owned(),
+                            ),
+                        ))
+                    })),
                 };
             }
             Expr::Function(function)

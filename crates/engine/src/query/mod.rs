@@ -24,7 +24,7 @@ use crate::error::{PlanError, Result};
 pub use airlock_catalog::{RELATIONS, Relation};
 
 mod lower;
-mod types;
+pub(crate) mod types;
 
 /// A catalog query ready for SQLite: its text, and the PostgreSQL type of each result
 /// column where the analysis knows it.
