@@ -188,22 +188,27 @@ impl AirlockContext {
             Ok(_) => Ok(Output::DataFusion(
                 s3::run(&self.ctx, &self.engine, &mut self.bound, text).await?,
             )),
-            // Not PostgreSQL's syntax: DataFusion's own (`CREATE EXTERNAL TABLE`, …), or
-            // an Airlock statement with a mistake, whose error Airlock explains better.
-            Err(airlock_error) => match s3::run(&self.ctx, &self.engine, &mut self.bound, text)
-                .await
-            {
-                Err(Error::DataFusion(DataFusionError::SQL(..))) if is_airlock_statement(text) => {
-                    Err(Error::Airlock(airlock_error))
+            // Not PostgreSQL's syntax: DataFusion's own (`CREATE EXTERNAL TABLE`, `COPY …
+            // TO`), or a mistake. When DataFusion cannot parse it either, Airlock's error
+            // is the one shown: it never quotes a literal (a mistyped `CREATE SECRET`
+            // would otherwise reach DataFusion's parser, whose errors quote the tokens
+            // they stop at), and only DataFusion's own statements get DataFusion's.
+            Err(airlock_error) => {
+                match s3::run(&self.ctx, &self.engine, &mut self.bound, text).await {
+                    Err(Error::DataFusion(DataFusionError::SQL(..)))
+                        if !is_datafusion_statement(text) =>
+                    {
+                        Err(Error::Airlock(airlock_error))
+                    }
+                    other => other.map(Output::DataFusion),
                 }
-                other => other.map(Output::DataFusion),
-            },
+            }
         }
     }
 }
 
-/// Whether `text` starts like one of Airlock's statements.
-fn is_airlock_statement(text: &str) -> bool {
+/// Whether `text` is one of the statements only DataFusion's dialect has.
+fn is_datafusion_statement(text: &str) -> bool {
     let words: Vec<String> = text
         .split_whitespace()
         .take(3)
@@ -212,10 +217,9 @@ fn is_airlock_statement(text: &str) -> bool {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     matches!(
         words.as_slice(),
-        ["CREATE" | "ALTER" | "DROP", "SECRET" | "CONNECTION", ..]
-            | ["VALIDATE", ..]
-            | ["ALTER", "SYSTEM", ..]
-            | ["SHOW", "SECRETS" | "CONNECTIONS", ..]
-            | ["SHOW", "CREATE" | "REDACTED", ..]
+        ["CREATE", "EXTERNAL", ..]
+            | ["CREATE", "UNBOUNDED", "EXTERNAL"]
+            | ["CREATE", "OR", "REPLACE"]
+            | ["COPY", ..]
     )
 }
