@@ -132,8 +132,10 @@ fn keep_numeric_literals(body: &mut SetExpr, types: &[Option<ColumnType>]) {
             continue;
         }
         let text = match &*expr {
+            // With an exponent PostgreSQL prints the number written out (`1e3` is
+            // `1000`): only plain decimals are kept as written.
             Expr::Value(v) => match &v.value {
-                Value::Number(n, _) => n.clone(),
+                Value::Number(n, _) if !n.contains(['e', 'E']) => n.clone(),
                 _ => continue,
             },
             Expr::UnaryOp {
@@ -141,7 +143,7 @@ fn keep_numeric_literals(body: &mut SetExpr, types: &[Option<ColumnType>]) {
                 expr: inner,
             } => match inner.as_ref() {
                 Expr::Value(v) => match &v.value {
-                    Value::Number(n, _) => format!("-{n}"),
+                    Value::Number(n, _) if !n.contains(['e', 'E']) => format!("-{n}"),
                     _ => continue,
                 },
                 _ => continue,
