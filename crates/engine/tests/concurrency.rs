@@ -195,3 +195,68 @@ fn a_cancel_stops_a_running_query_and_the_session_goes_on() {
         vec![vec![Some("0".to_owned())]]
     );
 }
+
+/// A cancel stops a VALIDATE that is waiting for AWS: the statement fails with 57014
+/// (not with the inconclusive timeout it would reach later), and nothing is recorded.
+#[test]
+fn a_cancel_stops_a_validate_waiting_for_aws() {
+    use airlock_engine::AwsSetup;
+    use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
+
+    let silent = airlock_testkit::silent_endpoint();
+    // Airlock's own identity and the connection both point at an endpoint that accepts
+    // connections and never answers.
+    let sdk = airlock_testkit::offline_sdk_config()
+        .to_builder()
+        .endpoint_url(&silent.endpoint)
+        .build();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(
+        dir.path().join("catalog.db"),
+        EngineConfig {
+            aws: AwsSetup::Config(Box::new(
+                AwsConfig::new(sdk)
+                    .with_timeout(Duration::from_secs(30))
+                    .with_max_attempts(1),
+            )),
+            aws_allowed_endpoints: AllowedEndpoints::parse(&silent.endpoint).unwrap(),
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    let mut session = engine.session();
+    one(
+        &mut session,
+        &format!(
+            "ALTER SYSTEM SET aws_principal = 'arn:aws:iam::000000000000:role/Airlock';
+             CREATE CONNECTION c TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R', ENDPOINT = '{}')",
+            silent.endpoint
+        ),
+    );
+    let cancel = session.cancel_handle();
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = Arc::clone(&done);
+    // Cancels again until the statement returns: a cancel that lands before the script
+    // starts is forgotten when it starts, as in PostgreSQL.
+    let canceller = std::thread::spawn(move || {
+        while !finished.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(100));
+            cancel.cancel();
+        }
+    });
+    let err = session
+        .execute("VALIDATE CONNECTION c")
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    done.store(true, Ordering::SeqCst);
+    canceller.join().unwrap();
+    assert_eq!(err.code, SqlState::QueryCanceled, "{err:?}");
+    assert_eq!(
+        one(
+            &mut session,
+            "SELECT count(*) FROM mz_aws_connection_validations"
+        ),
+        vec![vec![Some("0".to_owned())]]
+    );
+}
