@@ -1,9 +1,11 @@
 //! Timestamps in PostgreSQL's `timestamptz` text form, in UTC.
 //!
 //! Stored as text so that a `SELECT` shows what psql would show, without a date library:
-//! the civil-date arithmetic is Howard Hinnant's `civil_from_days`.
+//! the civil-date arithmetic is `airlock_core::time::civil_from_days`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use airlock_core::time::civil_from_days;
 
 /// Now, as `YYYY-MM-DD HH:MM:SS[.ffffff]+00`.
 pub(crate) fn now() -> String {
@@ -33,20 +35,6 @@ pub(crate) fn format_unix_micros(secs: u64, micros: u32) -> String {
     }
     out.push_str("+00");
     out
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod relation;
 pub mod secret;
 pub mod sqlstate;
+pub mod time;
 
 pub use error::{Diagnostic, Position, Severity, SqlError};
 pub use ids::{ConnectionId, ObjectId, SecretId};

@@ -58,14 +58,7 @@ pub fn float8(f: f64) -> String {
         return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
     // Rust's `{:e}` is the shortest round-trip form: `d.ddde±x`.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let (sign, digits, exp) = scientific(&format!("{f:e}"));
     if !(-4..15).contains(&exp) {
         let (first, rest) = digits.split_at(1);
         let rest = if rest.is_empty() {
@@ -88,17 +81,23 @@ fn numeric(f: f64) -> String {
     if f == 0.0 {
         return "0".to_owned();
     }
-    let sci = format!("{f:.14e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let (sign, digits, exp) = scientific(&format!("{f:.14e}"));
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    format!("{sign}{}", positional(digits, exp))
+}
+
+/// The sign, the significant digits and the exponent of Rust's `{:e}` form
+/// (`-1.25e-7` is `("-", "125", -7)`).
+fn scientific(sci: &str) -> (&'static str, String, i32) {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => ("-", m),
         None => ("", mantissa),
     };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let digits = digits.trim_end_matches('0');
-    let digits = if digits.is_empty() { "0" } else { digits };
-    format!("{sign}{}", positional(digits, exp))
+    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (sign, digits, exp)
 }
 
 /// Significant `digits` (the first before the point) times 10^`exp`, written out.
