@@ -13,7 +13,7 @@ use airlock_parser::sqlparser::ast::{
     Query, SetExpr, TableAlias, TableFactor, VisitMut, VisitorMut, With,
 };
 
-use super::types::{call, cast_call, cast_target};
+use super::types::{call, cast_call, cast_target, take};
 use crate::error::{ExecError, Result};
 
 pub(crate) fn lower(query: &mut Query) -> Result<()> {
@@ -107,12 +107,6 @@ impl VisitorMut for Lower {
 
     // After the children, so that what replaces a node is not visited again.
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        let take = |e: &mut Box<Expr>| {
-            std::mem::replace(
-                e.as_mut(),
-                Expr::value(airlock_parser::sqlparser::ast::Value::Null),
-            )
-        };
         match expr {
             Expr::BinaryOp { left, op, right } => {
                 let function = match op {

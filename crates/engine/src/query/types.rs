@@ -244,7 +244,7 @@ impl Env {
                 let source = self.expr(inner)?;
                 let target = cast_target(data_type)?;
                 let (name, ty) = target;
-                let value = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
+                let value = take(inner);
                 *expr = cast_call(value, name, source);
                 Some(ty)
             }
@@ -546,7 +546,7 @@ fn coerce(expr: &mut Expr, ty: Ty, other: Ty) {
     else {
         return;
     };
-    let value = std::mem::replace(expr, Expr::value(Value::Null));
+    let value = take(expr);
     *expr = cast_call(value, cast_name(target), None);
 }
 
@@ -604,6 +604,12 @@ pub(crate) fn cast_target(data_type: &DataType) -> Result<(&'static str, ColumnT
 
 fn custom_is(name: &ObjectName, wanted: &str) -> bool {
     matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)] if fold(i) == wanted)
+}
+
+/// Moves an expression out of the tree, leaving `NULL` in its place until the caller
+/// puts what replaces it there.
+pub(crate) fn take(expr: &mut Expr) -> Expr {
+    std::mem::replace(expr, Expr::value(Value::Null))
 }
 
 /// `airlock_cast(value, 'target'[, 'source'])`.
