@@ -8,7 +8,9 @@ use airlock_engine::core::Diagnostic;
 use airlock_engine::{Engine, EngineConfig, ForeignStatements, Session};
 
 use crate::args::{self, Action, Options, Parsed};
+use crate::backend::{Backend, Local};
 use crate::diagnostic::render_diagnostic;
+use crate::remote::Remote;
 use crate::repl;
 use crate::run::{
     EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USER, Runner, ScriptEnd, Settings, echo_setting,
@@ -36,8 +38,8 @@ where
         }
     };
 
-    let session = match open(&options) {
-        Ok(session) => session,
+    let backend = match open(&options) {
+        Ok(backend) => backend,
         Err(status) => return status,
     };
     let mut variables = Variables::default();
@@ -55,11 +57,10 @@ where
         }
     }
     let mut runner = Runner::new(
-        session,
+        backend,
         Settings {
             print: options.print.clone(),
             variables,
-            catalog: options.catalog.display().to_string(),
             timing: false,
             quiet: options.quiet,
             on_error_stop: options.on_error_stop,
@@ -85,7 +86,11 @@ where
     }
     // psql is interactive only when both ends are a terminal.
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
-        return repl::run(&mut runner, &options.catalog.display().to_string());
+        let label = match &options.server {
+            Some(target) => format!("server {}:{}", target.host, target.port),
+            None => format!("catalog {}", options.catalog.display()),
+        };
+        return repl::run(&mut runner, &label);
     }
     let stdin = io::stdin();
     let mut reader = stdin.lock();
@@ -186,9 +191,19 @@ pub fn key_file_warning(catalog: &std::path::Path) -> Option<String> {
     }
 }
 
-/// Opens the catalog and applies `--aws-principal` to it. A failure is printed and
-/// comes back as the exit status (2, psql's "connection failed").
-fn open(options: &Options) -> Result<Session, u8> {
+/// Connects to the server of `-h`, or opens the catalog and applies `--aws-principal`
+/// to it. A failure is printed and comes back as the exit status (2, psql's "connection
+/// failed").
+fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
+    if let Some(target) = &options.server {
+        return match Remote::connect(target.clone()) {
+            Ok(remote) => Ok(Box::new(remote)),
+            Err(message) => {
+                write_stderr(&format!("airlock: error: {message}\n"));
+                Err(EXIT_BADCONN)
+            }
+        };
+    }
     let config = EngineConfig {
         catalog: CatalogConfig {
             external_id_prefix: options.aws_external_id_prefix,
@@ -208,7 +223,10 @@ fn open(options: &Options) -> Result<Session, u8> {
     if let Some(principal) = &options.aws_principal {
         apply_principal(&mut session, principal)?;
     }
-    Ok(session)
+    Ok(Box::new(Local::new(
+        session,
+        options.catalog.display().to_string(),
+    )))
 }
 
 /// An existing catalog keeps its principal when opened; a different `--aws-principal`

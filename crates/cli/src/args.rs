@@ -22,6 +22,7 @@ use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 use crate::format::{Expanded, OutputFormat, PrintOptions, Separator};
 use crate::pset;
+use crate::remote::{DEFAULT_PORT, PasswordPrompt, Target};
 
 /// The catalog used when neither `--catalog` nor `AIRLOCK_CATALOG` names one.
 pub const DEFAULT_CATALOG: &str = "airlock.db";
@@ -32,6 +33,8 @@ pub const DEFAULT_CATALOG: &str = "airlock.db";
     name = "airlock",
     version,
     args_override_self = true,
+    // psql's `-h` is the host; help is `-?` and `--help`, as in psql.
+    disable_help_flag = true,
     about = "Airlock is a SQL-dialect connection manager for AWS connections, with a psql-like shell.",
     after_help = "With no -c or -f, statements are read from standard input: interactively \
                   (prompt, line editing, history) when it is a terminal, as a script otherwise.\n\
@@ -39,6 +42,34 @@ pub const DEFAULT_CATALOG: &str = "airlock.db";
                   2 the catalog could not be opened; 3 a script stopped under ON_ERROR_STOP."
 )]
 struct Cli {
+    /// Print this help and exit
+    #[arg(short = '?', long = "help", action = ArgAction::Help)]
+    _help: Option<bool>,
+
+    /// Connect to an `airlock serve` server on HOST instead of opening a catalog file
+    #[arg(short = 'h', long = "host", value_name = "HOST")]
+    host: Option<String>,
+
+    /// The server's port (default 6875); needs -h
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    port: Option<u16>,
+
+    /// User name on the server (default: $PGUSER, else the login name); needs -h
+    #[arg(short = 'U', long = "username", value_name = "USER")]
+    username: Option<String>,
+
+    /// Database name sent to the server; needs -h
+    #[arg(short = 'd', long = "dbname", value_name = "DBNAME")]
+    dbname: Option<String>,
+
+    /// Never ask for a password (PGPASSWORD still applies); needs -h
+    #[arg(short = 'w', long = "no-password")]
+    no_password: bool,
+
+    /// Ask for the password before connecting; needs -h
+    #[arg(short = 'W', long = "password")]
+    password: bool,
+
     /// Catalog file to open or create (`:memory:` for a throwaway catalog)
     #[arg(long, value_name = "PATH", env = "AIRLOCK_CATALOG", default_value = DEFAULT_CATALOG)]
     catalog: PathBuf,
@@ -203,6 +234,8 @@ pub struct Options {
     pub aws_external_id_prefix: Option<uuid::Uuid>,
     /// `--aws-allowed-endpoints` / `AIRLOCK_AWS_ALLOWED_ENDPOINTS`, parsed.
     pub aws_allowed_endpoints: airlock_engine::aws::AllowedEndpoints,
+    /// `-h HOST`: run on a server instead of the catalog file.
+    pub server: Option<Target>,
 }
 
 /// What parsing the command line came to.
@@ -312,6 +345,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
     )
     .map_err(|e| format!("invalid value for --aws-allowed-endpoints: {e}"))?;
 
+    let server = server_target(&cli, matches)?;
     Ok(Options {
         catalog: cli.catalog,
         actions: ordered_actions(cli.command, cli.file, matches),
@@ -323,7 +357,65 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
         aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),
         aws_external_id_prefix,
         aws_allowed_endpoints,
+        server,
     })
+}
+
+/// `-h` and its companions. The flags that shape a local catalog make no sense with a
+/// server (it has its own catalog and settings), and the server flags make no sense
+/// without `-h`: either is a usage error rather than a silent choice.
+fn server_target(cli: &Cli, matches: &ArgMatches) -> Result<Option<Target>, Failure> {
+    let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let Some(host) = cli.host.clone() else {
+        if let Some(flag) = [
+            ("port", "-p"),
+            ("username", "-U"),
+            ("dbname", "-d"),
+            ("no_password", "-w"),
+            ("password", "-W"),
+        ]
+        .into_iter()
+        .find_map(|(id, flag)| given(id).then_some(flag))
+        {
+            return Err(Failure::Usage(format!(
+                "{flag} needs -h HOST: without a server, airlock opens the catalog file (--catalog)"
+            )));
+        }
+        return Ok(None);
+    };
+    if let Some(flag) = [
+        ("catalog", "--catalog"),
+        ("aws_principal", "--aws-principal"),
+        ("aws_external_id_prefix", "--aws-external-id-prefix"),
+        ("aws_allowed_endpoints", "--aws-allowed-endpoints"),
+    ]
+    .into_iter()
+    .find_map(|(id, flag)| given(id).then_some(flag))
+    {
+        return Err(Failure::Usage(format!(
+            "{flag} applies to a local catalog; with -h the server's catalog and settings are used"
+        )));
+    }
+    let user = cli
+        .username
+        .clone()
+        .or_else(|| std::env::var("PGUSER").ok().filter(|u| !u.is_empty()))
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "airlock".to_owned());
+    let prompt = if cli.password {
+        PasswordPrompt::Always
+    } else if cli.no_password {
+        PasswordPrompt::Never
+    } else {
+        PasswordPrompt::IfNeeded
+    };
+    Ok(Some(Target {
+        host,
+        port: cli.port.unwrap_or(DEFAULT_PORT),
+        user,
+        database: cli.dbname.clone(),
+        prompt,
+    }))
 }
 
 /// Why the flags cannot run.

@@ -9,9 +9,9 @@
 //! way psql prints a titled table (`List of relations`, `Table "public.t"` with its
 //! `Indexes:` footer).
 
-use airlock_engine::Session;
 use airlock_engine::core::{Column, ColumnType, Diagnostic, Rows, SqlState};
 
+use crate::backend::Backend;
 use crate::format::{Expanded, PrintOptions, format_table};
 use crate::meta::Name;
 
@@ -39,7 +39,7 @@ pub enum Described {
 }
 
 /// `\d`: every object, connections and secrets alike.
-pub fn list_objects(session: &mut Session) -> Result<Described, Diagnostic> {
+pub fn list_objects(session: &mut dyn Backend) -> Result<Described, Diagnostic> {
     let rows = query(
         session,
         "SELECT name AS \"Name\", 'connection' AS \"Type\" FROM mz_connections \
@@ -56,7 +56,7 @@ pub fn list_objects(session: &mut Session) -> Result<Described, Diagnostic> {
 
 /// `\dc [PATTERN]`: connections, with how they authenticate.
 pub fn list_connections(
-    session: &mut Session,
+    session: &mut dyn Backend,
     pattern: Option<&Name>,
 ) -> Result<Described, Diagnostic> {
     let rows = query(
@@ -73,7 +73,7 @@ pub fn list_connections(
 
 /// `\ds [PATTERN]`: secrets — names and dates, there is no value column to show.
 pub fn list_secrets(
-    session: &mut Session,
+    session: &mut dyn Backend,
     pattern: Option<&Name>,
 ) -> Result<Described, Diagnostic> {
     let rows = query(
@@ -88,7 +88,7 @@ pub fn list_secrets(
 
 /// `\d NAME`: one connection (options, principal, external ID, trust policy) or one
 /// secret (id, dates, dependents).
-pub fn describe(session: &mut Session, name: &Name) -> Result<Described, Diagnostic> {
+pub fn describe(session: &mut dyn Backend, name: &Name) -> Result<Described, Diagnostic> {
     if let Some(listing) = describe_connection(session, &name.text)? {
         return Ok(Described::Listing(listing));
     }
@@ -101,7 +101,10 @@ pub fn describe(session: &mut Session, name: &Name) -> Result<Described, Diagnos
     })
 }
 
-fn describe_connection(session: &mut Session, name: &str) -> Result<Option<Listing>, Diagnostic> {
+fn describe_connection(
+    session: &mut dyn Backend,
+    name: &str,
+) -> Result<Option<Listing>, Diagnostic> {
     let rows = query(
         session,
         &format!(
@@ -189,7 +192,7 @@ fn describe_connection(session: &mut Session, name: &str) -> Result<Option<Listi
     }))
 }
 
-fn describe_secret(session: &mut Session, name: &str) -> Result<Option<Listing>, Diagnostic> {
+fn describe_secret(session: &mut dyn Backend, name: &str) -> Result<Option<Listing>, Diagnostic> {
     let rows = query(
         session,
         &format!(
@@ -238,7 +241,7 @@ fn describe_secret(session: &mut Session, name: &str) -> Result<Option<Listing>,
 }
 
 /// The newest `VALIDATE` run of a connection, as `status at time`.
-fn last_validation(session: &mut Session, id: &str) -> Result<Option<String>, Diagnostic> {
+fn last_validation(session: &mut dyn Backend, id: &str) -> Result<Option<String>, Diagnostic> {
     let rows = query(
         session,
         &format!(
@@ -291,16 +294,8 @@ fn listing(title: &str, rows: Rows) -> Described {
 }
 
 /// Runs one catalog query and returns its rows.
-fn query(session: &mut Session, sql: &str) -> Result<Rows, Diagnostic> {
-    let mut results = session.execute(sql);
-    match results.pop() {
-        Some(Ok(result)) => result
-            .rows()
-            .cloned()
-            .ok_or_else(|| internal("a catalog query returned no rows")),
-        Some(Err(e)) => Err(e),
-        None => Err(internal("a catalog query returned nothing")),
-    }
+fn query(session: &mut dyn Backend, sql: &str) -> Result<Rows, Diagnostic> {
+    session.query(sql)
 }
 
 fn internal(what: &str) -> Diagnostic {

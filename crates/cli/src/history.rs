@@ -9,7 +9,9 @@
 
 use std::path::PathBuf;
 
-use airlock_engine::parser::Statement;
+use airlock_engine::parser::mask_statement;
+
+use crate::backend::Planned;
 
 /// The environment variable that overrides the history file's path (psql's `HISTFILE`).
 pub const HISTORY_ENV: &str = "AIRLOCK_HISTORY";
@@ -27,15 +29,18 @@ pub fn history_path() -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(HISTORY_FILE_NAME))
 }
 
-/// The history entry for statements that parsed: each statement's redacted form, ended
-/// by `;`, on one line.
-pub fn statements_entry(statements: &[Statement]) -> Option<String> {
-    if statements.is_empty() {
+/// The history entry for statements a backend split out of `text`: those Airlock parsed
+/// print redacted, the others (a host's statements) with their literals masked.
+pub fn planned_entry(text: &str, planned: &[Planned]) -> Option<String> {
+    if planned.is_empty() {
         return None;
     }
-    let parts: Vec<String> = statements
+    let parts: Vec<String> = planned
         .iter()
-        .map(|s| format!("{};", s.to_redacted_string()))
+        .map(|p| match &p.statement {
+            Some(statement) => format!("{};", statement.to_redacted_string()),
+            None => format!("{};", mask_statement(&text[p.span.clone()]).text),
+        })
         .collect();
     Some(parts.join(" "))
 }
@@ -63,17 +68,14 @@ pub fn meta_entry(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use airlock_engine::parser::parse_statements;
-
     use super::*;
+    use crate::backend::split_airlock;
 
     #[test]
     fn secrets_are_redacted() {
-        let statements = parse_statements(
-            "CREATE SECRET s AS 'canary-1';\nALTER SECRET s AS 'canary-2'; SELECT 1",
-        )
-        .unwrap();
-        let entry = statements_entry(&statements).unwrap();
+        let text = "CREATE SECRET s AS 'canary-1';\nALTER SECRET s AS 'canary-2'; SELECT 1";
+        let statements = split_airlock(text).unwrap();
+        let entry = planned_entry(text, &statements).unwrap();
         assert!(!entry.contains("canary"), "{entry}");
         assert!(entry.contains("<REDACTED>"), "{entry}");
         assert!(!entry.contains('\n'), "{entry}");
@@ -81,7 +83,7 @@ mod tests {
 
     #[test]
     fn nothing_for_nothing() {
-        assert_eq!(statements_entry(&[]), None);
+        assert_eq!(planned_entry("", &[]), None);
         assert_eq!(meta_entry("  "), None);
         assert_eq!(meta_entry(" \\d foo "), Some("\\d foo".to_owned()));
     }

@@ -2,7 +2,7 @@
 //!
 //! `signal-hook` receives SIGINT on a thread of its own (no code runs in the signal
 //! handler itself); that thread records the press and, while a statement runs, asks the
-//! engine to cancel it through the session's [`CancelHandle`] and says
+//! engine to cancel it through the backend's [`Canceller`] and says
 //! `Cancel request sent`. The runner checks the press between statements: the
 //! statements after a cancelled one do not run, and a script (`-f`, `\i`, piped
 //! standard input) stops there, exit status 3 as in psql. At the prompt, line editing
@@ -11,8 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use airlock_engine::CancelHandle;
-
+use crate::backend::Canceller;
 use crate::run::write_stderr;
 
 /// The state the signal thread shares with the runner.
@@ -27,7 +26,7 @@ pub struct Interrupt {
 impl Interrupt {
     /// Starts listening for SIGINT; `cancel` cancels the session's running statement.
     /// Without signal support (or if it cannot start) Ctrl-C keeps its default effect.
-    pub fn install(cancel: CancelHandle) -> Interrupt {
+    pub fn install(cancel: Canceller) -> Interrupt {
         let interrupt = Interrupt::default();
         listen(interrupt.clone(), cancel);
         interrupt
@@ -49,17 +48,17 @@ impl Interrupt {
     }
 
     /// What the signal thread does with one Ctrl-C.
-    fn on_sigint(&self, cancel: &CancelHandle) {
+    fn on_sigint(&self, cancel: &Canceller) {
         self.pressed.store(true, Ordering::SeqCst);
         if self.running.load(Ordering::SeqCst) {
-            cancel.cancel();
+            cancel();
             write_stderr("Cancel request sent\n");
         }
     }
 }
 
 #[cfg(unix)]
-fn listen(interrupt: Interrupt, cancel: CancelHandle) {
+fn listen(interrupt: Interrupt, cancel: Canceller) {
     use signal_hook::consts::SIGINT;
     use signal_hook::iterator::Signals;
 
@@ -81,4 +80,4 @@ fn listen(interrupt: Interrupt, cancel: CancelHandle) {
 }
 
 #[cfg(not(unix))]
-fn listen(_: Interrupt, _: CancelHandle) {}
+fn listen(_: Interrupt, _: Canceller) {}

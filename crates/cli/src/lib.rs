@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod args;
+pub mod backend;
 pub mod backslash;
 pub mod describe;
 pub mod diagnostic;
@@ -28,6 +29,7 @@ pub mod interrupt;
 pub mod meta;
 pub mod pager;
 pub mod pset;
+pub mod remote;
 pub mod repl;
 pub mod run;
 pub mod terminal;

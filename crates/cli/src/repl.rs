@@ -49,7 +49,7 @@ pub fn run(runner: &mut Runner, catalog_label: &str) -> u8 {
 
     if !runner.settings.quiet {
         write_stdout(&format!(
-            "{NAME} {} (catalog {catalog_label})\nType \"\\?\" for help, \"\\q\" to quit.\n\n",
+            "{NAME} {} ({catalog_label})\nType \"\\?\" for help, \"\\q\" to quit.\n\n",
             env!("CARGO_PKG_VERSION")
         ));
     }

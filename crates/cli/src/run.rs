@@ -15,14 +15,14 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
+use airlock_engine::Response;
 use airlock_engine::core::Diagnostic;
 use airlock_engine::parser::input::too_long;
 use airlock_engine::parser::{
-    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, mask_statement, parse_statements,
-    split_complete,
+    MAX_INPUT_BYTES, check_text, check_utf8, is_blank, mask_statement, split_complete,
 };
-use airlock_engine::{Response, Session};
 
+use crate::backend::Backend;
 use crate::backslash::{Lex, Scan, scan};
 use crate::diagnostic::render_diagnostic;
 use crate::format::{PrintOptions, format_rows};
@@ -52,8 +52,6 @@ pub struct Settings {
     pub print: PrintOptions,
     /// `-v`, `\set`: the variables interpolated into statements.
     pub variables: Variables,
-    /// What `\conninfo` names: the catalog's path as given.
-    pub catalog: String,
     /// `\timing`: print `Time: … ms` after each statement.
     pub timing: bool,
     /// `-q`: no command tags, no messages from `\x` and `\timing`.
@@ -147,10 +145,10 @@ struct QueryTarget {
     expanded: bool,
 }
 
-/// Runs statements and backslash commands on one session.
+/// Runs statements and backslash commands on one backend.
 #[derive(Debug)]
 pub struct Runner {
-    session: Session,
+    backend: Box<dyn Backend>,
     pub settings: Settings,
     include_depth: usize,
     /// `\o FILE`: where results go instead of standard output.
@@ -164,9 +162,9 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(session: Session, settings: Settings) -> Runner {
+    pub fn new(backend: Box<dyn Backend>, settings: Settings) -> Runner {
         Runner {
-            session,
+            backend,
             settings,
             include_depth: 0,
             output: None,
@@ -178,7 +176,7 @@ impl Runner {
 
     /// Lets Ctrl-C cancel the running statement instead of ending the process.
     pub fn catch_interrupts(&mut self) {
-        self.interrupt = Interrupt::install(self.session.cancel_handle());
+        self.interrupt = Interrupt::install(self.backend.canceller());
     }
 
     /// Forgets a Ctrl-C pressed before the line now read at the prompt.
@@ -186,9 +184,9 @@ impl Runner {
         self.interrupt.clear();
     }
 
-    /// The session, for setup statements that print nothing.
-    pub fn session(&mut self) -> &mut Session {
-        &mut self.session
+    /// The backend, for setup statements that print nothing.
+    pub fn backend(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
     }
 
     /// Runs one `-c` string: a backslash command, or SQL sent whole — a syntax error
@@ -457,15 +455,15 @@ impl Runner {
             self.print_diagnostic(&Diagnostic::from_error(&e), echo, locus);
             return (Step::failed(), None);
         }
-        let statements = match parse_statements(text) {
+        let statements = match self.backend.split(text) {
             Ok(statements) => statements,
             Err(e) => {
-                self.print_diagnostic(&Diagnostic::from_error(&e), Some(text), locus);
+                self.print_diagnostic(&e, Some(text), locus);
                 self.echo_failed(text, locus);
                 return (Step::failed(), None);
             }
         };
-        let entry = history::statements_entry(&statements);
+        let entry = history::planned_entry(text, &statements);
         let mut print = self.settings.print.clone();
         if target.expanded {
             print.expanded = crate::format::Expanded::On;
@@ -488,7 +486,7 @@ impl Runner {
             }
             let started = Instant::now();
             self.interrupt.set_running(true);
-            let result = self.session.execute_statement(statement);
+            let result = self.backend.execute(text, statement);
             self.interrupt.set_running(false);
             let elapsed = started.elapsed();
             match result {

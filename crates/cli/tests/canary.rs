@@ -10,11 +10,12 @@
 //! The binary sets up no `tracing` subscriber, so `RUST_LOG=trace` adds no output; it is
 //! set anyway so that a subscriber added later is scanned too.
 
+mod common;
+
 use std::fs;
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rexpect::session::spawn_command;
@@ -81,21 +82,7 @@ impl World {
 
     /// Runs `airlock` with `args` and `stdin`; keeps stdout and stderr for the scan.
     fn run(&mut self, label: &str, args: &[&str], stdin: &str) -> (String, String, i32) {
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start airlock");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        let out = child.wait_with_output().expect("wait");
+        let out = common::output_of(self.command().args(args), stdin);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!stderr.contains("panicked"), "{label}: {stderr}");

@@ -10,8 +10,9 @@
 //! the external-ID prefix is fixed so that external IDs are stable, and timestamps are
 //! masked as `<time>` (only in output where no column width depends on them).
 
+mod common;
+
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -67,18 +68,8 @@ fn airlock_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .env_remove("AIRLOCK_CATALOG")
         .env_remove("AIRLOCK_AWS_PRINCIPAL")
         .env_remove("AIRLOCK_SECRET_KEY")
-        .env("AIRLOCK_HISTORY", dir.join("history"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("start airlock");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes()).expect("write stdin");
-        }
-    }
-    let output = child.wait_with_output().expect("wait for airlock");
+        .env("AIRLOCK_HISTORY", dir.join("history"));
+    let output = common::output_of(&mut command, stdin.unwrap_or_default());
     Run {
         stdout: mask_times(&String::from_utf8_lossy(&output.stdout)),
         stderr: mask_times(&String::from_utf8_lossy(&output.stderr)),

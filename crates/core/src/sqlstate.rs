@@ -10,6 +10,10 @@ pub enum SqlState {
     SuccessfulCompletion,
     /// `01000`
     Warning,
+    /// `08006`: the connection to a server was lost (a client's error).
+    ConnectionFailure,
+    /// `08P01`
+    ProtocolViolation,
     /// `0A000`
     FeatureNotSupported,
     /// `22023`
@@ -74,9 +78,11 @@ pub enum SqlState {
 
 impl SqlState {
     /// Every code, for [`SqlState::from_code`].
-    const ALL: [SqlState; 32] = [
+    const ALL: [SqlState; 34] = [
         SqlState::SuccessfulCompletion,
         SqlState::Warning,
+        SqlState::ConnectionFailure,
+        SqlState::ProtocolViolation,
         SqlState::FeatureNotSupported,
         SqlState::InvalidParameterValue,
         SqlState::InvalidTextRepresentation,
@@ -119,6 +125,8 @@ impl SqlState {
         match self {
             SqlState::SuccessfulCompletion => "00000",
             SqlState::Warning => "01000",
+            SqlState::ConnectionFailure => "08006",
+            SqlState::ProtocolViolation => "08P01",
             SqlState::FeatureNotSupported => "0A000",
             SqlState::InvalidParameterValue => "22023",
             SqlState::InvalidTextRepresentation => "22P02",

@@ -63,19 +63,19 @@ impl Runner {
             MetaCommand::Help => write_stdout(&meta::help_text()),
             MetaCommand::Quit => return Step::quit(),
             MetaCommand::Describe(None) => {
-                let result = describe::list_objects(&mut self.session);
+                let result = describe::list_objects(self.backend.as_mut());
                 return self.print_described(result, locus);
             }
             MetaCommand::Describe(Some(name)) => {
-                let result = describe::describe(&mut self.session, &name);
+                let result = describe::describe(self.backend.as_mut(), &name);
                 return self.print_described(result, locus);
             }
             MetaCommand::ListConnections(pattern) => {
-                let result = describe::list_connections(&mut self.session, pattern.as_ref());
+                let result = describe::list_connections(self.backend.as_mut(), pattern.as_ref());
                 return self.print_described(result, locus);
             }
             MetaCommand::ListSecrets(pattern) => {
-                let result = describe::list_secrets(&mut self.session, pattern.as_ref());
+                let result = describe::list_secrets(self.backend.as_mut(), pattern.as_ref());
                 return self.print_described(result, locus);
             }
             MetaCommand::Expanded(value) => return self.pset("expanded", value.as_deref(), locus),
@@ -207,10 +207,7 @@ impl Runner {
                     EchoTo::Stderr => write_stderr(&text),
                 }
             }
-            MetaCommand::ConnInfo => write_stdout(&format!(
-                "You are connected to the Airlock catalog \"{}\".\n",
-                self.settings.catalog
-            )),
+            MetaCommand::ConnInfo => write_stdout(&self.backend.conninfo()),
             MetaCommand::Shell(command) => return self.shell(command.as_deref(), locus),
         }
         Step::default()
@@ -366,7 +363,7 @@ impl Runner {
 
     /// `\backup FILE`: copies the live catalog, and its key file, to a new FILE.
     fn backup(&mut self, path: &str, locus: Locus<'_>) -> Step {
-        match self.session.backup(std::path::Path::new(path)) {
+        match self.backend.backup(std::path::Path::new(path)) {
             Ok(()) => {
                 self.say(&format!("Catalog copied to {path}.\n"));
                 Step::default()

@@ -1,0 +1,350 @@
+//! `airlock -h HOST -p PORT -U USER`: the shell as a client of a real `airlock serve`
+//! (this crate's own binary) on a loopback port, compared with the same shell on a local
+//! catalog file.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const CANARY: &str = "remote-canary-8d1f0c";
+
+/// `airlock serve` on an ephemeral loopback port, with its own catalog.
+struct Server {
+    addr: SocketAddr,
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(dir: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--catalog"])
+            .arg(dir.join("server.db"))
+            .args(args)
+            .env_remove("AIRLOCK_CATALOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start airlock serve");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().expect("stderr"));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1)
+                    && let Some(Ok(addr)) = rest.split(' ').next().map(str::parse::<SocketAddr>)
+                {
+                    let _ = tx.send(addr);
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let Ok(addr) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("the server did not start: {}", log.lock().unwrap());
+        };
+        Server { addr, child, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// `airlock -h 127.0.0.1 -p PORT -U alice` plus `args`.
+    fn shell(&self, dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        let port = self.addr.port().to_string();
+        let mut all = vec!["-h", "127.0.0.1", "-p", &port, "-U", "alice"];
+        all.extend_from_slice(args);
+        airlock(dir, &all, stdin, env)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    stdout: String,
+    stderr: String,
+    status: i32,
+}
+
+fn airlock(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AIRLOCK_CATALOG")
+        .env_remove("AIRLOCK_AWS_PRINCIPAL")
+        .env_remove("PGPASSWORD")
+        .env_remove("PGUSER")
+        .env("AIRLOCK_HISTORY", dir.join("history"))
+        .envs(env.iter().copied());
+    let output = common::output_of(&mut command, stdin);
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        status: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// Statements whose output does not depend on the catalog's random parts (environment
+/// id, external-ID prefix, creation times): every kind of result the shell prints.
+fn script() -> String {
+    format!(
+        "CREATE SECRET key_id AS '{CANARY}';\n\
+         CREATE CONNECTION static_conn TO AWS (ACCESS KEY ID = 'AKIAEXAMPLE', SECRET ACCESS KEY = SECRET key_id, REGION = 'us-east-1');\n\
+         CREATE CONNECTION role_conn TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/Reader');\n\
+         SELECT id, oid, name, type FROM mz_connections ORDER BY id;\n\
+         SELECT name, region, access_key_id, assume_role_arn FROM mz_aws_connections a JOIN mz_connections c USING (id) ORDER BY name;\n\
+         SELECT 1 AS one, 2.50 AS two, true AS t, NULL AS n, 'x' || 'y' AS xy;\n\
+         SHOW CONNECTIONS;\n\
+         SHOW SECRETS;\n\
+         DROP SECRET IF EXISTS missing;\n\
+         DROP SECRET key_id;\n\
+         SELECT name\n  FROM mz_connections WHERE;\n\
+         CREATE CONNECTION bad TO AWS (REGION = 'us-east-1', ASSUME ROLE ARN = 'not-an-arn');\n\
+         \\d\n\
+         \\d static_conn\n\
+         COMMENT ON CONNECTION role_conn IS 'reads';\n\
+         SHOW CONNECTIONS;\n"
+    )
+}
+
+#[test]
+fn the_shell_on_a_server_prints_what_it_prints_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--auth", "trust"]);
+    let script = script();
+    for flags in [
+        &[][..],
+        &["-A"][..],
+        &["--csv"][..],
+        &["-x"][..],
+        &["-t", "-v", "ON_ERROR_STOP=0"][..],
+    ] {
+        let local_dir = tempfile::tempdir().unwrap();
+        let local = airlock(
+            local_dir.path(),
+            &[&["--catalog", "local.db"][..], flags].concat(),
+            &script,
+            &[],
+        );
+        // A fresh server catalog for each run, so ids are the same as locally.
+        let server_dir = tempfile::tempdir().unwrap();
+        let server = Server::start(server_dir.path(), &["--auth", "trust"]);
+        let remote = server.shell(dir.path(), flags, &script, &[]);
+        assert_eq!(remote.stdout, local.stdout, "stdout with {flags:?}");
+        assert_eq!(remote.stderr, local.stderr, "stderr with {flags:?}");
+        assert_eq!(remote.status, local.status, "status with {flags:?}");
+        for out in [&remote.stdout, &remote.stderr, &server.log()] {
+            assert!(!out.contains(CANARY), "the secret value leaked: {out}");
+        }
+    }
+    // The comparison is not empty: rows, tags, NOTICEs, errors with DETAIL and HINT, a
+    // syntax error shown at its line.
+    let run = server.shell(dir.path(), &[], &script, &[]);
+    assert!(run.stdout.contains("static_conn"), "{}", run.stdout);
+    assert!(run.stdout.contains("CREATE CONNECTION"), "{}", run.stdout);
+    assert!(run.stderr.contains("NOTICE:  "), "{}", run.stderr);
+    assert!(run.stderr.contains("LINE 2:"), "{}", run.stderr);
+    assert!(run.stderr.contains("ERROR:  "), "{}", run.stderr);
+}
+
+#[test]
+fn conninfo_and_the_banner_name_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--auth", "trust"]);
+    let run = server.shell(
+        dir.path(),
+        &["-d", "materialize", "-c", "\\conninfo"],
+        "",
+        &[],
+    );
+    assert_eq!(run.status, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "You are connected to database \"materialize\" as user \"alice\" on host \"127.0.0.1\" at port \"{}\".\n",
+            server.addr.port()
+        )
+    );
+    let run = server.shell(dir.path(), &["-c", "\\backup copy.db"], "", &[]);
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("copies a local catalog file"),
+        "{run:?}"
+    );
+    assert!(!dir.path().join("copy.db").exists());
+}
+
+#[test]
+fn scram_needs_the_right_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // The verifier, as an operator makes it.
+    let verifier = airlock(
+        dir.path(),
+        &["serve", "--print-verifier"],
+        "s3cret-pw\n",
+        &[],
+    );
+    assert_eq!(verifier.status, 0, "{verifier:?}");
+    std::fs::write(
+        dir.path().join("users"),
+        format!("alice:{}", verifier.stdout.trim()),
+    )
+    .unwrap();
+    let users = dir.path().join("users");
+    let server = Server::start(
+        dir.path(),
+        &["--auth", "scram", "--users", users.to_str().unwrap()],
+    );
+
+    let ok = server.shell(
+        dir.path(),
+        &["-c", "SELECT 1 AS x"],
+        "",
+        &[("PGPASSWORD", "s3cret-pw")],
+    );
+    assert_eq!(ok.status, 0, "{ok:?}");
+    assert_eq!(ok.stdout, " x \n---\n 1\n(1 row)\n\n");
+
+    let wrong = server.shell(
+        dir.path(),
+        &["-c", "SELECT 1"],
+        "",
+        &[("PGPASSWORD", "nope")],
+    );
+    assert_eq!(wrong.status, 2, "{wrong:?}");
+    assert!(
+        wrong
+            .stderr
+            .starts_with(&format!("airlock: error: connection to server at \"127.0.0.1\", port {} failed: FATAL:  password authentication failed for user \"alice\"", server.addr.port())),
+        "{wrong:?}"
+    );
+    assert!(!wrong.stderr.contains("nope"), "{wrong:?}");
+    assert!(!server.log().contains("s3cret-pw") && !server.log().contains("nope"));
+
+    // No terminal to ask on, no PGPASSWORD: psql's message.
+    let none = server.shell(dir.path(), &["-w", "-c", "SELECT 1"], "", &[]);
+    assert_eq!(none.status, 2, "{none:?}");
+    assert!(
+        none.stderr.contains("fe_sendauth: no password supplied"),
+        "{none:?}"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_is_a_connection_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on: bound, then released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let run = airlock(
+        dir.path(),
+        &["-h", "127.0.0.1", "-p", &port, "-c", "SELECT 1"],
+        "",
+        &[],
+    );
+    assert_eq!(run.status, 2, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "airlock: error: connection to server at \"127.0.0.1\", port {port} failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\n"
+        )
+    );
+    assert!(
+        !dir.path().join("airlock.db").exists(),
+        "no local catalog was made"
+    );
+}
+
+#[test]
+fn server_and_catalog_flags_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (&["-p", "6875", "-c", "SELECT 1"][..], "-p needs -h HOST"),
+        (&["-U", "bob", "-c", "SELECT 1"][..], "-U needs -h HOST"),
+        (
+            &["-h", "127.0.0.1", "--catalog", "x.db", "-c", "SELECT 1"][..],
+            "--catalog applies to a local catalog",
+        ),
+        (
+            &[
+                "-h",
+                "127.0.0.1",
+                "--aws-principal",
+                "arn:aws:iam::1:role/x",
+            ][..],
+            "--aws-principal applies to a local catalog",
+        ),
+    ] {
+        let run = airlock(dir.path(), args, "", &[]);
+        assert_eq!(run.status, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {run:?}");
+        assert!(run.stderr.contains("Try \"airlock --help\""), "{run:?}");
+    }
+    assert!(!dir.path().join("airlock.db").exists());
+    // psql's help flags: `-?` and `--help`; `-h` is the host.
+    let help = airlock(dir.path(), &["-?"], "", &[]);
+    assert_eq!(help.status, 0, "{help:?}");
+    assert!(help.stdout.contains("--host"), "{help:?}");
+}
+
+#[test]
+fn a_server_that_goes_away_is_an_error_then_a_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--auth", "trust"]);
+    let port = server.addr.port().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "alice", "-A", "-t"])
+        .current_dir(dir.path())
+        .env("AIRLOCK_HISTORY", dir.path().join("history"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(b"SELECT 'before' AS x;\n").unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "before\n");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    // The server is gone: the next statement fails, the one after tries again (and
+    // fails: nothing listens); the shell carries on and ends normally.
+    stdin
+        .write_all(b"SELECT 'after';\nSELECT 'again';\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ERROR:  server closed the connection unexpectedly"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ERROR:  no connection to the server"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
