@@ -26,6 +26,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    main_with(args, open)
+}
+
+/// [`main`] on the backend `open` makes from the options: a host (a DataFusion shell)
+/// runs the same shell, with the same flags and output, on its own [`Backend`]. `open`
+/// prints its own failure and returns the exit status.
+pub fn main_with<I, T>(args: I, open: impl FnOnce(&Options) -> Result<Box<dyn Backend>, u8>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let options = match args::parse(args) {
         Parsed::Run(options) => *options,
         Parsed::Print(text) => {
@@ -194,7 +205,7 @@ pub fn key_file_warning(catalog: &std::path::Path) -> Option<String> {
 /// Connects to the server of `-h`, or opens the catalog and applies `--aws-principal`
 /// to it. A failure is printed and comes back as the exit status (2, psql's "connection
 /// failed").
-fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
+pub fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
     if let Some(target) = &options.server {
         return match Remote::connect(target.clone()) {
             Ok(remote) => Ok(Box::new(remote)),
@@ -204,6 +215,18 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
             }
         };
     }
+    let engine = open_engine(options, ForeignStatements::Reject)?;
+    let session = engine.session();
+    Ok(Box::new(Local::new(
+        session,
+        options.catalog.display().to_string(),
+    )))
+}
+
+/// Opens the catalog of `--catalog` with the `--aws-*` flags, warns about a readable key
+/// file, and applies `--aws-principal`. A failure is printed and comes back as exit
+/// status 2.
+pub fn open_engine(options: &Options, foreign: ForeignStatements) -> Result<Engine, u8> {
     let config = EngineConfig {
         catalog: CatalogConfig {
             external_id_prefix: options.aws_external_id_prefix,
@@ -211,7 +234,7 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
             aws_principal: options.aws_principal.clone(),
             ..CatalogConfig::default()
         },
-        foreign_statements: ForeignStatements::Reject,
+        foreign_statements: foreign,
         aws_allowed_endpoints: options.aws_allowed_endpoints.clone(),
         ..EngineConfig::default()
     };
@@ -219,14 +242,10 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
     if let Some(warning) = key_file_warning(&options.catalog) {
         write_stderr(&warning);
     }
-    let mut session = engine.session();
     if let Some(principal) = &options.aws_principal {
-        apply_principal(&mut session, principal)?;
+        apply_principal(&mut engine.session(), principal)?;
     }
-    Ok(Box::new(Local::new(
-        session,
-        options.catalog.display().to_string(),
-    )))
+    Ok(engine)
 }
 
 /// An existing catalog keeps its principal when opened; a different `--aws-principal`
@@ -264,7 +283,7 @@ fn apply_principal(session: &mut Session, principal: &str) -> Result<(), u8> {
 
 /// Prints why the catalog could not be used, psql style (`psql: error: …`), and
 /// returns exit status 2.
-fn connection_error(e: &Diagnostic) -> u8 {
+pub fn connection_error(e: &Diagnostic) -> u8 {
     let rendered = render_diagnostic(e, None);
     let rendered = rendered.strip_prefix("ERROR:  ").unwrap_or(&rendered);
     write_stderr(&format!("airlock: error: {rendered}"));

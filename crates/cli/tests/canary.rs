@@ -10,8 +10,6 @@
 //! The binary sets up no `tracing` subscriber, so `RUST_LOG=trace` adds no output; it is
 //! set anyway so that a subscriber added later is scanned too.
 
-mod common;
-
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -82,7 +80,7 @@ impl World {
 
     /// Runs `airlock` with `args` and `stdin`; keeps stdout and stderr for the scan.
     fn run(&mut self, label: &str, args: &[&str], stdin: &str) -> (String, String, i32) {
-        let out = common::output_of(self.command().args(args), stdin);
+        let out = airlock_testkit::process::output_of(self.command().args(args), stdin);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!stderr.contains("panicked"), "{label}: {stderr}");

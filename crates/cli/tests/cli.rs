@@ -10,8 +10,6 @@
 //! the external-ID prefix is fixed so that external IDs are stable, and timestamps are
 //! masked as `<time>` (only in output where no column width depends on them).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -69,7 +67,7 @@ fn airlock_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .env_remove("AIRLOCK_AWS_PRINCIPAL")
         .env_remove("AIRLOCK_SECRET_KEY")
         .env("AIRLOCK_HISTORY", dir.join("history"));
-    let output = common::output_of(&mut command, stdin.unwrap_or_default());
+    let output = airlock_testkit::process::output_of(&mut command, stdin.unwrap_or_default());
     Run {
         stdout: mask_times(&String::from_utf8_lossy(&output.stdout)),
         stderr: mask_times(&String::from_utf8_lossy(&output.stderr)),

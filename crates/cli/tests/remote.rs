@@ -2,8 +2,6 @@
 //! (this crate's own binary) on a loopback port, compared with the same shell on a local
 //! catalog file.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -93,7 +91,7 @@ fn airlock(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run 
         .env_remove("PGUSER")
         .env("AIRLOCK_HISTORY", dir.join("history"))
         .envs(env.iter().copied());
-    let output = common::output_of(&mut command, stdin);
+    let output = airlock_testkit::process::output_of(&mut command, stdin);
     Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

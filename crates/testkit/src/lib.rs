@@ -10,6 +10,7 @@
 //! which happens when the test process exits for any reason — so a shared emulator held
 //! in a `static` (which is never dropped) does not outlive the tests.
 pub mod postgres;
+pub mod process;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

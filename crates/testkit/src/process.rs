@@ -1,5 +1,4 @@
-//! What the `airlock` binary's tests share.
-#![allow(dead_code)]
+//! Running the project's binaries in tests.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -11,12 +10,12 @@ pub fn output_of(command: &mut Command, stdin: &str) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start airlock");
+        .expect("start the program");
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    child.wait_with_output().expect("wait for airlock")
+    child.wait_with_output().expect("wait for the program")
 }
