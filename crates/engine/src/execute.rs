@@ -168,7 +168,11 @@ impl Executor<'_> {
 
     /// A connection with its secrets read and its external ID, ready for AWS, carrying the
     /// catalog's part of `aws_allowed_endpoints`.
-    fn resolve(&self, aws: &AwsConnection, id: ConnectionId) -> Result<ResolvedConnection> {
+    pub(crate) fn resolve(
+        &self,
+        aws: &AwsConnection,
+        id: ConnectionId,
+    ) -> Result<ResolvedConnection> {
         let resolved = ResolvedConnection::resolve(aws, self.catalog.external_id(id), |secret| {
             self.catalog.read_secret(secret)
         })?;
@@ -194,23 +198,29 @@ impl Executor<'_> {
     /// statement succeeds (connections to emulators are created before anyone lists
     /// them), but VALIDATE and the credentials provider refuse it until an operator does.
     fn warn_if_endpoint_not_allowed(&mut self, name: &Ident, aws: &AwsConnection) -> Result<()> {
-        let Some(endpoint) = &aws.endpoint else {
-            return Ok(());
-        };
-        let allowed = self.allowed.union(&self.catalog_allowed()?);
-        if let Err(EndpointError::NotAllowed { endpoint, .. }) =
-            endpoints::check_endpoint_allowed(endpoint, &allowed)
-        {
-            self.notices.push(
-                Diagnostic::notice(format!(
-                    "connection \"{}\" cannot be validated or used until its ENDPOINT is allowed",
-                    name.as_str()
-                ))
-                .with_detail(format!(
-                    "{endpoint} is not AWS STS and is not in aws_allowed_endpoints: Airlock sends no credentials there."
-                ))
-                .with_hint(endpoints::listing_hint(&endpoint)),
-            );
+        let given = [
+            (AwsOptionName::Endpoint, &aws.endpoint),
+            (AwsOptionName::StsEndpoint, &aws.sts.endpoint),
+        ];
+        for (option, endpoint) in given {
+            let Some(endpoint) = endpoint else {
+                continue;
+            };
+            let allowed = self.allowed.union(&self.catalog_allowed()?);
+            if let Err(EndpointError::NotAllowed { endpoint, .. }) =
+                endpoints::check_endpoint_allowed(endpoint, &allowed)
+            {
+                self.notices.push(
+                    Diagnostic::notice(format!(
+                        "connection \"{}\" cannot be validated or used until its {option} is allowed",
+                        name.as_str()
+                    ))
+                    .with_detail(format!(
+                        "{endpoint} is not AWS STS and is not in aws_allowed_endpoints: Airlock sends no credentials there."
+                    ))
+                    .with_hint(endpoints::listing_hint(&endpoint)),
+                );
+            }
         }
         Ok(())
     }
@@ -378,7 +388,7 @@ impl Executor<'_> {
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
-        if aws.endpoint != entry.aws.endpoint {
+        if aws.endpoint != entry.aws.endpoint || aws.sts.endpoint != entry.aws.sts.endpoint {
             self.warn_if_endpoint_not_allowed(&name, &aws)?;
         }
         Ok(Response::command("ALTER CONNECTION").into())
