@@ -16,7 +16,8 @@ pub use duration::{
 };
 pub use policy::{example_trust_policy, external_id};
 pub use syntax::{
-    REDACTED_USERINFO, check_access_key_id, check_endpoint, check_region, check_session_name,
+    REDACTED_USERINFO, SESSION_NAME_PLACEHOLDERS, check_access_key_id, check_endpoint,
+    check_region, check_session_name, check_session_name_template, expand_session_name,
     looks_like_aws_access_key_id, normalize_endpoint, redact_userinfo, redact_userinfo_list,
 };
 

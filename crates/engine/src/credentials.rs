@@ -271,6 +271,7 @@ impl Engine {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
+                user: None,
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;
@@ -355,8 +356,9 @@ impl Engine {
             catalog: &mut catalog,
             notices: Vec::new(),
             allowed: self.aws().allowed_endpoints(),
+            user: None,
         }
-        .resolve(&entry.aws, id)
+        .resolve(&entry.aws, id, &entry.name)
         .map_err(ExecError::into_diagnostic)?;
         let principal = catalog.settings().map_err(diagnostic)?.aws_principal;
         Ok(Some(Snapshot {

@@ -740,15 +740,22 @@ fn kit_now_text() -> String {
     )
 }
 
+/// [`assume_role_connection`] `c`, then `ALTER CONNECTION c SET (option)`.
+fn role_connection_with(host: &Host, session: &mut Session, option: &str) -> String {
+    let arn = assume_role_connection(host, session, "c", 1);
+    run(session, &format!("ALTER CONNECTION c SET ({option})"));
+    arn
+}
+
 #[test]
 fn a_chained_principal_never_asks_for_more_than_an_hour() {
     let host = Host::new();
     let engine = host.engine(false);
     let mut session = engine.session();
-    let arn = assume_role_connection(&host, &mut session, "c", 1);
-    run(
+    let arn = role_connection_with(
+        &host,
         &mut session,
-        "ALTER CONNECTION c SET (ASSUME ROLE SESSION DURATION = '3 hours')",
+        "ASSUME ROLE SESSION DURATION = '3 hours'",
     );
     let handle = engine.credentials("c").unwrap();
     host.credentials(&handle).unwrap();
@@ -877,4 +884,69 @@ fn sts_endpoint_serves_sts_and_endpoint_serves_the_service() {
     );
     let received = service.finish();
     assert_eq!(received.len(), 1, "STS calls never went to ENDPOINT");
+}
+
+#[test]
+fn session_names_carry_the_connection_and_the_user() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = role_connection_with(
+        &host,
+        &mut session,
+        "ASSUME ROLE SESSION NAME = 'airlock-{connection}'",
+    );
+    let handle = engine.credentials("c").unwrap();
+    let role = arn.rsplit('/').next().unwrap();
+    assert_eq!(
+        host.caller(&handle),
+        format!(
+            "arn:aws:sts::{}:assumed-role/{role}/airlock-c",
+            kit::ACCOUNT
+        )
+    );
+    // A rename changes what CloudTrail would show: a new session.
+    run(&mut session, "ALTER CONNECTION c RENAME TO lake");
+    assert!(host.caller(&handle).ends_with("/airlock-lake"));
+
+    // {user}: the session's user, for VALIDATE.
+    run(
+        &mut session,
+        "ALTER CONNECTION lake SET (ASSUME ROLE SESSION NAME = '{connection}.{user}')",
+    );
+    let mut alice = engine.session_for("alice@corp");
+    run(&mut alice, "VALIDATE CONNECTION lake");
+    let named = host.wire.0.lock().unwrap().iter().any(|body| {
+        body.contains("Action=AssumeRole&") && body.contains("RoleSessionName=lake.alice%40corp")
+    });
+    assert!(
+        named,
+        "the probe's session is named for the connection and the user"
+    );
+    // A session without a user, and a credentials handle, have no user to put there.
+    let err = session
+        .execute("VALIDATE CONNECTION lake")
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.code, SqlState::InvalidParameterValue);
+    assert_eq!(
+        err.message,
+        "invalid ASSUME ROLE SESSION NAME \"{connection}.{user}\" of connection \"lake\": {user} needs a user, and this session has none"
+    );
+    assert_eq!(
+        host.credentials(&handle).unwrap_err().code,
+        SqlState::InvalidParameterValue
+    );
+    // Checked against AWS's rules once expanded.
+    run(
+        &mut session,
+        "ALTER CONNECTION lake SET (ASSUME ROLE SESSION NAME = '{connection}'); ALTER CONNECTION lake RENAME TO \"Lake House\"",
+    );
+    let err = engine.credentials("\"Lake House\"").unwrap_err();
+    assert!(
+        err.message.ends_with(
+            "expands to \"Lake House\", which AWS refuses: expected 2 to 64 characters of letters, digits and +=,.@_-"
+        ),
+        "{err:?}"
+    );
 }

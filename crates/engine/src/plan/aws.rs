@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use airlock_core::aws::{
     AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, StringOrSecret,
-    check_access_key_id, check_region, check_session_name, looks_like_aws_access_key_id,
+    check_access_key_id, check_region, check_session_name_template, looks_like_aws_access_key_id,
     normalize_endpoint, parse_session_duration, redact_userinfo, session_duration_text,
 };
 use airlock_core::{Diagnostic, SecretId};
@@ -125,7 +125,7 @@ pub(crate) fn plan_aws(
             let parsed = IamArn::parse_role(&arn)
                 .map_err(|e| invalid(AwsOptionName::AssumeRoleArn, &arn, e.to_string()))?;
             if let Some(name) = &session_name {
-                check_session_name(name)
+                check_session_name_template(name)
                     .map_err(|e| invalid(AwsOptionName::AssumeRoleSessionName, name, e))?;
             }
             let session_duration = session_duration
