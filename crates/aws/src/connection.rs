@@ -22,6 +22,12 @@ pub struct ResolvedConnection {
     pub endpoint: Option<String>,
     /// `REGION`: when unset, the base configuration's region, else `us-east-1`.
     pub region: Option<String>,
+    /// `STS ENDPOINT`: where STS calls go instead of `ENDPOINT` (a regional, FIPS or VPC
+    /// endpoint of STS); `ENDPOINT` then serves only the service's clients. Never a
+    /// fall-back: when it is set, STS calls go there or nowhere.
+    pub sts_endpoint: Option<String>,
+    /// `STS REGION`: the region STS calls are signed for instead of `REGION`.
+    pub sts_region: Option<String>,
     pub auth: ResolvedAuth,
     /// Endpoints the operator allows beyond AWS STS, as the catalog had them when the
     /// connection was resolved (`aws_allowed_endpoints`); added to the
@@ -69,6 +75,8 @@ pub struct AssumeRoleTarget {
     pub session_name: Option<String>,
     /// The connection's external ID (`airlock_core::aws::external_id`).
     pub external_id: String,
+    /// `ASSUME ROLE SESSION DURATION` in seconds; `None` leaves AWS's default (one hour).
+    pub session_duration: Option<u32>,
 }
 
 impl AssumeRoleTarget {
@@ -111,6 +119,7 @@ impl ResolvedConnection {
                 role_arn: role.arn.clone(),
                 session_name: role.session_name.clone(),
                 external_id: external_id.into(),
+                session_duration: role.session_duration,
             }),
             AwsAuth::Credentials(creds) => {
                 let mut text = |value: &StringOrSecret| -> Result<SecretString, E> {
@@ -132,6 +141,8 @@ impl ResolvedConnection {
         Ok(ResolvedConnection {
             endpoint: conn.endpoint.clone().filter(|e| !e.is_empty()),
             region: conn.region.clone().filter(|r| !r.is_empty()),
+            sts_endpoint: conn.sts.endpoint.clone().filter(|e| !e.is_empty()),
+            sts_region: conn.sts.region.clone().filter(|r| !r.is_empty()),
             auth,
             allowed_endpoints: AllowedEndpoints::none(),
         })
@@ -142,11 +153,14 @@ impl ResolvedConnection {
         ResolvedConnection {
             endpoint: None,
             region: None,
+            sts_endpoint: None,
+            sts_region: None,
             allowed_endpoints: AllowedEndpoints::none(),
             auth: ResolvedAuth::AssumeRole(AssumeRoleTarget {
                 role_arn: role_arn.into(),
                 session_name: None,
                 external_id: external_id.into(),
+                session_duration: None,
             }),
         }
     }
@@ -160,6 +174,8 @@ impl ResolvedConnection {
         ResolvedConnection {
             endpoint: None,
             region: None,
+            sts_endpoint: None,
+            sts_region: None,
             allowed_endpoints: AllowedEndpoints::none(),
             auth: ResolvedAuth::AccessKey(AccessKey {
                 access_key_id: access_key_id.into(),
@@ -185,6 +201,37 @@ impl ResolvedConnection {
     /// Sets `REGION`.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// Sets `STS ENDPOINT`.
+    pub fn with_sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sets `STS REGION`.
+    pub fn with_sts_region(mut self, region: impl Into<String>) -> Self {
+        self.sts_region = Some(region.into());
+        self
+    }
+
+    /// The endpoint STS calls go to: `STS ENDPOINT`, else `ENDPOINT`.
+    pub fn sts_endpoint(&self) -> Option<&str> {
+        self.sts_endpoint.as_deref().or(self.endpoint.as_deref())
+    }
+
+    /// The region STS calls are signed for: `STS REGION`, else `REGION`.
+    pub fn sts_region(&self) -> Option<&str> {
+        self.sts_region.as_deref().or(self.region.as_deref())
+    }
+
+    /// Sets `ASSUME ROLE SESSION DURATION` in seconds (no effect on access-key
+    /// connections).
+    pub fn with_session_duration(mut self, seconds: u32) -> Self {
+        if let ResolvedAuth::AssumeRole(target) = &mut self.auth {
+            target.session_duration = Some(seconds);
+        }
         self
     }
 
@@ -219,6 +266,7 @@ mod tests {
         let planned = AwsConnection {
             endpoint: Some(String::new()),
             region: Some("eu-west-1".into()),
+            sts: Default::default(),
             auth: AwsAuth::Credentials(AwsCredentials {
                 access_key_id: StringOrSecret::Inline("AKIAEXAMPLE".into()),
                 secret_access_key: SecretId(7),
@@ -242,9 +290,11 @@ mod tests {
         let role = AwsConnection {
             endpoint: None,
             region: None,
+            sts: Default::default(),
             auth: AwsAuth::AssumeRole(AwsAssumeRole {
                 arn: "arn:aws:iam::000000000000:role/R".into(),
                 session_name: None,
+                session_duration: None,
             }),
         };
         let resolved =

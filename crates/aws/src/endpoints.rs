@@ -239,15 +239,17 @@ impl EndpointUse {
     }
 }
 
-/// Decides where `conn`'s calls may go: its `ENDPOINT`, else Airlock's own endpoint
-/// (the base configuration's), else AWS STS for its region. `allowed` is the effective
+/// Decides where `conn`'s STS calls may go: its `STS ENDPOINT`, else its `ENDPOINT`,
+/// else Airlock's own endpoint (the base configuration's), else AWS STS for its region.
+/// A connection with both `STS ENDPOINT` and `ENDPOINT` sends credentials to both (the
+/// service's clients use `ENDPOINT`), so both must pass. `allowed` is the effective
 /// allow-list (the process's and the catalog's).
 pub fn connection_endpoint(
     base: &SdkConfig,
     conn: &ResolvedConnection,
     allowed: &AllowedEndpoints,
 ) -> Result<EndpointUse, EndpointError> {
-    if let Some(region) = &conn.region {
+    for region in [&conn.region, &conn.sts_region].into_iter().flatten() {
         // Planning checked it; a host that builds connections itself may not have. The
         // region becomes part of the hostname the SDK resolves.
         check_region(region).map_err(|reason| EndpointError::InvalidRegion {
@@ -255,10 +257,14 @@ pub fn connection_endpoint(
             reason,
         })?;
     }
-    match (&conn.endpoint, base.endpoint_url()) {
-        (Some(endpoint), _) => decide(endpoint, Source::Connection, allowed),
-        (None, Some(own)) => decide(own, Source::AirlockOwn, allowed),
-        (None, None) => Ok(EndpointUse::Aws),
+    if let (Some(_), Some(service)) = (&conn.sts_endpoint, &conn.endpoint) {
+        decide(service, Source::Connection, allowed)?;
+    }
+    match (&conn.sts_endpoint, &conn.endpoint, base.endpoint_url()) {
+        (Some(sts), _, _) => decide(sts, Source::ConnectionSts, allowed),
+        (None, Some(endpoint), _) => decide(endpoint, Source::Connection, allowed),
+        (None, None, Some(own)) => decide(own, Source::AirlockOwn, allowed),
+        (None, None, None) => Ok(EndpointUse::Aws),
     }
 }
 
@@ -299,6 +305,8 @@ fn decide(
 pub enum Source {
     /// The connection's `ENDPOINT`.
     Connection,
+    /// The connection's `STS ENDPOINT`.
+    ConnectionSts,
     /// Airlock's own endpoint (`AWS_ENDPOINT_URL`), which a connection without `ENDPOINT`
     /// would fall back to.
     AirlockOwn,
@@ -391,6 +399,12 @@ impl SqlError for EndpointError {
                 source: Source::Connection,
             } => Some(format!(
                 "The connection's ENDPOINT is {endpoint}. Airlock sends credentials only to AWS STS over https and to endpoints the operator lists; nothing was sent."
+            )),
+            EndpointError::NotAllowed {
+                endpoint,
+                source: Source::ConnectionSts,
+            } => Some(format!(
+                "The connection's STS ENDPOINT is {endpoint}. Airlock sends credentials only to AWS STS over https and to endpoints the operator lists; nothing was sent."
             )),
             EndpointError::NotAllowed {
                 endpoint,
@@ -733,6 +747,59 @@ mod tests {
 
         let region = conn.with_region("us-east-1.evil.com#");
         assert!(connection_endpoint(&plain, &region, &listed).is_err());
+    }
+
+    #[test]
+    fn sts_endpoint_takes_sts_calls_and_endpoint_must_still_pass() {
+        let listed = AllowedEndpoints::parse("http://127.0.0.1:4566/").unwrap();
+        let none = AllowedEndpoints::none();
+        let own = SdkConfig::builder()
+            .endpoint_url("http://127.0.0.1:4566")
+            .build();
+        let conn = ResolvedConnection::assume_role("arn", "x");
+
+        // A FIPS endpoint is AWS STS: STS calls go there, never to Airlock's own endpoint.
+        let fips = conn
+            .clone()
+            .with_sts_endpoint("https://sts-fips.us-east-1.amazonaws.com")
+            .with_sts_region("us-east-1");
+        assert_eq!(
+            connection_endpoint(&own, &fips, &none),
+            Ok(EndpointUse::Aws)
+        );
+        assert_eq!(
+            fips.sts_endpoint(),
+            Some("https://sts-fips.us-east-1.amazonaws.com")
+        );
+
+        // The service's ENDPOINT receives credentials too: it must be allowed as well.
+        let both = fips.clone().with_endpoint("http://127.0.0.1:18002/");
+        let err = connection_endpoint(&own, &both, &listed).unwrap_err();
+        assert!(
+            err.detail()
+                .unwrap()
+                .contains("ENDPOINT is http://127.0.0.1:18002/"),
+            "{err:?}"
+        );
+        let both = fips.with_endpoint("http://127.0.0.1:4566/");
+        assert_eq!(
+            connection_endpoint(&own, &both, &listed),
+            Ok(EndpointUse::Aws)
+        );
+
+        // An STS ENDPOINT that is not AWS needs listing, and says which option it was.
+        let vpc = conn
+            .clone()
+            .with_sts_endpoint("https://sts.internal.example/");
+        let err = connection_endpoint(&own, &vpc, &listed).unwrap_err();
+        assert!(
+            err.detail()
+                .unwrap()
+                .starts_with("The connection's STS ENDPOINT is https://sts.internal.example/"),
+            "{err:?}"
+        );
+        let region = conn.with_sts_region("us-east-1.evil.com#");
+        assert!(connection_endpoint(&own, &region, &listed).is_err());
     }
 
     #[test]

@@ -73,6 +73,16 @@ pub(crate) struct ActingIdentity {
     pub provider: SharedCredentialsProvider,
 }
 
+impl ActingIdentity {
+    /// Whether the principal's credentials are a role session — Airlock assumed the
+    /// principal role, or runs as a session of a role (an instance profile, a task
+    /// role, web identity) — so that assuming a connection's role is role chaining,
+    /// which AWS caps at one hour.
+    pub(crate) fn is_role_session(&self) -> bool {
+        self.chained || self.own_arn.contains(":assumed-role/")
+    }
+}
+
 /// Whether `caller` (a `GetCallerIdentity` ARN) is a session of the role `role`:
 /// `arn:<partition>:sts::<account>:assumed-role/<name>/<session>`. The assumed-role ARN
 /// carries the role's name but not its path.

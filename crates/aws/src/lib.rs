@@ -49,6 +49,6 @@ pub use http::https_client;
 pub use identity::PRINCIPAL_SESSION_NAME;
 pub use report::{Check, CheckName, Status, ValidationError, ValidationReport};
 pub use scrub::{MAX_MESSAGE_BYTES, MIN_SCRUBBED_LEN, SCRUBBED, scrub};
-pub use session::{SessionBroker, connection_sdk_config, static_credentials};
+pub use session::{RoleSession, SessionBroker, connection_sdk_config, static_credentials};
 pub use sts::CallError;
 pub use validate::Validator;

@@ -47,6 +47,10 @@ pub enum CheckName {
     /// Assuming the role with the external ID works, and `GetCallerIdentity` with the
     /// resulting session names the role.
     AssumeRoleWithExternalId,
+    /// AWS grants the connection's `ASSUME ROLE SESSION DURATION`: not above one hour
+    /// when the principal hop is role chaining, and within the role's maximum session
+    /// duration (reported only when the connection sets a duration).
+    SessionDuration,
     /// The negative probes (see `probes.rs` for the attacker model): each is an
     /// `AssumeRole` that must be refused with `AccessDenied`.
     ///
@@ -76,6 +80,7 @@ impl CheckName {
             CheckName::Endpoint => "endpoint",
             CheckName::Principal => "principal",
             CheckName::AssumeRoleWithExternalId => "assume_role_with_external_id",
+            CheckName::SessionDuration => "session_duration",
             CheckName::AssumeRoleWithoutExternalId => "assume_role_without_external_id",
             CheckName::AssumeRoleWithLongerConnectionId => "assume_role_with_longer_connection_id",
             CheckName::AssumeRoleWithSameLengthConnectionId => {

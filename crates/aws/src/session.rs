@@ -49,17 +49,37 @@ impl SessionBroker {
         conn: &ResolvedConnection,
         principal: Option<&str>,
     ) -> Result<Credentials, CredentialsError> {
+        self.session(conn, principal).await.map(|s| s.credentials)
+    }
+
+    /// [`SessionBroker::credentials`], with what was asked of AWS: the
+    /// `DurationSeconds` (the connection's `ASSUME ROLE SESSION DURATION`, capped at one
+    /// hour when the principal hop is a role session, so that AWS is never asked for
+    /// more than it grants to role chaining) and whether the hop was chained.
+    pub async fn session(
+        &self,
+        conn: &ResolvedConnection,
+        principal: Option<&str>,
+    ) -> Result<RoleSession, CredentialsError> {
         // The endpoint rule first, for access keys too: whoever uses these credentials
         // sends them to the connection's endpoint.
         self.clients
             .endpoint_for(conn)
             .map_err(|err| CredentialsError::new(Diagnostic::from(err)))?;
         let target = match &conn.auth {
-            ResolvedAuth::AccessKey(key) => return Ok(key.credentials()),
+            ResolvedAuth::AccessKey(key) => {
+                return Ok(RoleSession {
+                    credentials: key.credentials(),
+                    duration_seconds: None,
+                    chained: false,
+                });
+            }
             ResolvedAuth::AssumeRole(target) => target,
         };
         let acting = self.acting(principal).await.map_err(identity_error)?;
         let credentials = acting.credentials().await.map_err(identity_error)?;
+        let chained = acting.identity.is_role_session();
+        let duration_seconds = sts::effective_duration(target, chained);
         let (client, _) = self
             .clients
             .for_connection(conn)
@@ -68,23 +88,43 @@ impl SessionBroker {
             client: &client,
             credentials,
         };
-        let session = sts::assume_role_with_external_id(&signed, target)
+        let session = sts::assume_role_with_external_id(&signed, target, duration_seconds)
             .await
             .map_err(|err| assume_failed(&target.role_arn, &err))?;
-        tracing::debug!(role = target.role_arn, "assumed a connection's role");
-        Ok(Credentials::new(
-            session.access_key_id(),
-            session.secret_access_key(),
-            session.session_token().map(str::to_owned),
-            session.expiry(),
-            "airlock-connection",
-        ))
+        tracing::debug!(
+            role = target.role_arn,
+            duration_seconds,
+            chained,
+            "assumed a connection's role"
+        );
+        Ok(RoleSession {
+            credentials: Credentials::new(
+                session.access_key_id(),
+                session.secret_access_key(),
+                session.session_token().map(str::to_owned),
+                session.expiry(),
+                "airlock-connection",
+            ),
+            duration_seconds,
+            chained,
+        })
     }
 
     /// The acting identity for `principal` (see [`Identities`]).
     async fn acting(&self, principal: Option<&str>) -> Result<Arc<CachedIdentity>, IdentityError> {
         self.identities.acting(&self.base, principal).await
     }
+}
+
+/// A connection's credentials and how they were obtained.
+#[derive(Debug, Clone)]
+pub struct RoleSession {
+    /// The session (or an access-key connection's keys); `Debug` redacts the secrets.
+    pub credentials: Credentials,
+    /// The `DurationSeconds` sent to AWS; `None` when none was (AWS's default, or keys).
+    pub duration_seconds: Option<u32>,
+    /// Whether the principal hop was a role session (role chaining).
+    pub chained: bool,
 }
 
 /// An access-key connection's keys as SDK credentials (no AWS call); `None` for an
@@ -128,7 +168,7 @@ fn assume_failed(role: &str, err: &CallError) -> CredentialsError {
         ),
         CallError::NoAnswer { .. } => (
             format!("no answer from AWS STS while assuming role {role}"),
-            "Check the connection's ENDPOINT and REGION and the network path to AWS STS.",
+            "Check the connection's ENDPOINT, STS ENDPOINT and REGION and the network path to AWS STS.",
         ),
     };
     CredentialsError::new(

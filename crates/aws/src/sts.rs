@@ -230,20 +230,21 @@ impl Clients {
         conn: &ResolvedConnection,
     ) -> Result<(aws_sdk_sts::Client, EndpointUse), EndpointError> {
         let used = self.endpoint_for(conn)?;
-        let region = region_for(&self.base, conn.region.as_deref());
-        let key = (conn.endpoint.clone(), region.clone());
+        let region = region_for(&self.base, conn.sts_region());
+        let endpoint = conn.sts_endpoint().map(str::to_owned);
+        let key = (endpoint.clone(), region.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         let client = clients
             .entry(key)
             .or_insert_with(|| {
-                let approved = conn.endpoint.as_deref().or(self.base.endpoint_url());
+                let approved = endpoint.as_deref().or(self.base.endpoint_url());
                 let mut builder = aws_sdk_sts::config::Builder::from(&self.base)
                     .region(region)
                     // Credentials come with each call; a cache would only collect one
                     // entry per call's provider.
                     .identity_cache(IdentityCache::no_cache())
                     .interceptor(EndpointGuard::new(approved));
-                if let Some(endpoint) = &conn.endpoint {
+                if let Some(endpoint) = &endpoint {
                     builder = builder.endpoint_url(endpoint);
                 }
                 aws_sdk_sts::Client::from_conf(builder.build())
@@ -295,12 +296,24 @@ fn arn_of(arn: Option<String>) -> Result<String, CallError> {
     arn.ok_or_else(|| CallError::no_answer("InvalidResponse", "GetCallerIdentity returned no Arn"))
 }
 
-/// `AssumeRole` with the connection's external ID: the credentials a host would use.
+/// `AssumeRole` with the connection's external ID: the credentials a host would use,
+/// for `duration_seconds` (`None`: AWS's default). The caller has already capped the
+/// duration to what AWS allows ([`effective_duration`]).
 pub(crate) async fn assume_role_with_external_id(
     signed: &Signed<'_>,
     target: &AssumeRoleTarget,
+    duration_seconds: Option<u32>,
 ) -> Result<Credentials, CallError> {
-    assume_role(signed, target, Some(&target.external_id)).await
+    assume_role(signed, target, Some(&target.external_id), duration_seconds).await
+}
+
+/// The `DurationSeconds` to ask for: the connection's, capped at one hour when the
+/// principal hop is a role session (AWS refuses more to role chaining).
+pub(crate) fn effective_duration(target: &AssumeRoleTarget, chained: bool) -> Option<u32> {
+    let limit = airlock_core::aws::CHAINED_SESSION_LIMIT_SECONDS;
+    target
+        .session_duration
+        .map(|asked| if chained { asked.min(limit) } else { asked })
 }
 
 /// `AssumeRole` with an external ID that is not the connection's — one an attacker could
@@ -311,7 +324,7 @@ pub(crate) async fn assume_role_with_probe_external_id(
     target: &AssumeRoleTarget,
     external_id: &str,
 ) -> Result<Credentials, CallError> {
-    assume_role(signed, target, Some(external_id)).await
+    assume_role(signed, target, Some(external_id), None).await
 }
 
 /// `AssumeRole` *without* an external ID: exactly what a confused deputy would do. A
@@ -321,13 +334,14 @@ pub(crate) async fn dangerously_assume_role_without_external_id(
     signed: &Signed<'_>,
     target: &AssumeRoleTarget,
 ) -> Result<Credentials, CallError> {
-    assume_role(signed, target, None).await
+    assume_role(signed, target, None, None).await
 }
 
 async fn assume_role(
     signed: &Signed<'_>,
     target: &AssumeRoleTarget,
     external_id: Option<&str>,
+    duration_seconds: Option<u32>,
 ) -> Result<Credentials, CallError> {
     let out = signed
         .client
@@ -335,6 +349,7 @@ async fn assume_role(
         .role_arn(&target.role_arn)
         .role_session_name(target.session_name())
         .set_external_id(external_id.map(str::to_owned))
+        .set_duration_seconds(duration_seconds.and_then(|d| i32::try_from(d).ok()))
         .customize()
         .config_override(signed.config())
         .send()

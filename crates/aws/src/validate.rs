@@ -6,7 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use airlock_core::aws::{IamArn, example_trust_policy};
+use std::time::SystemTime;
+
+use airlock_core::aws::{
+    CHAINED_SESSION_LIMIT_SECONDS, IamArn, example_trust_policy, session_duration_text,
+};
 use aws_config::SdkConfig;
 use aws_sdk_sts::config::Credentials;
 
@@ -27,6 +31,9 @@ const NO_ANSWER_HINT: &str =
 /// [`NO_ANSWER_HINT`] for `conn`: it names ENDPOINT and REGION only when the connection
 /// sets them.
 fn no_answer_hint(conn: &ResolvedConnection) -> String {
+    if conn.sts_endpoint.is_some() {
+        return "Check the connection's STS ENDPOINT and the network path to it, then run VALIDATE CONNECTION again.".to_owned();
+    }
     match (&conn.endpoint, &conn.region) {
         (Some(_), _) => "Check the connection's ENDPOINT and the network path to it, then run VALIDATE CONNECTION again.".to_owned(),
         (None, Some(region)) => format!(
@@ -151,13 +158,20 @@ impl Validator {
         // Every probe is independent, so all run together: a validation costs about one
         // `AssumeRole` round trip, plus the `GetCallerIdentity` that follows probe 1.
         let probes = attacker_probes(&target.external_id);
+        let chained = identity.is_role_session();
         let (with, refusals) = tokio::join!(
-            assume_and_identify(&signed, target),
+            assume_and_identify(&signed, target, sts::effective_duration(target, chained)),
             join_all(probes.iter().map(|probe| run_probe(&signed, target, probe))),
         );
 
-        let caller_arn = with.as_ref().ok().cloned();
+        let caller_arn = with.as_ref().ok().map(|(arn, _)| arn.clone());
+        let duration = duration_check(target.session_duration, chained, &with);
+        let duration_failed = duration
+            .as_ref()
+            .filter(|c| c.status == Status::Failed)
+            .map(|c| c.detail.clone());
         let mut checks = vec![principal_check, with_check(&with)];
+        checks.extend(duration);
         checks.extend(
             probes
                 .iter()
@@ -214,6 +228,22 @@ impl Validator {
                     consequences.join("; ")
                 )),
                 Some(policy_hint),
+            );
+        }
+        if let Some(why) = duration_failed {
+            let hint = if chained {
+                "Set ASSUME ROLE SESSION DURATION to 1 hour or less, or give Airlock an identity that is not a role session (an IAM user as aws_principal).".to_owned()
+            } else {
+                format!(
+                    "Set ASSUME ROLE SESSION DURATION within the role's maximum session duration, or raise the maximum of role {} (IAM: MaxSessionDuration).",
+                    target.role_arn
+                )
+            };
+            return report.with_error(
+                "SessionDurationNotAllowed",
+                "the connection's ASSUME ROLE SESSION DURATION is longer than AWS grants",
+                Some(format!("session_duration: {why}.")),
+                Some(hint),
             );
         }
         match &with {
@@ -298,14 +328,17 @@ enum ProbeError {
     UnexpectedCaller(String),
 }
 
-/// Probe 1: assume with the external ID, then ask who those credentials are.
+/// Probe 1: assume with the external ID (for the duration a host would ask for), then
+/// ask who those credentials are. The ARN, and when the session expires.
 async fn assume_and_identify(
     signed: &Signed<'_>,
     target: &AssumeRoleTarget,
-) -> Result<String, ProbeError> {
-    let credentials = sts::assume_role_with_external_id(signed, target)
+    duration_seconds: Option<u32>,
+) -> Result<(String, Option<SystemTime>), ProbeError> {
+    let credentials = sts::assume_role_with_external_id(signed, target, duration_seconds)
         .await
         .map_err(ProbeError::Call)?;
+    let expiry = credentials.expiry();
     let as_role = Signed {
         client: signed.client,
         credentials,
@@ -320,12 +353,88 @@ async fn assume_and_identify(
     {
         return Err(ProbeError::UnexpectedCaller(arn));
     }
-    Ok(arn)
+    Ok((arn, expiry))
 }
 
-fn with_check(result: &Result<String, ProbeError>) -> Check {
+/// The `session_duration` check: whether AWS grants the connection's
+/// `ASSUME ROLE SESSION DURATION`. A chained principal hop is capped at one hour by AWS,
+/// whatever the role allows; otherwise the role's `MaxSessionDuration` decides, which
+/// AWS applies to the `AssumeRole` of probe 1 (it refuses a longer `DurationSeconds`
+/// with a `ValidationError`). `None` when the connection sets no duration.
+fn duration_check(
+    asked: Option<u32>,
+    chained: bool,
+    with: &Result<(String, Option<SystemTime>), ProbeError>,
+) -> Option<Check> {
+    let asked = asked?;
+    let text = session_duration_text(asked);
+    let (status, detail) = if chained && asked > CHAINED_SESSION_LIMIT_SECONDS {
+        (
+            Status::Failed,
+            format!(
+                "{text} asked, but Airlock's principal is a role session, and AWS caps role chaining at 1 hour"
+            ),
+        )
+    } else {
+        match with {
+            Ok((_, expiry)) => {
+                let granted = expiry
+                    .and_then(|e| e.duration_since(SystemTime::now()).ok())
+                    .map(|d| d.as_secs());
+                match granted {
+                    // A session is granted for the whole duration from AWS's clock;
+                    // allow for clock skew and the time the probe took.
+                    Some(left) if left + DURATION_SLACK_SECONDS >= u64::from(asked) => {
+                        (Status::Ok, format!("AWS granted a session of {text}"))
+                    }
+                    Some(left) => (
+                        Status::Failed,
+                        format!(
+                            "{text} asked, but the session AWS granted expires in {left} seconds"
+                        ),
+                    ),
+                    None => (
+                        Status::Inconclusive,
+                        "AWS returned a session without a usable expiry".to_owned(),
+                    ),
+                }
+            }
+            Err(ProbeError::Call(CallError::Refused { code, message }))
+                if refuses_duration(code, message) =>
+            {
+                (
+                    Status::Failed,
+                    format!(
+                        "{text} asked, which the role's maximum session duration does not allow: {code}: {message}"
+                    ),
+                )
+            }
+            Err(_) => (
+                Status::Inconclusive,
+                "not checked: the role could not be assumed with its external ID".to_owned(),
+            ),
+        }
+    };
+    Some(Check {
+        name: CheckName::SessionDuration,
+        status,
+        detail,
+    })
+}
+
+/// How far a granted session may fall short of the asked duration and still count.
+const DURATION_SLACK_SECONDS: u64 = 300;
+
+/// Whether an `AssumeRole` refusal is about `DurationSeconds` (AWS: "The requested
+/// DurationSeconds exceeds the MaxSessionDuration set for this role.", or "… exceeds the
+/// 1 hour session limit for roles assumed by role chaining.").
+fn refuses_duration(code: &str, message: &str) -> bool {
+    code == "ValidationError" && message.contains("DurationSeconds")
+}
+
+fn with_check(result: &Result<(String, Option<SystemTime>), ProbeError>) -> Check {
     let (status, detail) = match result {
-        Ok(arn) => (Status::Ok, format!("assumed the role as {arn}")),
+        Ok((arn, _)) => (Status::Ok, format!("assumed the role as {arn}")),
         Err(ProbeError::UnexpectedCaller(arn)) => (
             Status::Failed,
             format!("the assumed credentials belong to {arn}, not to the role"),
@@ -556,5 +665,72 @@ async fn validate_access_key(client: &aws_sdk_sts::Client, key: &AccessKey) -> V
                 Some(hint.to_owned()),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn granted(seconds: u64) -> Result<(String, Option<SystemTime>), ProbeError> {
+        Ok((
+            "arn".to_owned(),
+            Some(SystemTime::now() + Duration::from_secs(seconds)),
+        ))
+    }
+
+    fn refused(code: &str, message: &str) -> Result<(String, Option<SystemTime>), ProbeError> {
+        Err(ProbeError::Call(CallError::Refused {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }))
+    }
+
+    #[test]
+    fn the_duration_check() {
+        assert_eq!(duration_check(None, true, &granted(3600)), None);
+        fn check(
+            asked: u32,
+            chained: bool,
+            with: &Result<(String, Option<SystemTime>), ProbeError>,
+        ) -> (Status, String) {
+            let c = duration_check(Some(asked), chained, with).unwrap();
+            (c.status, c.detail)
+        }
+        assert_eq!(
+            check(7200, false, &granted(7200)),
+            (Status::Ok, "AWS granted a session of 2 hours".to_owned())
+        );
+        // Role chaining: failed whatever AWS said to the capped probe.
+        let (status, detail) = check(7200, true, &granted(3600));
+        assert_eq!(status, Status::Failed);
+        assert!(
+            detail.contains("AWS caps role chaining at 1 hour"),
+            "{detail}"
+        );
+        assert_eq!(check(3600, true, &granted(3600)).0, Status::Ok);
+        // The role's MaxSessionDuration, as AWS words its refusal.
+        let (status, detail) = check(
+            43_200,
+            false,
+            &refused(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ),
+        );
+        assert_eq!(status, Status::Failed);
+        assert!(
+            detail.starts_with(
+                "12 hours asked, which the role's maximum session duration does not allow"
+            ),
+            "{detail}"
+        );
+        // A session shorter than asked is a failure; another refusal decides nothing here.
+        assert_eq!(check(7200, false, &granted(3600)).0, Status::Failed);
+        assert_eq!(
+            check(7200, false, &refused("AccessDenied", "no")).0,
+            Status::Inconclusive
+        );
     }
 }

@@ -21,6 +21,7 @@ fn short(name: CheckName) -> &'static str {
         CheckName::Endpoint => "endpoint",
         CheckName::Principal => "principal",
         CheckName::AssumeRoleWithExternalId => "with",
+        CheckName::SessionDuration => "duration",
         CheckName::AssumeRoleWithoutExternalId => "without",
         CheckName::AssumeRoleWithLongerConnectionId => "longer",
         CheckName::AssumeRoleWithSameLengthConnectionId => "same_length",

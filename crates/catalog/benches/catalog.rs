@@ -30,9 +30,11 @@ fn model() -> AwsConnection {
     AwsConnection {
         endpoint: None,
         region: Some("us-east-1".to_owned()),
+        sts: Default::default(),
         auth: AwsAuth::AssumeRole(AwsAssumeRole {
             arn: "arn:aws:iam::001234567890:role/Reader".to_owned(),
             session_name: None,
+            session_duration: None,
         }),
     }
 }

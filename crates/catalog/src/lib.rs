@@ -40,8 +40,9 @@ pub use catalog::{Catalog, CatalogConfig, Location, MEMORY};
 pub use error::{CatalogError, Result};
 pub use migrate::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use model::{
-    ConnectionEntry, DropBehavior, Dropped, Namespace, NewConnection, OID_BASE, ObjectKind,
-    ObjectRef, SecretEntry, Settings, Validation, ValidationEntry, ValidationStatus,
+    ConnectionEntry, CredentialsEvent, CredentialsHealth, DropBehavior, Dropped, Namespace,
+    NewConnection, OID_BASE, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,
+    ValidationEntry, ValidationStatus,
 };
 pub use query::{QueryColumn, QueryResult, QueryRunner, SYSTEM_VIEWS, VERSION, float8_text};
 pub use relations::{RELATIONS, Relation, relation};

@@ -22,7 +22,7 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration, in order. Version `n` is at index `n - 1`.
+/// Every migration, in order of version.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -54,10 +54,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_comments.sql",
         sql: include_str!("../../../migrations/0006_comments.sql"),
     },
+    // 0007 is another branch's (roles); the lead inserts it here at merge.
+    Migration {
+        version: 8,
+        name: "0008_credentials.sql",
+        sql: include_str!("../../../migrations/0008_credentials.sql"),
+    },
 ];
 
-/// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The schema version this build creates and understands: the newest migration's.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// `PRAGMA application_id` of an Airlock catalog ('AIRL'), set by migration 1.
 pub const APPLICATION_ID: i64 = 0x4149_524C;
@@ -155,8 +161,13 @@ mod tests {
         files.sort();
         let embedded: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
         assert_eq!(files, embedded);
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i as i64 + 1);
+        // Versions ascend from 1; a number may be missing only while another branch
+        // holds it (0007 until it is merged).
+        assert_eq!(MIGRATIONS[0].version, 1);
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].version < pair[1].version, "{}", pair[1].name);
+        }
+        for m in MIGRATIONS {
             assert!(
                 m.name.starts_with(&format!("{:04}_", m.version)),
                 "{}",

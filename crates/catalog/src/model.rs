@@ -191,6 +191,33 @@ pub struct Validation {
     pub non_aws_endpoint: Option<String>,
 }
 
+/// What a credentials handle learned when it asked AWS for a connection's session: a
+/// row of `mz_internal.mz_aws_connection_credentials`. Times are the handle's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsHealth {
+    pub connection_id: ConnectionId,
+    pub event: CredentialsEvent,
+}
+
+/// The outcome of one attempt to obtain a connection's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsEvent {
+    /// A session was obtained at `at`, lasting until `expires_at`.
+    Assumed {
+        at: std::time::SystemTime,
+        expires_at: Option<std::time::SystemTime>,
+        /// The `DurationSeconds` asked for (`None`: AWS's default).
+        session_duration: Option<u32>,
+        /// Whether the principal hop was a role session (role chaining).
+        chained: bool,
+    },
+    /// Obtaining a session failed at `at`; `error` is already scrubbed of secrets.
+    Failed {
+        at: std::time::SystemTime,
+        error: String,
+    },
+}
+
 /// A recorded validation run, with its time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationEntry {

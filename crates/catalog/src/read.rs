@@ -1,7 +1,9 @@
 //! Reads shared by [`crate::Catalog`] (outside a transaction) and [`crate::Txn`]
 //! (inside one): each takes the SQLite connection to read through.
 
-use airlock_core::aws::{AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, StringOrSecret};
+use airlock_core::aws::{
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, StringOrSecret,
+};
 use airlock_core::{ConnectionId, ObjectId, SecretId};
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -148,7 +150,8 @@ const CONNECTION_COLUMNS: &str = "
            a.id, a.endpoint, a.region, a.access_key_id, a.access_key_id_secret_id,
            a.secret_access_key_secret_id, a.session_token, a.session_token_secret_id,
            a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
-           a.example_trust_policy, o.comment
+           a.example_trust_policy, o.comment, a.assume_role_session_duration,
+           a.sts_endpoint, a.sts_region
     FROM objects AS o
     JOIN connections AS c ON c.id = o.id
     LEFT JOIN aws_connections AS a ON a.id = o.id";
@@ -175,6 +178,9 @@ struct RawConnection {
     external_id: Option<String>,
     example_trust_policy: Option<String>,
     comment: Option<String>,
+    assume_role_session_duration: Option<u32>,
+    sts_endpoint: Option<String>,
+    sts_region: Option<String>,
 }
 
 fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
@@ -199,6 +205,9 @@ fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
         external_id: r.get(17)?,
         example_trust_policy: r.get(18)?,
         comment: r.get(19)?,
+        assume_role_session_duration: r.get(20)?,
+        sts_endpoint: r.get(21)?,
+        sts_region: r.get(22)?,
     })
 }
 
@@ -214,6 +223,7 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
         Some(arn) => AwsAuth::AssumeRole(AwsAssumeRole {
             arn,
             session_name: raw.assume_role_session_name,
+            session_duration: raw.assume_role_session_duration,
         }),
         None => {
             let access_key_id = match (raw.access_key_id, raw.access_key_id_secret_id) {
@@ -244,6 +254,10 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
             endpoint: raw.endpoint,
             region: raw.region,
             auth,
+            sts: AwsSts {
+                endpoint: raw.sts_endpoint,
+                region: raw.sts_region,
+            },
         },
         create_sql: raw.create_sql,
         redacted_create_sql: raw.redacted_create_sql,

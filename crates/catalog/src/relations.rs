@@ -27,10 +27,10 @@ impl Relation {
     }
 }
 
-use ColumnType::{Jsonb, Oid, Text, TimestampTz};
+use ColumnType::{Bool, Int4, Jsonb, Oid, Text, TimestampTz};
 
 /// Every queryable relation, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 5] = [
+pub const RELATIONS: [Relation; 6] = [
     Relation {
         schema: "mz_catalog",
         name: "mz_connections",
@@ -90,6 +90,19 @@ pub const RELATIONS: [Relation; 5] = [
             ("error_code", Text),
             ("message", Text),
             ("non_aws_endpoint", Text),
+        ],
+    },
+    Relation {
+        schema: "mz_internal",
+        name: "mz_aws_connection_credentials",
+        columns: &[
+            ("connection_id", Text),
+            ("last_assumed_at", TimestampTz),
+            ("expires_at", TimestampTz),
+            ("last_refresh_error", Text),
+            ("last_error_at", TimestampTz),
+            ("session_duration_seconds", Int4),
+            ("chained", Bool),
         ],
     },
 ];

@@ -16,6 +16,12 @@ pub(crate) fn now() -> String {
     format_unix_micros(since.as_secs(), since.subsec_micros())
 }
 
+/// A point in time as `timestamptz` text (times before 1970 as the epoch).
+pub(crate) fn format_system_time(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format_unix_micros(since.as_secs(), since.subsec_micros())
+}
+
 /// Formats like PostgreSQL: microseconds, trailing zeros of the fraction dropped, no
 /// fraction at all on a whole second.
 pub(crate) fn format_unix_micros(secs: u64, micros: u32) -> String {

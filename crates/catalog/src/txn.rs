@@ -10,8 +10,9 @@ use rusqlite::{Transaction, params};
 
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::model::{
-    ConnectionEntry, DropBehavior, Dropped, Namespace, NewConnection, OID_BASE, ObjectKind,
-    ObjectRef, SecretEntry, Settings, Validation, ValidationEntry,
+    ConnectionEntry, CredentialsEvent, CredentialsHealth, DropBehavior, Dropped, Namespace,
+    NewConnection, OID_BASE, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,
+    ValidationEntry,
 };
 use crate::read::{self, sql_id};
 use crate::secrets::{SecretBytes, SecretStore, Secrets};
@@ -561,7 +562,7 @@ impl<'c> Txn<'c> {
         };
         let (mut key_inline, mut key_secret, mut secret_key) = (None, None, None);
         let (mut token_inline, mut token_secret) = (None, None);
-        let (mut arn, mut session_name) = (None, None);
+        let (mut arn, mut session_name, mut session_duration) = (None, None, None);
         let split = |v: &StringOrSecret| -> Result<(Option<String>, Option<i64>)> {
             Ok(match v {
                 StringOrSecret::Inline(s) => (Some(s.clone()), None),
@@ -579,6 +580,7 @@ impl<'c> Txn<'c> {
             AwsAuth::AssumeRole(a) => {
                 arn = Some(a.arn.as_str());
                 session_name = a.session_name.as_deref();
+                session_duration = a.session_duration;
             }
         }
         let raw = sql_id(id)?;
@@ -588,8 +590,9 @@ impl<'c> Txn<'c> {
                     id, endpoint, region, access_key_id, access_key_id_secret_id,
                     secret_access_key_secret_id, session_token, session_token_secret_id,
                     assume_role_arn, assume_role_session_name, principal, external_id,
-                    example_trust_policy
-                 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    example_trust_policy, assume_role_session_duration, sts_endpoint,
+                    sts_region
+                 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -606,6 +609,9 @@ impl<'c> Txn<'c> {
                     derived.principal,
                     derived.external_id,
                     derived.example_trust_policy,
+                    session_duration,
+                    aws.sts.endpoint,
+                    aws.sts.region,
                 ])
             })
             .ctx("writing AWS connection options")?;
@@ -714,6 +720,58 @@ impl<'c> Txn<'c> {
             validated_at: self.now.clone(),
             validation: validation.clone(),
         })
+    }
+
+    /// Records what a credentials handle learned (one row per connection, updated in
+    /// place): a session obtained, or a failure to obtain one.
+    pub fn record_credentials_health(&mut self, health: &CredentialsHealth) -> Result<()> {
+        read::expect_kind(
+            &self.tx,
+            health.connection_id.into(),
+            ObjectKind::Connection,
+        )?;
+        let raw = sql_id(health.connection_id)?;
+        let result = match &health.event {
+            CredentialsEvent::Assumed {
+                at,
+                expires_at,
+                session_duration,
+                chained,
+            } => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO aws_connection_credentials
+                        (connection_id, last_assumed_at, expires_at, session_duration, chained)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (connection_id) DO UPDATE SET
+                        last_assumed_at = excluded.last_assumed_at,
+                        expires_at = excluded.expires_at,
+                        session_duration = excluded.session_duration,
+                        chained = excluded.chained",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        raw,
+                        time::format_system_time(*at),
+                        expires_at.map(time::format_system_time),
+                        session_duration,
+                        chained,
+                    ])
+                }),
+            CredentialsEvent::Failed { at, error } => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO aws_connection_credentials
+                        (connection_id, last_refresh_error, last_error_at)
+                     VALUES (?1, ?2, ?3)
+                     ON CONFLICT (connection_id) DO UPDATE SET
+                        last_refresh_error = excluded.last_refresh_error,
+                        last_error_at = excluded.last_error_at",
+                )
+                .and_then(|mut s| s.execute(params![raw, error, time::format_system_time(*at)])),
+        };
+        result.ctx("recording credentials health")?;
+        Ok(())
     }
 
     /// The validation history of a connection, oldest first.

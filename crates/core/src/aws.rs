@@ -5,13 +5,19 @@
 //! The model holds secret *ids*, never secret values: only the secret store decrypts.
 
 mod arn;
+mod duration;
 mod policy;
 mod syntax;
 
 pub use arn::{ArnError, IamArn, IamArnKind};
+pub use duration::{
+    CHAINED_SESSION_LIMIT_SECONDS, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS,
+    parse_session_duration, session_duration_text,
+};
 pub use policy::{example_trust_policy, external_id};
 pub use syntax::{
-    REDACTED_USERINFO, check_access_key_id, check_endpoint, check_region, check_session_name,
+    REDACTED_USERINFO, SESSION_NAME_PLACEHOLDERS, check_access_key_id, check_endpoint,
+    check_region, check_session_name, check_session_name_template, expand_session_name,
     looks_like_aws_access_key_id, normalize_endpoint, redact_userinfo, redact_userinfo_list,
 };
 
@@ -49,6 +55,17 @@ pub struct AwsConnection {
     /// `REGION`.
     pub region: Option<String>,
     pub auth: AwsAuth,
+    /// `STS ENDPOINT` and `STS REGION`: where STS calls go, apart from `ENDPOINT`.
+    pub sts: AwsSts,
+}
+
+/// `STS ENDPOINT` and `STS REGION`: the STS endpoint (regional, FIPS, a VPC endpoint) and
+/// the region STS calls are signed for, distinct from the service's `ENDPOINT` and
+/// `REGION`. Unset, STS calls use `ENDPOINT` and `REGION` as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSts {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
 }
 
 /// How the connection authenticates: the two shapes are exclusive.
@@ -73,6 +90,9 @@ pub struct AwsAssumeRole {
     /// A role ARN that passed [`IamArn::parse_role`].
     pub arn: String,
     pub session_name: Option<String>,
+    /// `ASSUME ROLE SESSION DURATION` in seconds (AWS's `DurationSeconds`); `None` asks
+    /// for AWS's default (one hour).
+    pub session_duration: Option<u32>,
 }
 
 impl AwsConnection {
@@ -106,6 +126,7 @@ mod tests {
         let conn = AwsConnection {
             endpoint: None,
             region: None,
+            sts: AwsSts::default(),
             auth: AwsAuth::Credentials(AwsCredentials {
                 access_key_id: StringOrSecret::Secret(SecretId(1)),
                 secret_access_key: SecretId(2),
@@ -116,9 +137,11 @@ mod tests {
         let role = AwsConnection {
             endpoint: None,
             region: None,
+            sts: AwsSts::default(),
             auth: AwsAuth::AssumeRole(AwsAssumeRole {
                 arn: "arn:aws:iam::001234567890:role/Reader".into(),
                 session_name: None,
+                session_duration: None,
             }),
         };
         assert!(role.referenced_secrets().is_empty());

@@ -174,9 +174,11 @@ fn design_doc_query(c: &mut Criterion) {
             let aws = AwsConnection {
                 endpoint: None,
                 region: None,
+                sts: Default::default(),
                 auth: AwsAuth::AssumeRole(AwsAssumeRole {
                     arn: arn(i),
                     session_name: None,
+                    session_duration: None,
                 }),
             };
             let name = format!("aws_conn_{i}");

@@ -18,6 +18,12 @@
 //!
 //! A session already handed out stays valid at AWS until it expires: revocation means
 //! Airlock hands out no more of it.
+//!
+//! A role session lasts the connection's `ASSUME ROLE SESSION DURATION` (capped at one
+//! hour when the principal hop is role chaining: AWS is never asked for more than it
+//! grants). Every `AssumeRole`, and every failure to get a session, is recorded in the
+//! catalog (`mz_internal.mz_aws_connection_credentials`), by the handle's clock, so that
+//! every session and process sharing the catalog sees the connection's health.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -26,7 +32,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use airlock_aws::{ResolvedAuth, ResolvedConnection};
-use airlock_catalog::{Catalog, Location, ValidationStatus};
+use airlock_catalog::{Catalog, CredentialsEvent, CredentialsHealth, Location, ValidationStatus};
 use airlock_core::{ConnectionId, Diagnostic, SqlState};
 use airlock_parser::ast::Ident;
 use aws_credential_types::Credentials;
@@ -142,6 +148,8 @@ impl Registry {
     fn fingerprint(&self, conn: &ResolvedConnection, principal: Option<&str>) -> u64 {
         let mut h = self.hasher.build_hasher();
         conn.endpoint.hash(&mut h);
+        conn.sts_endpoint.hash(&mut h);
+        conn.sts_region.hash(&mut h);
         // Taking an endpoint off `aws_allowed_endpoints` revokes what was obtained for it.
         conn.allowed_endpoints.to_setting().hash(&mut h);
         conn.region.hash(&mut h);
@@ -152,6 +160,7 @@ impl Registry {
                 target.role_arn.hash(&mut h);
                 target.session_name.hash(&mut h);
                 target.external_id.hash(&mut h);
+                target.session_duration.hash(&mut h);
             }
             ResolvedAuth::AccessKey(key) => {
                 1u8.hash(&mut h);
@@ -262,6 +271,7 @@ impl Engine {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
+                user: None,
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;
@@ -335,15 +345,21 @@ impl Engine {
 
     /// Connection `id` as the catalog holds it now; `None` when it is gone.
     fn snapshot(&self, id: ConnectionId) -> Result<Option<Snapshot>, Diagnostic> {
-        let catalog = self.lock_catalog();
+        let mut catalog = self.lock_catalog();
         let diagnostic = |e: airlock_catalog::CatalogError| Diagnostic::from_error(&e);
         let Some(entry) = catalog.connection(id).map_err(diagnostic)? else {
             return Ok(None);
         };
-        let conn = ResolvedConnection::resolve(&entry.aws, catalog.external_id(id), |secret| {
-            catalog.read_secret(secret)
-        })
-        .map_err(diagnostic)?;
+        // Resolved as `Engine::credentials` resolves it: with the catalog's
+        // `aws_allowed_endpoints`, so that a re-read keeps (or gains) the operator's list.
+        let conn = Executor {
+            catalog: &mut catalog,
+            notices: Vec::new(),
+            allowed: self.aws().allowed_endpoints(),
+            user: None,
+        }
+        .resolve(&entry.aws, id, &entry.name)
+        .map_err(ExecError::into_diagnostic)?;
         let principal = catalog.settings().map_err(diagnostic)?.aws_principal;
         Ok(Some(Snapshot {
             conn,
@@ -448,12 +464,56 @@ impl CredentialsHandle {
             return Ok(keys);
         }
         let broker = self.engine.aws().broker()?;
-        let session = broker
-            .credentials(&current.conn, current.principal.as_deref())
+        let asked_at = options.clock.now();
+        let obtained = broker
+            .session(&current.conn, current.principal.as_deref())
             .await
-            .map_err(|e| Diagnostic::from_error(&e))?;
+            .map_err(|e| Diagnostic::from_error(&e));
+        let event = match &obtained {
+            Ok(session) => CredentialsEvent::Assumed {
+                at: asked_at,
+                expires_at: session.credentials.expiry(),
+                session_duration: session.duration_seconds,
+                chained: session.chained,
+            },
+            Err(error) => CredentialsEvent::Failed {
+                at: asked_at,
+                error: match &error.detail {
+                    Some(detail) => format!("{}: {detail}", error.message),
+                    None => error.message.clone(),
+                },
+            },
+        };
+        self.record(event).await;
+        let session = obtained?.credentials;
         state.session = Some(session.clone());
         Ok(session)
+    }
+
+    /// Records what the last attempt to get a session found, for
+    /// `mz_internal.mz_aws_connection_credentials`. A failure to record is logged, never
+    /// the caller's failure: the credentials matter more than their bookkeeping.
+    async fn record(&self, event: CredentialsEvent) {
+        let engine = self.engine.clone();
+        let health = CredentialsHealth {
+            connection_id: self.shared.id,
+            event,
+        };
+        let written = off_runtime(move || {
+            let mut catalog = engine.lock_catalog();
+            let diagnostic = |e: airlock_catalog::CatalogError| Diagnostic::from_error(&e);
+            let mut txn = catalog.begin().map_err(diagnostic)?;
+            txn.record_credentials_health(&health).map_err(diagnostic)?;
+            txn.commit().map_err(diagnostic)
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(
+                connection = self.shared.name,
+                error = e.message,
+                "could not record credentials health"
+            );
+        }
     }
 
     /// [`CredentialsHandle::credentials`] for synchronous hosts: blocks the calling

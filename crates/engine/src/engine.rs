@@ -226,6 +226,7 @@ impl Session {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: inner.aws.allowed_endpoints(),
+                user: self.user.as_deref(),
             }
             .resolve_named(&Ident::new(name))
             .map_err(ExecError::into_diagnostic)?
@@ -324,6 +325,7 @@ impl Session {
             catalog: &mut lock(),
             notices: Vec::new(),
             allowed: inner.aws.allowed_endpoints(),
+            user: self.user.as_deref(),
         }
         .execute(statement)
         .map_err(ExecError::into_diagnostic)?;
@@ -341,6 +343,7 @@ impl Session {
                     catalog: &mut lock(),
                     notices: Vec::new(),
                     allowed: inner.aws.allowed_endpoints(),
+                    user: self.user.as_deref(),
                 }
                 .finish(pending, report, endpoint)
                 .map_err(ExecError::into_diagnostic)?

@@ -21,6 +21,8 @@ pub enum PlanError {
     IncompleteCredentials,
     #[error("must specify ASSUME ROLE ARN with optional ASSUME ROLE SESSION NAME")]
     SessionNameWithoutArn,
+    #[error("must specify ASSUME ROLE ARN with optional ASSUME ROLE SESSION DURATION")]
+    SessionDurationWithoutArn,
     #[error("must specify either ASSUME ROLE ARN or ACCESS KEY ID and SECRET ACCESS KEY")]
     NoAuthentication,
     #[error("cannot specify both ACCESS KEY ID and ASSUME ROLE ARN")]
@@ -159,6 +161,7 @@ impl SqlError for PlanError {
             | OptionNeedsString(_)
             | IncompleteCredentials
             | SessionNameWithoutArn
+            | SessionDurationWithoutArn
             | NoAuthentication
             | BothAuthentications
             | InvalidOptionValue { .. }
@@ -207,6 +210,9 @@ impl SqlError for PlanError {
             ),
             BothAuthentications => Some(
                 "A connection either assumes a role or uses access keys: remove one of them.".to_owned(),
+            ),
+            SessionDurationWithoutArn => Some(
+                "ASSUME ROLE SESSION DURATION sets how long a role session lasts; access keys have no session. Remove it, or use ASSUME ROLE ARN.".to_owned(),
             ),
             SetAndReset(options) => Some(format!(
                 "Remove either SET ({0} = ...) or RESET ({0}).",

@@ -2,12 +2,14 @@
 //! writes all of its rows or none.
 
 use airlock_aws::endpoints::{self, EndpointError};
-use airlock_aws::{AllowedEndpoints, EndpointUse, ResolvedConnection, Status, ValidationReport};
+use airlock_aws::{
+    AllowedEndpoints, EndpointUse, ResolvedAuth, ResolvedConnection, Status, ValidationReport,
+};
 use airlock_catalog::{
     Catalog, CatalogError, ConnectionEntry, DropBehavior, Namespace, NewConnection, ObjectKind,
     ObjectRef, Txn, Validation, ValidationStatus,
 };
-use airlock_core::aws::{AwsConnection, IamArn};
+use airlock_core::aws::{AwsConnection, IamArn, expand_session_name};
 use airlock_core::{Column, ColumnType, ConnectionId, Diagnostic, Rows, SecretId};
 use airlock_parser::ast::{
     self, AlterConnectionAction, AwsOptionName, Ident, ItemName, ObjectType, Statement,
@@ -27,6 +29,8 @@ pub(crate) struct Executor<'a> {
     pub(crate) notices: Vec<Diagnostic>,
     /// The process's part of `aws_allowed_endpoints`; the catalog holds the rest.
     pub(crate) allowed: &'a AllowedEndpoints,
+    /// The session's user, for `{user}` in `ASSUME ROLE SESSION NAME`.
+    pub(crate) user: Option<&'a str>,
 }
 
 /// Where a statement stands after [`Executor::execute`].
@@ -168,10 +172,33 @@ impl Executor<'_> {
 
     /// A connection with its secrets read and its external ID, ready for AWS, carrying the
     /// catalog's part of `aws_allowed_endpoints`.
-    fn resolve(&self, aws: &AwsConnection, id: ConnectionId) -> Result<ResolvedConnection> {
-        let resolved = ResolvedConnection::resolve(aws, self.catalog.external_id(id), |secret| {
-            self.catalog.read_secret(secret)
-        })?;
+    pub(crate) fn resolve(
+        &self,
+        aws: &AwsConnection,
+        id: ConnectionId,
+        name: &str,
+    ) -> Result<ResolvedConnection> {
+        let mut resolved =
+            ResolvedConnection::resolve(aws, self.catalog.external_id(id), |secret| {
+                self.catalog.read_secret(secret)
+            })?;
+        // `{connection}` and `{user}` in the session name: what CloudTrail shows.
+        if let ResolvedAuth::AssumeRole(target) = &mut resolved.auth
+            && let Some(template) = &target.session_name
+        {
+            let expanded = expand_session_name(template, name, self.user).map_err(|reason| {
+                ExecError::Diagnostic(
+                    Diagnostic::error(
+                        airlock_core::SqlState::InvalidParameterValue,
+                        format!(
+                            "invalid ASSUME ROLE SESSION NAME {template:?} of connection \"{name}\": {reason}"
+                        ),
+                    )
+                    .with_hint("AWS takes 2 to 64 characters of letters, digits and +=,.@_- once {connection} and {user} are replaced: shorten the name, or use the placeholders only where the connection's name and the user fit."),
+                )
+            })?;
+            target.session_name = Some(expanded);
+        }
         Ok(resolved.with_allowed_endpoints(&self.catalog_allowed()?))
     }
 
@@ -194,23 +221,29 @@ impl Executor<'_> {
     /// statement succeeds (connections to emulators are created before anyone lists
     /// them), but VALIDATE and the credentials provider refuse it until an operator does.
     fn warn_if_endpoint_not_allowed(&mut self, name: &Ident, aws: &AwsConnection) -> Result<()> {
-        let Some(endpoint) = &aws.endpoint else {
-            return Ok(());
-        };
-        let allowed = self.allowed.union(&self.catalog_allowed()?);
-        if let Err(EndpointError::NotAllowed { endpoint, .. }) =
-            endpoints::check_endpoint_allowed(endpoint, &allowed)
-        {
-            self.notices.push(
-                Diagnostic::notice(format!(
-                    "connection \"{}\" cannot be validated or used until its ENDPOINT is allowed",
-                    name.as_str()
-                ))
-                .with_detail(format!(
-                    "{endpoint} is not AWS STS and is not in aws_allowed_endpoints: Airlock sends no credentials there."
-                ))
-                .with_hint(endpoints::listing_hint(&endpoint)),
-            );
+        let given = [
+            (AwsOptionName::Endpoint, &aws.endpoint),
+            (AwsOptionName::StsEndpoint, &aws.sts.endpoint),
+        ];
+        for (option, endpoint) in given {
+            let Some(endpoint) = endpoint else {
+                continue;
+            };
+            let allowed = self.allowed.union(&self.catalog_allowed()?);
+            if let Err(EndpointError::NotAllowed { endpoint, .. }) =
+                endpoints::check_endpoint_allowed(endpoint, &allowed)
+            {
+                self.notices.push(
+                    Diagnostic::notice(format!(
+                        "connection \"{}\" cannot be validated or used until its {option} is allowed",
+                        name.as_str()
+                    ))
+                    .with_detail(format!(
+                        "{endpoint} is not AWS STS and is not in aws_allowed_endpoints: Airlock sends no credentials there."
+                    ))
+                    .with_hint(endpoints::listing_hint(&endpoint)),
+                );
+            }
         }
         Ok(())
     }
@@ -277,7 +310,7 @@ impl Executor<'_> {
             let principal = txn.settings()?.aws_principal;
             drop(txn);
             let id = ConnectionId::from(self.catalog.reserve_id()?);
-            let resolved = self.resolve(&aws, id)?;
+            let resolved = self.resolve(&aws, id, name.as_str())?;
             return Ok(Flow::Validate(
                 resolved,
                 principal,
@@ -360,7 +393,7 @@ impl Executor<'_> {
         if a.validate == Some(true) && !validated {
             let principal = txn.settings()?.aws_principal;
             drop(txn);
-            let resolved = self.resolve(&aws, id)?;
+            let resolved = self.resolve(&aws, id, name.as_str())?;
             return Ok(Flow::Validate(
                 resolved,
                 principal,
@@ -378,7 +411,7 @@ impl Executor<'_> {
         if principal_unset {
             self.notices.push(principal_unset_notice());
         }
-        if aws.endpoint != entry.aws.endpoint {
+        if aws.endpoint != entry.aws.endpoint || aws.sts.endpoint != entry.aws.sts.endpoint {
             self.warn_if_endpoint_not_allowed(&name, &aws)?;
         }
         Ok(Response::command("ALTER CONNECTION").into())
@@ -397,7 +430,11 @@ impl Executor<'_> {
     ) -> Result<(ConnectionId, ResolvedConnection, Option<String>)> {
         let entry = self.connection_named(name)?;
         let principal = self.catalog.settings()?.aws_principal;
-        Ok((entry.id, self.resolve(&entry.aws, entry.id)?, principal))
+        Ok((
+            entry.id,
+            self.resolve(&entry.aws, entry.id, &entry.name)?,
+            principal,
+        ))
     }
 
     /// Connection `name`, or the error for a missing name or another kind of object.

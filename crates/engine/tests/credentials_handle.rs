@@ -4,9 +4,17 @@
 //! aws_principal — at the very next call, also when another engine on the same catalog
 //! file made the change.
 //!
+//! Issue 18: a session lasts the connection's `ASSUME ROLE SESSION DURATION` (never more
+//! than AWS grants a chained principal), `STS ENDPOINT` serves STS and `ENDPOINT` the
+//! service, and `mz_internal.mz_aws_connection_credentials` records every session and
+//! failure.
+//!
 //! `AssumeRole` calls are counted on the wire: Airlock's base configuration gets an HTTP
 //! client that wraps the SDK's own and records the body of every request (STS's query
 //! protocol puts `Action=AssumeRole&RoleArn=...` there).
+
+#[path = "common/dump.rs"]
+mod dump;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,6 +44,23 @@ const PREFIX: &str = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9";
 struct Wire(Arc<Mutex<Vec<String>>>);
 
 impl Wire {
+    /// The `DurationSeconds` of every `AssumeRole` of role `arn`, in order (`None`:
+    /// none was sent).
+    fn durations_of(&self, arn: &str) -> Vec<Option<u32>> {
+        let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|body| body.contains("Action=AssumeRole&") && body.contains(&encoded))
+            .map(|body| {
+                body.split('&')
+                    .find_map(|pair| pair.strip_prefix("DurationSeconds="))
+                    .map(|d| d.parse().unwrap())
+            })
+            .collect()
+    }
+
     /// `AssumeRole` calls of role `arn` so far.
     fn assume_roles_of(&self, arn: &str) -> usize {
         let encoded = arn.replace(':', "%3A").replace('/', "%2F");
@@ -119,6 +144,11 @@ struct Host {
 
 impl Host {
     fn new() -> Host {
+        Host::acting_as(None)
+    }
+
+    /// A host whose Airlock identity is `credentials` (default: the emulator's root).
+    fn acting_as(credentials: Option<Credentials>) -> Host {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -126,7 +156,12 @@ impl Host {
             .unwrap();
         let ms = kit::shared();
         let wire = Wire::default();
-        let base = runtime.block_on(ms.base_config());
+        let base = runtime.block_on(async {
+            match credentials {
+                Some(credentials) => ms.config_with(credentials).await,
+                None => ms.base_config().await,
+            }
+        });
         // The SDK's own hyper client, plain HTTP (the emulator is on loopback).
         let inner = aws_smithy_http_client::Builder::new().build_http();
         let base = base
@@ -562,4 +597,356 @@ fn async_hosts_get_handles_without_blocking_their_runtime() {
     // And synchronous hosts block only their own thread.
     let handle = engine.credentials("c").unwrap();
     assert_eq!(handle.blocking_credentials().unwrap().access_key_id(), key);
+}
+
+// ---- issue 18: durations, chaining, STS ENDPOINT, health ---------------------------------
+
+/// Rows of a query, as text.
+fn query(session: &mut Session, sql: &str) -> Vec<Vec<Option<String>>> {
+    let mut results = session.execute(sql);
+    let result = results
+        .remove(0)
+        .unwrap_or_else(|e| panic!("{sql}: {}", e.render()));
+    result.rows().expect("rows").rows.clone()
+}
+
+const HEALTH: &str = "SELECT c.name, h.session_duration_seconds, h.chained, \
+     h.last_assumed_at IS NOT NULL, h.expires_at > h.last_assumed_at, h.last_refresh_error \
+     FROM mz_catalog.mz_connections AS c \
+     JOIN mz_internal.mz_aws_connection_credentials AS h ON h.connection_id = c.id";
+
+/// A user with a key, allowed to assume any role: Airlock's identity when the principal
+/// is a user, so that assuming a connection's role is not role chaining.
+fn user_host() -> (Host, String, String) {
+    let made = Host::new();
+    let (arn, key, secret) = made.runtime.block_on(async {
+        let iam = kit::shared().iam().await;
+        let name = kit::unique("AirlockUser");
+        let (arn, key, secret) = kit::create_user_with_key(&iam, &name).await;
+        iam.put_user_policy()
+            .user_name(&name)
+            .policy_name("assume-connection-roles")
+            .policy_document(kit::assume_any_role_policy())
+            .send()
+            .await
+            .expect("put_user_policy");
+        (arn, key, secret)
+    });
+    let host = Host::acting_as(Some(Credentials::new(key, &secret, None, None, "user")));
+    (host, arn, secret)
+}
+
+/// `aws_principal` set to `user` and connection `c` (u1) on the emulator, with
+/// `options`, assuming a role that trusts `user` with the external ID of `u<trusted>`;
+/// returns the role's ARN.
+fn user_connection(
+    host: &Host,
+    session: &mut Session,
+    user: &str,
+    trusted: u64,
+    options: &str,
+) -> String {
+    let arn = host.runtime.block_on(async {
+        let iam = kit::shared().iam().await;
+        let condition = kit::secure_condition(&format!("mz_{PREFIX}_u{trusted}"));
+        let policy = kit::trust_policy(user, Some(condition));
+        kit::create_role(&iam, &kit::unique("DurationRole"), &policy).await
+    });
+    run(
+        session,
+        &format!("ALTER SYSTEM SET aws_principal = '{user}'"),
+    );
+    run(
+        session,
+        &format!(
+            "CREATE CONNECTION c TO AWS (ASSUME ROLE ARN = '{arn}', ENDPOINT = '{}'{options})",
+            kit::shared().endpoint
+        ),
+    );
+    arn
+}
+
+#[test]
+fn a_session_lasts_its_duration_and_is_renewed_by_the_handles_clock() {
+    let (host, user, _) = user_host();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = user_connection(
+        &host,
+        &mut session,
+        &user,
+        1,
+        ", ASSUME ROLE SESSION DURATION = '2 hours'",
+    );
+    let handle = engine.credentials("c").unwrap();
+    let first = host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.durations_of(&arn), [Some(7200)]);
+    let left = first
+        .expiry()
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(3600),
+        "{left:?}: the emulator honours DurationSeconds"
+    );
+    // An hour on, a default session would have been renewed; this one is kept.
+    host.clock.advance(Duration::from_secs(3600));
+    host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.durations_of(&arn).len(), 1);
+    // Inside the 5-minute margin of its own expiry: renewed, for the same duration.
+    host.clock.advance(left - Duration::from_secs(3600 + 120));
+    host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.durations_of(&arn), [Some(7200), Some(7200)]);
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        query(&mut session, HEALTH),
+        [vec![s("c"), s("7200"), s("f"), s("t"), s("t"), None]]
+    );
+    // The row follows the handle's clock: the last session was asked for after the move.
+    let assumed = query(
+        &mut session,
+        "SELECT last_assumed_at FROM mz_internal.mz_aws_connection_credentials",
+    );
+    let at = assumed[0][0].clone().unwrap();
+    assert!(at.as_str() > kit_now_text().as_str(), "{at}");
+
+    // VALIDATE reports the duration as a passing check.
+    let rows = query(&mut session, "VALIDATE CONNECTION c");
+    let duration = rows
+        .iter()
+        .find(|r| r[0].as_deref() == Some("session_duration"))
+        .expect("a session_duration check");
+    assert_eq!(duration[1].as_deref(), Some("ok"), "{duration:?}");
+    assert_eq!(
+        duration[2].as_deref(),
+        Some("AWS granted a session of 2 hours")
+    );
+}
+
+/// Now, as the catalog writes timestamps, to compare with times the test clock made.
+fn kit_now_text() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (y, m, d) = airlock_engine::core::time::civil_from_days(secs / 86_400);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// [`assume_role_connection`] `c`, then `ALTER CONNECTION c SET (option)`.
+fn role_connection_with(host: &Host, session: &mut Session, option: &str) -> String {
+    let arn = assume_role_connection(host, session, "c", 1);
+    run(session, &format!("ALTER CONNECTION c SET ({option})"));
+    arn
+}
+
+#[test]
+fn a_chained_principal_never_asks_for_more_than_an_hour() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = role_connection_with(
+        &host,
+        &mut session,
+        "ASSUME ROLE SESSION DURATION = '3 hours'",
+    );
+    let handle = engine.credentials("c").unwrap();
+    host.credentials(&handle).unwrap();
+    assert_eq!(
+        host.wire.durations_of(&arn),
+        [Some(3600)],
+        "the principal is a role: capped at AWS's limit for role chaining"
+    );
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        query(&mut session, HEALTH),
+        [vec![s("c"), s("3600"), s("t"), s("t"), s("t"), None]]
+    );
+
+    // VALIDATE says so, as a failed check with a way out.
+    let err = session
+        .execute("VALIDATE CONNECTION c")
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "the connection's ASSUME ROLE SESSION DURATION is longer than AWS grants"
+    );
+    let detail = err.detail.clone().unwrap();
+    assert!(
+        detail.starts_with("session_duration: 3 hours asked, but Airlock's principal is a role session, and AWS caps role chaining at 1 hour."),
+        "{detail}"
+    );
+    assert!(detail.contains("\nsession_duration: failed ("), "{detail}");
+    assert!(
+        err.hint.clone().unwrap().contains("1 hour or less"),
+        "{err:?}"
+    );
+    let recorded = query(
+        &mut session,
+        "SELECT status, error_code FROM mz_internal.mz_aws_connection_validations",
+    );
+    assert_eq!(
+        recorded,
+        [vec![s("failed"), s("SessionDurationNotAllowed")]]
+    );
+    // Within the limit, it passes.
+    run(
+        &mut session,
+        "ALTER CONNECTION c SET (ASSUME ROLE SESSION DURATION = '45 minutes')",
+    );
+    run(&mut session, "VALIDATE CONNECTION c");
+    assert!(host.wire.durations_of(&arn).contains(&Some(2700)));
+}
+
+#[test]
+fn failures_are_recorded_without_secret_values() {
+    let (host, user, secret) = user_host();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    // The role trusts another connection's external ID: AWS refuses.
+    user_connection(&host, &mut session, &user, 99, "");
+    let handle = engine.credentials("c").unwrap();
+    let err = host.credentials(&handle).unwrap_err();
+    assert!(err.message.starts_with("AWS refused"), "{err:?}");
+    let rows = query(
+        &mut session,
+        "SELECT last_assumed_at, last_refresh_error, last_error_at IS NOT NULL, chained \
+         FROM mz_internal.mz_aws_connection_credentials",
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], None, "never assumed");
+    let error = rows[0][1].clone().unwrap();
+    assert!(error.contains("AccessDenied"), "{error}");
+    assert_eq!(rows[0][2].as_deref(), Some("t"));
+    assert_eq!(rows[0][3], None, "not known before a session");
+    // Canary: the principal's secret key is nowhere in the catalog file.
+    drop(session);
+    drop(engine);
+    let dump = format!("{:?}", dump::dump(&host.path));
+    assert!(!dump.contains(&secret), "the principal's secret key leaked");
+}
+
+#[test]
+fn sts_endpoint_serves_sts_and_endpoint_serves_the_service() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    // The service: an endpoint that answers every request, records it, and is not STS.
+    let service = kit::fake_sts("arn:aws:iam::000000000000:user/Service");
+    // A service endpoint nobody listed: credentials would go there, so nothing is sent.
+    run(
+        &mut session,
+        &format!(
+            "ALTER CONNECTION c SET (ENDPOINT = '{}'), SET (STS ENDPOINT = '{}')",
+            service.endpoint,
+            kit::shared().endpoint
+        ),
+    );
+    let handle = engine.credentials("c").unwrap();
+    let refused = host.credentials(&handle).unwrap_err();
+    assert_eq!(refused.code, SqlState::InsufficientPrivilege, "{refused:?}");
+    assert_eq!(host.wire.assume_roles_of(&arn), 0);
+
+    // Listed by the operator: STS calls go to STS ENDPOINT, the service's to ENDPOINT.
+    run(
+        &mut session,
+        &format!(
+            "ALTER SYSTEM SET aws_allowed_endpoints = '{}'",
+            service.endpoint
+        ),
+    );
+    host.credentials(&handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(&arn), 1);
+    run(&mut session, "VALIDATE CONNECTION c");
+    let config = handle.sdk_config().unwrap();
+    assert_eq!(config.endpoint_url(), Some(service.endpoint.as_str()));
+    // A service call through the handle's configuration reaches ENDPOINT, and only it.
+    let answered = host
+        .runtime
+        .block_on(
+            aws_sdk_sts::Client::new(&config)
+                .get_caller_identity()
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        answered.arn(),
+        Some("arn:aws:iam::000000000000:user/Service")
+    );
+    let received = service.finish();
+    assert_eq!(received.len(), 1, "STS calls never went to ENDPOINT");
+}
+
+#[test]
+fn session_names_carry_the_connection_and_the_user() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let arn = role_connection_with(
+        &host,
+        &mut session,
+        "ASSUME ROLE SESSION NAME = 'airlock-{connection}'",
+    );
+    let handle = engine.credentials("c").unwrap();
+    let role = arn.rsplit('/').next().unwrap();
+    assert_eq!(
+        host.caller(&handle),
+        format!(
+            "arn:aws:sts::{}:assumed-role/{role}/airlock-c",
+            kit::ACCOUNT
+        )
+    );
+    // A rename changes what CloudTrail would show: a new session.
+    run(&mut session, "ALTER CONNECTION c RENAME TO lake");
+    assert!(host.caller(&handle).ends_with("/airlock-lake"));
+
+    // {user}: the session's user, for VALIDATE.
+    run(
+        &mut session,
+        "ALTER CONNECTION lake SET (ASSUME ROLE SESSION NAME = '{connection}.{user}')",
+    );
+    let mut alice = engine.session_for("alice@corp");
+    run(&mut alice, "VALIDATE CONNECTION lake");
+    let named = host.wire.0.lock().unwrap().iter().any(|body| {
+        body.contains("Action=AssumeRole&") && body.contains("RoleSessionName=lake.alice%40corp")
+    });
+    assert!(
+        named,
+        "the probe's session is named for the connection and the user"
+    );
+    // A session without a user, and a credentials handle, have no user to put there.
+    let err = session
+        .execute("VALIDATE CONNECTION lake")
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.code, SqlState::InvalidParameterValue);
+    assert_eq!(
+        err.message,
+        "invalid ASSUME ROLE SESSION NAME \"{connection}.{user}\" of connection \"lake\": {user} needs a user, and this session has none"
+    );
+    assert_eq!(
+        host.credentials(&handle).unwrap_err().code,
+        SqlState::InvalidParameterValue
+    );
+    // Checked against AWS's rules once expanded.
+    run(
+        &mut session,
+        "ALTER CONNECTION lake SET (ASSUME ROLE SESSION NAME = '{connection}'); ALTER CONNECTION lake RENAME TO \"Lake House\"",
+    );
+    let err = engine.credentials("\"Lake House\"").unwrap_err();
+    assert!(
+        err.message.ends_with(
+            "expands to \"Lake House\", which AWS refuses: expected 2 to 64 characters of letters, digits and +=,.@_-"
+        ),
+        "{err:?}"
+    );
 }

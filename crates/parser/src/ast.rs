@@ -268,11 +268,17 @@ pub enum AwsOptionName {
     AssumeRoleSessionName,
     Endpoint,
     Region,
+    /// `ASSUME ROLE SESSION DURATION`: an interval, 15 minutes to 12 hours.
+    AssumeRoleSessionDuration,
+    /// `STS ENDPOINT`: where STS calls go, apart from the service's `ENDPOINT`.
+    StsEndpoint,
+    /// `STS REGION`: the region STS calls are signed for.
+    StsRegion,
 }
 
 impl AwsOptionName {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [AwsOptionName; 7] = [
+    pub const ALL: [AwsOptionName; 10] = [
         AwsOptionName::AccessKeyId,
         AwsOptionName::SecretAccessKey,
         AwsOptionName::SessionToken,
@@ -280,6 +286,9 @@ impl AwsOptionName {
         AwsOptionName::AssumeRoleSessionName,
         AwsOptionName::Endpoint,
         AwsOptionName::Region,
+        AwsOptionName::AssumeRoleSessionDuration,
+        AwsOptionName::StsEndpoint,
+        AwsOptionName::StsRegion,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -291,6 +300,9 @@ impl AwsOptionName {
             AwsOptionName::AssumeRoleSessionName => "ASSUME ROLE SESSION NAME",
             AwsOptionName::Endpoint => "ENDPOINT",
             AwsOptionName::Region => "REGION",
+            AwsOptionName::AssumeRoleSessionDuration => "ASSUME ROLE SESSION DURATION",
+            AwsOptionName::StsEndpoint => "STS ENDPOINT",
+            AwsOptionName::StsRegion => "STS REGION",
         }
     }
 

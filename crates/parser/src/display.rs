@@ -207,7 +207,11 @@ fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> f
             write_string(f, REDACTED)
         }
         OptionValue::String(s)
-            if mode == Mode::Redacted && option.name == AwsOptionName::Endpoint =>
+            if mode == Mode::Redacted
+                && matches!(
+                    option.name,
+                    AwsOptionName::Endpoint | AwsOptionName::StsEndpoint
+                ) =>
         {
             write_string(f, &redact_userinfo(s))
         }

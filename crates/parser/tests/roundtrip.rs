@@ -107,7 +107,10 @@ fn create_connection_every_option() {
         ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/Reader', \
         ASSUME ROLE SESSION NAME = 'airlock', \
         ENDPOINT = 'http://127.0.0.1:4566', \
-        REGION = 'us-east-1')";
+        REGION = 'us-east-1', \
+        ASSUME ROLE SESSION DURATION = '1 hour', \
+        STS ENDPOINT = 'https://sts-fips.us-east-1.amazonaws.com', \
+        STS REGION = 'us-east-1')";
     let Statement::CreateConnection(c) = verified(sql) else {
         panic!()
     };

@@ -36,9 +36,11 @@ pub fn assume_role() -> AwsConnection {
     AwsConnection {
         endpoint: None,
         region: Some("us-east-1".to_owned()),
+        sts: Default::default(),
         auth: AwsAuth::AssumeRole(AwsAssumeRole {
             arn: ROLE.to_owned(),
             session_name: Some("airlock".to_owned()),
+            session_duration: None,
         }),
     }
 }
@@ -51,6 +53,7 @@ pub fn credentials(
     AwsConnection {
         endpoint: Some("http://127.0.0.1:4566".to_owned()),
         region: None,
+        sts: Default::default(),
         auth: AwsAuth::Credentials(AwsCredentials {
             access_key_id,
             secret_access_key: secret,

@@ -13,6 +13,65 @@ pub fn check_session_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The placeholders `ASSUME ROLE SESSION NAME` may use, so that CloudTrail shows who used
+/// a connection: the connection's name and the session's user.
+pub const SESSION_NAME_PLACEHOLDERS: [&str; 2] = ["{connection}", "{user}"];
+
+/// `ASSUME ROLE SESSION NAME` with placeholders: the text around them follows AWS's
+/// rules; the whole is checked again once expanded ([`expand_session_name`]).
+pub fn check_session_name_template(name: &str) -> Result<(), String> {
+    if !name.contains(['{', '}']) {
+        return check_session_name(name);
+    }
+    let mut literal = String::new();
+    let mut rest = name;
+    while let Some(start) = rest.find('{') {
+        literal.push_str(&rest[..start]);
+        let Some(placeholder) = SESSION_NAME_PLACEHOLDERS
+            .into_iter()
+            .find(|p| rest[start..].starts_with(p))
+        else {
+            return Err(
+                "expected {connection} or {user} between braces, and otherwise 2 to 64 characters of letters, digits and +=,.@_-"
+                    .to_owned(),
+            );
+        };
+        rest = &rest[start + placeholder.len()..];
+    }
+    literal.push_str(rest);
+    let chars_ok = literal
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if chars_ok && literal.chars().count() <= 64 {
+        Ok(())
+    } else {
+        Err("expected {connection} or {user} between braces, and otherwise 2 to 64 characters of letters, digits and +=,.@_-".to_owned())
+    }
+}
+
+/// Expands the placeholders of a session name and checks the result against AWS's rules.
+/// `user` is `None` where no user is known; a name that needs one is then refused.
+pub fn expand_session_name(
+    template: &str,
+    connection: &str,
+    user: Option<&str>,
+) -> Result<String, String> {
+    if !template.contains("{user}") && !template.contains("{connection}") {
+        return Ok(template.to_owned());
+    }
+    let expanded = template.replace("{connection}", connection);
+    let expanded = match user {
+        Some(user) => expanded.replace("{user}", user),
+        None if expanded.contains("{user}") => {
+            return Err("{user} needs a user, and this session has none".to_owned());
+        }
+        None => expanded,
+    };
+    check_session_name(&expanded)
+        .map_err(|reason| format!("expands to {expanded:?}, which AWS refuses: {reason}"))?;
+    Ok(expanded)
+}
+
 /// `ACCESS KEY ID`: any non-empty value of up to 128 printable ASCII characters. AWS's
 /// own keys are 16 to 128 upper-case letters and digits (`AKIA…`, `ASIA…`), but
 /// S3-compatible services and emulators use other shapes (MinIO's `minioadmin`,
@@ -284,5 +343,37 @@ mod tests {
         ] {
             assert!(check_endpoint(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn session_name_placeholders() {
+        assert!(check_session_name_template("airlock-{connection}-{user}").is_ok());
+        assert!(check_session_name_template("{connection}").is_ok());
+        assert!(check_session_name_template("x{host}").is_err());
+        assert!(check_session_name_template("a b{user}").is_err());
+        assert!(check_session_name_template("{user").is_err());
+        assert_eq!(
+            expand_session_name("al-{connection}-{user}", "lake", Some("alice@corp")),
+            Ok("al-lake-alice@corp".to_owned())
+        );
+        assert_eq!(
+            expand_session_name("plain", "c", None),
+            Ok("plain".to_owned())
+        );
+        assert_eq!(
+            expand_session_name("{user}", "c", None).unwrap_err(),
+            "{user} needs a user, and this session has none"
+        );
+        // Checked after expansion: a quoted name with a space, or too long.
+        assert!(
+            expand_session_name("{connection}", "My Lake", None)
+                .unwrap_err()
+                .starts_with("expands to \"My Lake\", which AWS refuses")
+        );
+        assert!(expand_session_name("{user}", "c", Some(&"u".repeat(65))).is_err());
+        assert!(
+            expand_session_name("{connection}", "c", None).is_err(),
+            "too short"
+        );
     }
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret,
-    check_access_key_id, check_region, check_session_name, looks_like_aws_access_key_id,
-    normalize_endpoint, redact_userinfo,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, StringOrSecret,
+    check_access_key_id, check_region, check_session_name_template, looks_like_aws_access_key_id,
+    normalize_endpoint, parse_session_duration, redact_userinfo, session_duration_text,
 };
 use airlock_core::{Diagnostic, SecretId};
 use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, ItemName, OptionValue};
@@ -63,7 +63,10 @@ pub(crate) fn plan_aws(
                 name @ (AwsOptionName::AssumeRoleArn
                 | AwsOptionName::AssumeRoleSessionName
                 | AwsOptionName::Endpoint
-                | AwsOptionName::Region),
+                | AwsOptionName::Region
+                | AwsOptionName::AssumeRoleSessionDuration
+                | AwsOptionName::StsEndpoint
+                | AwsOptionName::StsRegion),
             ) => return Err(PlanError::OptionNeedsString(name).into()),
             _ => {}
         }
@@ -105,6 +108,10 @@ pub(crate) fn plan_aws(
         (None, None) => None,
         (None, Some(_)) => return Err(PlanError::SessionNameWithoutArn.into()),
     };
+    let session_duration = string(take(AwsOptionName::AssumeRoleSessionDuration));
+    if session_duration.is_some() && assume_role.is_none() {
+        return Err(PlanError::SessionDurationWithoutArn.into());
+    }
     let auth = match (credentials, assume_role) {
         (None, None) => return Err(PlanError::NoAuthentication.into()),
         (Some(_), Some(_)) => return Err(PlanError::BothAuthentications.into()),
@@ -118,35 +125,66 @@ pub(crate) fn plan_aws(
             let parsed = IamArn::parse_role(&arn)
                 .map_err(|e| invalid(AwsOptionName::AssumeRoleArn, &arn, e.to_string()))?;
             if let Some(name) = &session_name {
-                check_session_name(name)
+                check_session_name_template(name)
                     .map_err(|e| invalid(AwsOptionName::AssumeRoleSessionName, name, e))?;
             }
+            let session_duration = session_duration
+                .map(|text| {
+                    parse_session_duration(&text)
+                        .map_err(|e| invalid(AwsOptionName::AssumeRoleSessionDuration, &text, e))
+                })
+                .transpose()?;
             AwsAuth::AssumeRole(AwsAssumeRole {
                 arn: parsed.to_string(),
                 session_name,
+                session_duration,
             })
         }
     };
 
-    // `ENDPOINT = ''` means "unset", as in Materialize. Stored normalized, so that the
-    // catalog, `create_sql` and the endpoint rule see one spelling; an error never echoes
-    // a password typed into the URL.
-    let endpoint = string(take(AwsOptionName::Endpoint))
-        .filter(|e| !e.is_empty())
-        .map(|endpoint| {
-            normalize_endpoint(&endpoint)
-                .map_err(|e| invalid(AwsOptionName::Endpoint, &redact_userinfo(&endpoint), e))
-        })
-        .transpose()?;
-    let region = string(take(AwsOptionName::Region));
-    if let Some(region) = &region {
-        check_region(region).map_err(|e| invalid(AwsOptionName::Region, region, e))?;
-    }
+    let endpoint = planned_endpoint(
+        AwsOptionName::Endpoint,
+        string(take(AwsOptionName::Endpoint)),
+    )?;
+    let region = planned_region(AwsOptionName::Region, string(take(AwsOptionName::Region)))?;
+    // `STS ENDPOINT` and `STS REGION` follow the rules of `ENDPOINT` and `REGION`.
+    let sts_endpoint = planned_endpoint(
+        AwsOptionName::StsEndpoint,
+        string(take(AwsOptionName::StsEndpoint)),
+    )?;
+    let sts_region = planned_region(
+        AwsOptionName::StsRegion,
+        string(take(AwsOptionName::StsRegion)),
+    )?;
     Ok(AwsConnection {
         endpoint,
         region,
         auth,
+        sts: AwsSts {
+            endpoint: sts_endpoint,
+            region: sts_region,
+        },
     })
+}
+
+/// `ENDPOINT = ''` means "unset", as in Materialize. Stored normalized, so that the
+/// catalog, `create_sql` and the endpoint rule see one spelling; an error never echoes a
+/// password typed into the URL.
+fn planned_endpoint(option: AwsOptionName, value: Option<String>) -> Result<Option<String>> {
+    value
+        .filter(|e| !e.is_empty())
+        .map(|endpoint| {
+            normalize_endpoint(&endpoint)
+                .map_err(|e| invalid(option, &redact_userinfo(&endpoint), e))
+        })
+        .transpose()
+}
+
+fn planned_region(option: AwsOptionName, value: Option<String>) -> Result<Option<String>> {
+    if let Some(region) = &value {
+        check_region(region).map_err(|e| invalid(option, region, e))?;
+    }
+    Ok(value)
 }
 
 /// `ACCESS KEY ID`: any non-empty value of up to 128 printable characters (see
@@ -226,6 +264,16 @@ pub(crate) fn options_of(
             }
         }
     }
+    // Printed last, so that a connection without them prints exactly as before.
+    let role_duration = aws.assume_role().and_then(|a| a.session_duration);
+    let extra = [
+        (
+            AwsOptionName::AssumeRoleSessionDuration,
+            role_duration.map(session_duration_text),
+        ),
+        (AwsOptionName::StsEndpoint, aws.sts.endpoint.clone()),
+        (AwsOptionName::StsRegion, aws.sts.region.clone()),
+    ];
     if let Some(endpoint) = &aws.endpoint {
         options.push(AwsOption {
             name: AwsOptionName::Endpoint,
@@ -237,6 +285,14 @@ pub(crate) fn options_of(
             name: AwsOptionName::Region,
             value: OptionValue::String(region.clone()),
         });
+    }
+    for (name, value) in extra {
+        if let Some(value) = value {
+            options.push(AwsOption {
+                name,
+                value: OptionValue::String(value),
+            });
+        }
     }
     Ok(options)
 }
