@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_comments.sql",
         sql: include_str!("../../../migrations/0006_comments.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_roles.sql",
+        sql: include_str!("../../../migrations/0007_roles.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -19,8 +19,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{CatalogError, Result, SqliteContext};
 
 /// The relations users may name: the views of [`crate::RELATIONS`].
-pub const SYSTEM_VIEWS: [&str; 5] = {
-    let mut names = [""; 5];
+pub const SYSTEM_VIEWS: [&str; 7] = {
+    let mut names = [""; 7];
     let mut i = 0;
     while i < names.len() {
         names[i] = crate::RELATIONS[i].name;
@@ -31,8 +31,11 @@ pub const SYSTEM_VIEWS: [&str; 5] = {
 
 /// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
 /// ciphertext, settings and id-sequence tables are deliberately absent.
-const VIEW_TABLES: [&str; 6] = [
+const VIEW_TABLES: [&str; 9] = [
     "objects",
+    "roles",
+    "role_members",
+    "object_privileges",
     "connections",
     "secrets",
     "aws_connections",
@@ -41,7 +44,13 @@ const VIEW_TABLES: [&str; 6] = [
 ];
 
 /// Tables no view shows: not even their row counts are readable.
-const PRIVATE_TABLES: [&str; 3] = ["secret_ciphertexts", "settings", "id_sequence"];
+const PRIVATE_TABLES: [&str; 5] = [
+    "secret_ciphertexts",
+    "settings",
+    "id_sequence",
+    "role_id_sequence",
+    "scope_privileges",
+];
 
 /// Table-valued functions that only read their arguments.
 const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];

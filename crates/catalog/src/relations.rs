@@ -27,10 +27,10 @@ impl Relation {
     }
 }
 
-use ColumnType::{Jsonb, Oid, Text, TimestampTz};
+use ColumnType::{Bool, Jsonb, Oid, Text, TimestampTz};
 
 /// Every queryable relation, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 5] = [
+pub const RELATIONS: [Relation; 7] = [
     Relation {
         schema: "mz_catalog",
         name: "mz_connections",
@@ -42,6 +42,8 @@ pub const RELATIONS: [Relation; 5] = [
             ("create_sql", Text),
             ("redacted_create_sql", Text),
             ("created_at", TimestampTz),
+            ("owner_id", Text),
+            ("privileges", Text),
         ],
     },
     Relation {
@@ -53,6 +55,8 @@ pub const RELATIONS: [Relation; 5] = [
             ("name", Text),
             ("created_at", TimestampTz),
             ("updated_at", TimestampTz),
+            ("owner_id", Text),
+            ("privileges", Text),
         ],
     },
     Relation {
@@ -91,6 +95,23 @@ pub const RELATIONS: [Relation; 5] = [
             ("message", Text),
             ("non_aws_endpoint", Text),
         ],
+    },
+    Relation {
+        schema: "mz_catalog",
+        name: "mz_roles",
+        columns: &[
+            ("id", Text),
+            ("oid", Oid),
+            ("name", Text),
+            ("inherit", Bool),
+            ("rolcanlogin", Bool),
+            ("rolsuper", Bool),
+        ],
+    },
+    Relation {
+        schema: "mz_catalog",
+        name: "mz_role_members",
+        columns: &[("role_id", Text), ("member", Text), ("grantor", Text)],
     },
 ];
 

@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal};
 
 use airlock_engine::catalog::CatalogConfig;
 use airlock_engine::core::Diagnostic;
-use airlock_engine::{Engine, EngineConfig, ForeignStatements, Session};
+use airlock_engine::{Engine, EngineConfig, ForeignStatements, NewUsers, Session};
 
 use crate::args::{self, Action, Options, Parsed};
 use crate::diagnostic::render_diagnostic;
@@ -186,25 +186,41 @@ pub fn key_file_warning(catalog: &std::path::Path) -> Option<String> {
     }
 }
 
+/// The operating-system user's name, as psql takes it for its default user.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| airlock_engine::catalog::DEFAULT_BOOTSTRAP_ROLE.to_owned())
+}
+
 /// Opens the catalog and applies `--aws-principal` to it. A failure is printed and
 /// comes back as the exit status (2, psql's "connection failed").
 fn open(options: &Options) -> Result<Session, u8> {
+    // The session's role: `--role` (which must exist), else the operating-system user,
+    // who may read the catalog's file and key and so is a superuser of it anyway.
+    let (role, new_users) = match &options.role {
+        Some(role) => (role.clone(), NewUsers::Refuse),
+        None => (os_user(), NewUsers::Superuser),
+    };
     let config = EngineConfig {
         catalog: CatalogConfig {
             external_id_prefix: options.aws_external_id_prefix,
             // Used only if the catalog is created now; see below for an existing one.
             aws_principal: options.aws_principal.clone(),
+            bootstrap_role: Some(role.clone()),
             ..CatalogConfig::default()
         },
         foreign_statements: ForeignStatements::Reject,
         aws_allowed_endpoints: options.aws_allowed_endpoints.clone(),
+        new_users,
         ..EngineConfig::default()
     };
     let engine = Engine::open(&options.catalog, config).map_err(|e| connection_error(&e))?;
     if let Some(warning) = key_file_warning(&options.catalog) {
         write_stderr(&warning);
     }
-    let mut session = engine.session();
+    let mut session = engine.session_for(role);
     if let Some(principal) = &options.aws_principal {
         apply_principal(&mut session, principal)?;
     }

@@ -176,6 +176,11 @@ struct Cli {
     /// prefixes, added to the catalog's aws_allowed_endpoints
     #[arg(long, value_name = "URLS", env = "AIRLOCK_AWS_ALLOWED_ENDPOINTS")]
     aws_allowed_endpoints: Option<String>,
+
+    /// Role to act as (it must exist); the first user of a catalog created now.
+    /// Default: the operating-system user, a superuser of the catalogs it creates
+    #[arg(long, value_name = "NAME", env = "AIRLOCK_ROLE")]
+    role: Option<String>,
 }
 
 /// One `-c` or `-f`, in command-line order.
@@ -203,6 +208,8 @@ pub struct Options {
     pub aws_external_id_prefix: Option<uuid::Uuid>,
     /// `--aws-allowed-endpoints` / `AIRLOCK_AWS_ALLOWED_ENDPOINTS`, parsed.
     pub aws_allowed_endpoints: airlock_engine::aws::AllowedEndpoints,
+    /// `--role` / `AIRLOCK_ROLE`.
+    pub role: Option<String>,
 }
 
 /// What parsing the command line came to.
@@ -323,6 +330,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
         aws_principal: cli.aws_principal.filter(|p| !p.is_empty()),
         aws_external_id_prefix,
         aws_allowed_endpoints,
+        role: cli.role.filter(|r| !r.is_empty()),
     })
 }
 

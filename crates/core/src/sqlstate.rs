@@ -26,6 +26,8 @@ pub enum SqlState {
     CannotCoerce,
     /// `22021` — bytes that are not valid UTF-8.
     CharacterNotInRepertoire,
+    /// `0LP01`
+    InvalidGrantOperation,
     /// `2BP01`
     DependentObjectsStillExist,
     /// `25006`
@@ -56,6 +58,8 @@ pub enum SqlState {
     StatementTooComplex,
     /// `55000`
     ObjectNotInPrerequisiteState,
+    /// `55006`
+    ObjectInUse,
     /// `55P02`
     CantChangeRuntimeParam,
     /// `55P03`
@@ -74,7 +78,7 @@ pub enum SqlState {
 
 impl SqlState {
     /// Every code, for [`SqlState::from_code`].
-    const ALL: [SqlState; 32] = [
+    const ALL: [SqlState; 34] = [
         SqlState::SuccessfulCompletion,
         SqlState::Warning,
         SqlState::FeatureNotSupported,
@@ -85,6 +89,7 @@ impl SqlState {
         SqlState::InvalidArgumentForPowerFunction,
         SqlState::CannotCoerce,
         SqlState::CharacterNotInRepertoire,
+        SqlState::InvalidGrantOperation,
         SqlState::DependentObjectsStillExist,
         SqlState::ReadOnlySqlTransaction,
         SqlState::InvalidAuthorizationSpecification,
@@ -100,6 +105,7 @@ impl SqlState {
         SqlState::ProgramLimitExceeded,
         SqlState::StatementTooComplex,
         SqlState::ObjectNotInPrerequisiteState,
+        SqlState::ObjectInUse,
         SqlState::CantChangeRuntimeParam,
         SqlState::LockNotAvailable,
         SqlState::QueryCanceled,
@@ -127,6 +133,7 @@ impl SqlState {
             SqlState::InvalidArgumentForPowerFunction => "2201F",
             SqlState::CannotCoerce => "42846",
             SqlState::CharacterNotInRepertoire => "22021",
+            SqlState::InvalidGrantOperation => "0LP01",
             SqlState::DependentObjectsStillExist => "2BP01",
             SqlState::ReadOnlySqlTransaction => "25006",
             SqlState::InvalidAuthorizationSpecification => "28000",
@@ -142,6 +149,7 @@ impl SqlState {
             SqlState::ProgramLimitExceeded => "54000",
             SqlState::StatementTooComplex => "54001",
             SqlState::ObjectNotInPrerequisiteState => "55000",
+            SqlState::ObjectInUse => "55006",
             SqlState::CantChangeRuntimeParam => "55P02",
             SqlState::LockNotAvailable => "55P03",
             SqlState::QueryCanceled => "57014",

@@ -262,6 +262,7 @@ impl Engine {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
+                owner: None,
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;

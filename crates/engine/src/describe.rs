@@ -85,6 +85,7 @@ impl Session {
                     catalog: &mut self.engine.lock_catalog(),
                     notices: Vec::new(),
                     allowed: self.engine.aws().allowed_endpoints(),
+                    owner: None,
                 }
                 .execute(statement)
                 .map_err(ExecError::into_diagnostic)?;

@@ -93,7 +93,7 @@ impl WireDb {
         let server = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
-        let conninfo = format!("host=127.0.0.1 port={port} user=slt dbname=airlock");
+        let conninfo = format!("host=127.0.0.1 port={port} user=mz_system dbname=airlock");
         let (client, mut connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
             .await
             .unwrap();
