@@ -235,14 +235,31 @@ impl<'a> RoleReader<'a> {
 
     /// The objects `id` owns, by id.
     pub fn owned_by(&self, id: &RoleId) -> Result<Vec<ObjectRef>> {
+        self.objects_where(
+            "SELECT id, kind, name FROM objects WHERE owner_id = ?1 ORDER BY id",
+            id,
+        )
+    }
+
+    /// The objects on which `id` was granted privileges (as grantee), by id.
+    pub fn granted_to(&self, id: &RoleId) -> Result<Vec<ObjectRef>> {
+        self.objects_where(
+            "SELECT DISTINCT o.id, o.kind, o.name FROM object_privileges AS p
+             JOIN objects AS o ON o.id = p.object_id
+             WHERE p.grantee = ?1 AND o.owner_id <> ?1 ORDER BY o.id",
+            id,
+        )
+    }
+
+    fn objects_where(&self, sql: &str, id: &RoleId) -> Result<Vec<ObjectRef>> {
         let rows: Vec<(i64, String, String)> = self
             .conn
-            .prepare_cached("SELECT id, kind, name FROM objects WHERE owner_id = ?1 ORDER BY id")
+            .prepare_cached(sql)
             .and_then(|mut s| {
                 s.query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect()
             })
-            .ctx("listing owned objects")?;
+            .ctx("listing objects of a role")?;
         rows.into_iter()
             .map(|(id, kind, name)| {
                 let kind = ObjectKind::parse(&kind).ok_or_else(|| {
@@ -356,8 +373,8 @@ impl Txn<'_> {
         Ok(())
     }
 
-    /// `DROP ROLE`: its memberships and the privileges granted to it go with it. The
-    /// caller has checked that it owns nothing.
+    /// `DROP ROLE`: its memberships go with it. The caller has checked that it owns
+    /// nothing and holds no privileges (its own on what it owns aside).
     pub fn drop_role(&mut self, id: &RoleId) -> Result<()> {
         for sql in [
             "DELETE FROM object_privileges WHERE grantee = ?1",

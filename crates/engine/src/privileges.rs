@@ -493,15 +493,24 @@ pub(crate) fn is_privilege_statement(statement: &Statement) -> bool {
 
 /// Role names Airlock keeps for itself: PUBLIC and Materialize's `mz_`/`pg_` prefixes.
 fn check_role_name(name: &Ident) -> Result<()> {
-    let name = name.as_str();
-    if name == "public" || name.starts_with("mz_") || name.starts_with("pg_") {
-        return Err(Diagnostic::error(
-            SqlState::InvalidName,
-            format!("role name \"{name}\" is reserved"),
-        )
-        .into());
+    if is_reserved(name.as_str()) {
+        return Err(reserved(name.as_str()));
     }
-    crate::execute::check_name(&Ident::new(name))
+    crate::execute::check_name(name)
+}
+
+fn is_reserved(name: &str) -> bool {
+    name == "public" || name.starts_with("mz_") || name.starts_with("pg_")
+}
+
+/// Materialize's message for a system role's name.
+fn reserved(name: &str) -> ExecError {
+    Diagnostic::error(
+        SqlState::InvalidName,
+        format!("role name \"{name}\" is reserved"),
+    )
+    .with_detail("The role prefixes \"mz_\" and \"pg_\" are reserved for system roles.")
+    .into()
 }
 
 fn unknown_role(name: &str) -> ExecError {
@@ -597,19 +606,43 @@ pub(crate) fn execute(
                     )
                     .into());
                 }
-                let owned = txn.roles().owned_by(&role.id)?;
-                if !owned.is_empty() {
-                    let detail = owned
+                let mut depends: Vec<String> = txn
+                    .roles()
+                    .owned_by(&role.id)?
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "owner of {} {}",
+                            o.kind,
+                            qualified_text(&namespace, &o.name)
+                        )
+                    })
+                    .collect();
+                for object in txn.roles().granted_to(&role.id)? {
+                    depends.push(format!(
+                        "privileges for {} {}",
+                        object.kind,
+                        qualified_text(&namespace, &object.name)
+                    ));
+                }
+                for (target, what) in [
+                    (
+                        AclTarget::Schema,
+                        format!("schema {}.{}", namespace.database, namespace.schema),
+                    ),
+                    (AclTarget::System, "system".to_owned()),
+                ] {
+                    if txn
+                        .roles()
+                        .acl(target)?
                         .iter()
-                        .map(|o| {
-                            format!(
-                                "owner of {} {}",
-                                o.kind,
-                                qualified_text(&namespace, &o.name)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n");
+                        .any(|i| i.grantee == role.id)
+                    {
+                        depends.push(format!("privileges for {what}"));
+                    }
+                }
+                if !depends.is_empty() {
+                    let detail = depends.join("\n");
                     return Err(Diagnostic::error(
                         SqlState::DependentObjectsStillExist,
                         format!(
@@ -619,7 +652,7 @@ pub(crate) fn execute(
                     )
                     .with_detail(detail)
                     .with_hint(
-                        "Give the objects another owner (ALTER ... OWNER TO) or drop them first.",
+                        "Give the objects another owner (ALTER ... OWNER TO) or drop them, and revoke the role's privileges first.",
                     )
                     .into());
                 }
@@ -705,11 +738,7 @@ pub(crate) fn execute(
 }
 
 fn reserved_role(role: &RoleEntry) -> ExecError {
-    Diagnostic::error(
-        SqlState::InvalidName,
-        format!("role name \"{}\" is reserved", role.name),
-    )
-    .into()
+    reserved(&role.name)
 }
 
 fn role_list(txn: &airlock_catalog::Txn<'_>, names: &[Ident]) -> Result<Vec<RoleEntry>> {
@@ -758,10 +787,14 @@ fn grant_privileges(
         grantees.push(match grantee {
             Grantee::Public => RoleId::public(),
             Grantee::Role(name) => {
-                txn.roles()
+                let role = txn
+                    .roles()
                     .by_name(name.as_str())?
-                    .ok_or_else(|| unknown_role(name.as_str()))?
-                    .id
+                    .ok_or_else(|| unknown_role(name.as_str()))?;
+                if role.id.is_system() {
+                    return Err(reserved_role(&role));
+                }
+                role.id
             }
         });
     }
@@ -779,6 +812,12 @@ fn grant_privileges(
                         "lookup without IF EXISTS found nothing",
                     )
                 })?;
+                let on = format!(
+                    "{} \"{}\"",
+                    object_word(kind),
+                    qualified_text(namespace, &object.name)
+                );
+                letters(&g.privileges, &on, &[Privilege::Usage])?;
                 targets.push(owned_target(txn, object.id)?);
             }
             letters(&g.privileges, object_word(kind), &[Privilege::Usage])?
@@ -811,7 +850,7 @@ fn grant_privileges(
             targets.push((AclTarget::Schema, RoleId::mz_system()));
             letters(
                 &g.privileges,
-                "SCHEMA",
+                &schema_text(namespace),
                 &[Privilege::Usage, Privilege::Create],
             )?
         }
