@@ -135,7 +135,7 @@ impl Engine {
         Session {
             engine: self.clone(),
             user: None,
-            role: None,
+            role: Arc::default(),
             cancel: CancelHandle::default(),
         }
     }
@@ -188,13 +188,15 @@ pub(crate) fn not_supported() -> Diagnostic {
     )
 }
 
-/// Runs SQL on an [`Engine`]'s catalog. Clones share the user and the cancel handle.
+/// Runs SQL on an [`Engine`]'s catalog. Clones share the user, the role `SET ROLE`
+/// chose and the cancel handle.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub(crate) engine: Engine,
     user: Option<String>,
-    /// The role `SET ROLE` chose; the user's own when `None`.
-    role: Option<String>,
+    /// The role `SET ROLE` chose; the user's own when `None`. Shared by clones, as the
+    /// user is (a server answers each query on a clone of the connection's session).
+    role: Arc<Mutex<Option<String>>>,
     cancel: CancelHandle,
 }
 
@@ -225,11 +227,17 @@ impl Session {
 
     /// The role the session acts as: the one `SET ROLE` chose, else its user, else
     /// `mz_system` (PostgreSQL's `current_role`).
-    pub fn current_role(&self) -> &str {
+    pub fn current_role(&self) -> String {
+        self.chosen_role()
+            .or_else(|| self.user.clone())
+            .unwrap_or_else(|| MZ_SYSTEM.to_owned())
+    }
+
+    fn chosen_role(&self) -> Option<String> {
         self.role
-            .as_deref()
-            .or(self.user.as_deref())
-            .unwrap_or(MZ_SYSTEM)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The role the session acts as, read from the catalog (a user that is not a role
@@ -238,8 +246,8 @@ impl Session {
         let mut catalog = self.engine.lock_catalog();
         privileges::actor(
             &mut catalog,
-            self.current_role(),
-            self.role.is_none(),
+            &self.current_role(),
+            self.chosen_role().is_none(),
             self.engine.inner.new_users,
         )
     }
@@ -257,7 +265,8 @@ impl Session {
             )?;
             privileges::check_set_role(&catalog, &session, name)?;
         }
-        self.role = set.role.as_ref().map(|r| r.as_str().to_owned());
+        *self.role.lock().unwrap_or_else(PoisonError::into_inner) =
+            set.role.as_ref().map(|r| r.as_str().to_owned());
         Ok(StatementResult {
             response: crate::Response::command("SET"),
             notices: Vec::new(),
