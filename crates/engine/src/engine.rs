@@ -380,6 +380,11 @@ impl Session {
         actor: &privileges::Actor,
     ) -> Result<StatementResult, Diagnostic> {
         let actor = actor.clone();
+        let mut statement = statement;
+        if let Statement::Sql(sql) = &mut statement {
+            let session_user = self.user.clone().unwrap_or_else(|| MZ_SYSTEM.to_owned());
+            privileges::substitute_session_roles(sql, &actor.role.name, &session_user);
+        }
         let Statement::Sql(sql) = &statement else {
             return self.run_airlock(statement, &actor);
         };

@@ -910,3 +910,45 @@ pub(crate) fn check_set_role(
         format!("permission denied to set role \"{}\"", target.name),
     ))
 }
+
+/// Replaces `current_role`, `current_user` and `session_user` in a catalog query by the
+/// role names they stand for (PostgreSQL's: `current_user` is the current role), so
+/// that `SELECT current_role` and `WHERE owner_id = (SELECT id FROM mz_roles WHERE name
+/// = current_user)` work.
+pub(crate) fn substitute_session_roles(
+    statement: &mut airlock_parser::ast::SqlStatement,
+    current: &str,
+    session: &str,
+) {
+    use airlock_parser::sqlparser::ast::{Expr, FunctionArguments, Value, VisitMut, VisitorMut};
+    use std::ops::ControlFlow;
+
+    struct Substitute<'a> {
+        current: &'a str,
+        session: &'a str,
+    }
+    impl VisitorMut for Substitute<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            let name = match &*expr {
+                Expr::Identifier(ident) if ident.quote_style.is_none() => {
+                    ident.value.to_ascii_lowercase()
+                }
+                Expr::Function(f)
+                    if f.name.0.len() == 1 && matches!(&f.args, FunctionArguments::None) =>
+                {
+                    f.name.to_string().to_ascii_lowercase()
+                }
+                _ => return ControlFlow::Continue(()),
+            };
+            let value = match name.as_str() {
+                "current_role" | "current_user" => self.current,
+                "session_user" => self.session,
+                _ => return ControlFlow::Continue(()),
+            };
+            *expr = Expr::Value(Value::SingleQuotedString(value.to_owned()).into());
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Substitute { current, session });
+}
