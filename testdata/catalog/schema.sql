@@ -22,8 +22,17 @@ CREATE INDEX object_dependencies_by_text_object_id ON object_dependencies (('u' 
 -- index object_dependencies_by_text_referenced_id
 CREATE INDEX object_dependencies_by_text_referenced_id ON object_dependencies (('u' || referenced_object_id));
 
+-- index object_privileges_by_grantee
+CREATE INDEX object_privileges_by_grantee ON object_privileges (grantee, object_id);
+
+-- index objects_by_owner
+CREATE INDEX objects_by_owner ON objects (owner_id);
+
 -- index objects_by_text_id
 CREATE INDEX objects_by_text_id ON objects (('u' || id));
+
+-- index role_members_by_member
+CREATE INDEX role_members_by_member ON role_members (member, role_id);
 
 -- table aws_connection_credentials
 CREATE TABLE aws_connection_credentials (
@@ -107,6 +116,15 @@ CREATE TABLE object_dependencies (
     PRIMARY KEY (object_id, referenced_object_id)
 ) WITHOUT ROWID;
 
+-- table object_privileges
+CREATE TABLE object_privileges (
+    object_id  INTEGER NOT NULL REFERENCES objects (id) ON DELETE CASCADE,
+    grantee    TEXT NOT NULL,
+    grantor    TEXT NOT NULL,
+    privileges TEXT NOT NULL CHECK (privileges <> ''),
+    PRIMARY KEY (object_id, grantee, grantor)
+) WITHOUT ROWID;
+
 -- table objects
 CREATE TABLE objects (
     id         INTEGER PRIMARY KEY CHECK (id >= 1),
@@ -114,7 +132,42 @@ CREATE TABLE objects (
     kind       TEXT NOT NULL CHECK (kind IN ('connection', 'secret')),
     name       TEXT NOT NULL UNIQUE,
     created_at TIMESTAMPTZ NOT NULL CHECK (typeof(created_at) = 'text')
-, comment TEXT);
+, comment TEXT, owner_id TEXT NOT NULL DEFAULT 's1');
+
+-- table role_id_sequence
+CREATE TABLE role_id_sequence (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    next_id   INTEGER NOT NULL CHECK (next_id >= 1)
+);
+
+-- table role_members
+CREATE TABLE role_members (
+    role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    member  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    grantor TEXT NOT NULL,
+    PRIMARY KEY (role_id, member),
+    CHECK (role_id <> member)
+) WITHOUT ROWID;
+
+-- table roles
+CREATE TABLE roles (
+    id         TEXT PRIMARY KEY CHECK (id GLOB 's[1-9]*' OR id GLOB 'u[1-9]*'),
+    oid        OID NOT NULL UNIQUE,
+    name       TEXT NOT NULL UNIQUE,
+    inherit    BOOLEAN NOT NULL CHECK (inherit IN (0, 1)),
+    superuser  BOOLEAN NOT NULL CHECK (superuser IN (0, 1)),
+    login      BOOLEAN NOT NULL CHECK (login IN (0, 1)),
+    created_at TIMESTAMPTZ NOT NULL CHECK (typeof(created_at) = 'text')
+);
+
+-- table scope_privileges
+CREATE TABLE scope_privileges (
+    scope      TEXT NOT NULL CHECK (scope IN ('schema', 'system')),
+    grantee    TEXT NOT NULL,
+    grantor    TEXT NOT NULL,
+    privileges TEXT NOT NULL CHECK (privileges <> ''),
+    PRIMARY KEY (scope, grantee, grantor)
+) WITHOUT ROWID;
 
 -- table secret_ciphertexts
 CREATE TABLE secret_ciphertexts (
@@ -189,7 +242,15 @@ SELECT
     c.type AS type,
     c.create_sql AS create_sql,
     c.redacted_create_sql AS redacted_create_sql,
-    o.created_at AS created_at
+    o.created_at AS created_at,
+    o.owner_id AS owner_id,
+    (SELECT '{' || coalesce(group_concat(item, ','), '') || '}' FROM (
+        SELECT CASE p.grantee WHEN 'p' THEN '' ELSE p.grantee END
+               || '=' || p.privileges || '/' || p.grantor AS item
+        FROM object_privileges AS p
+        WHERE p.object_id = o.id
+        ORDER BY p.grantee = 'p', p.grantee, p.grantor
+    )) AS privileges
 FROM objects AS o
 JOIN connections AS c ON c.id = o.id;
 
@@ -200,6 +261,25 @@ SELECT
     'u' || d.referenced_object_id AS referenced_object_id
 FROM object_dependencies AS d;
 
+-- view mz_role_members
+CREATE VIEW mz_role_members AS
+SELECT
+    m.role_id AS role_id,
+    m.member AS member,
+    m.grantor AS grantor
+FROM role_members AS m;
+
+-- view mz_roles
+CREATE VIEW mz_roles AS
+SELECT
+    r.id AS id,
+    r.oid AS oid,
+    r.name AS name,
+    r.inherit AS inherit,
+    r.login AS rolcanlogin,
+    r.superuser AS rolsuper
+FROM roles AS r;
+
 -- view mz_secrets
 CREATE VIEW mz_secrets AS
 SELECT
@@ -207,6 +287,14 @@ SELECT
     o.oid AS oid,
     o.name AS name,
     o.created_at AS created_at,
-    s.updated_at AS updated_at
+    s.updated_at AS updated_at,
+    o.owner_id AS owner_id,
+    (SELECT '{' || coalesce(group_concat(item, ','), '') || '}' FROM (
+        SELECT CASE p.grantee WHEN 'p' THEN '' ELSE p.grantee END
+               || '=' || p.privileges || '/' || p.grantor AS item
+        FROM object_privileges AS p
+        WHERE p.object_id = o.id
+        ORDER BY p.grantee = 'p', p.grantee, p.grantor
+    )) AS privileges
 FROM objects AS o
 JOIN secrets AS s ON s.id = o.id;

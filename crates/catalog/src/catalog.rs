@@ -44,7 +44,14 @@ pub struct CatalogConfig {
     /// created (Materialize's `materialize.public` when `None`). Ignored for an existing
     /// catalog, whose namespace is fixed.
     pub namespace: Option<Namespace>,
+    /// The first user role (`u1`, a superuser) of a new catalog, also made when an older
+    /// catalog gains roles; [`DEFAULT_BOOTSTRAP_ROLE`] when `None`. Ignored otherwise.
+    pub bootstrap_role: Option<String>,
 }
+
+/// The first user role of a new catalog unless the opener names one: Materialize's
+/// first user.
+pub const DEFAULT_BOOTSTRAP_ROLE: &str = "materialize";
 
 impl Default for CatalogConfig {
     fn default() -> Self {
@@ -54,6 +61,7 @@ impl Default for CatalogConfig {
             secrets: SecretBackend::Embedded,
             query_timeout: Duration::from_secs(10),
             namespace: None,
+            bootstrap_role: None,
         }
     }
 }
@@ -77,7 +85,7 @@ pub struct Catalog {
     // connection of this process to close, and SQLite checkpoints the WAL into the
     // catalog file (and removes it) as it closes.
     queries: QueryRunner,
-    conn: Connection,
+    pub(crate) conn: Connection,
     secrets: Secrets,
     location: Location,
     environment_id: uuid::Uuid,
@@ -548,6 +556,9 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The schema version that introduced roles (`0007_roles.sql`).
+const ROLES_VERSION: i64 = 7;
+
 /// Creates or upgrades the schema under the write lock, re-checking what the file holds
 /// once the lock is ours. Returns the environment id and the external-ID prefix.
 fn upgrade(
@@ -562,6 +573,17 @@ fn upgrade(
     migrate::check(&state, path)?;
     let created = state.user_version == 0;
     migrate::apply(&tx, state.user_version, SCHEMA_VERSION)?;
+    if state.user_version < ROLES_VERSION {
+        let name = config
+            .bootstrap_role
+            .as_deref()
+            .unwrap_or(DEFAULT_BOOTSTRAP_ROLE);
+        let superuser = crate::RoleAttributes {
+            superuser: Some(true),
+            login: Some(true),
+        };
+        crate::roles::insert_role(&tx, name, superuser, &crate::time::now())?;
+    }
     if created {
         let prefix = config.external_id_prefix.unwrap_or_else(uuid::Uuid::new_v4);
         let namespace = config.namespace.clone().unwrap_or_default();

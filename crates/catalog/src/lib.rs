@@ -31,12 +31,13 @@ mod model;
 mod query;
 mod read;
 mod relations;
+mod roles;
 mod secrets;
 mod time;
 mod txn;
 
 pub use busy::BUSY_TIMEOUT;
-pub use catalog::{Catalog, CatalogConfig, Location, MEMORY};
+pub use catalog::{Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY};
 pub use error::{CatalogError, Result};
 pub use migrate::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
 pub use model::{
@@ -46,6 +47,10 @@ pub use model::{
 };
 pub use query::{QueryColumn, QueryResult, QueryRunner, SYSTEM_VIEWS, VERSION, float8_text};
 pub use relations::{RELATIONS, Relation, relation};
+pub use roles::{
+    AclItem, AclTarget, CREATE, CREATEROLE, RoleAttributes, RoleEntry, RoleId, RoleReader, USAGE,
+    USER_ROLE_OID_BASE,
+};
 pub use secrets::{
     MemorySecretStore, SECRET_KEY_ENV, SecretBackend, SecretBytes, SecretKey, SecretStore,
     SecretStoreError,

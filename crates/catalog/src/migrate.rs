@@ -54,7 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_comments.sql",
         sql: include_str!("../../../migrations/0006_comments.sql"),
     },
-    // 0007 is another branch's (roles); the lead inserts it here at merge.
+    Migration {
+        version: 7,
+        name: "0007_roles.sql",
+        sql: include_str!("../../../migrations/0007_roles.sql"),
+    },
     Migration {
         version: 8,
         name: "0008_credentials.sql",

@@ -31,8 +31,11 @@ pub const SYSTEM_VIEWS: [&str; crate::RELATIONS.len()] = {
 
 /// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
 /// ciphertext, settings and id-sequence tables are deliberately absent.
-const VIEW_TABLES: [&str; 7] = [
+const VIEW_TABLES: [&str; 10] = [
     "objects",
+    "roles",
+    "role_members",
+    "object_privileges",
     "connections",
     "secrets",
     "aws_connections",
@@ -42,7 +45,13 @@ const VIEW_TABLES: [&str; 7] = [
 ];
 
 /// Tables no view shows: not even their row counts are readable.
-const PRIVATE_TABLES: [&str; 3] = ["secret_ciphertexts", "settings", "id_sequence"];
+const PRIVATE_TABLES: [&str; 5] = [
+    "secret_ciphertexts",
+    "settings",
+    "id_sequence",
+    "role_id_sequence",
+    "scope_privileges",
+];
 
 /// Table-valued functions that only read their arguments.
 const TABLE_FUNCTIONS: [&str; 2] = ["json_each", "json_tree"];

@@ -30,7 +30,7 @@ impl Relation {
 use ColumnType::{Bool, Int4, Jsonb, Oid, Text, TimestampTz};
 
 /// Every queryable relation, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 6] = [
+pub const RELATIONS: [Relation; 8] = [
     Relation {
         schema: "mz_catalog",
         name: "mz_connections",
@@ -42,6 +42,8 @@ pub const RELATIONS: [Relation; 6] = [
             ("create_sql", Text),
             ("redacted_create_sql", Text),
             ("created_at", TimestampTz),
+            ("owner_id", Text),
+            ("privileges", Text),
         ],
     },
     Relation {
@@ -53,6 +55,8 @@ pub const RELATIONS: [Relation; 6] = [
             ("name", Text),
             ("created_at", TimestampTz),
             ("updated_at", TimestampTz),
+            ("owner_id", Text),
+            ("privileges", Text),
         ],
     },
     Relation {
@@ -104,6 +108,23 @@ pub const RELATIONS: [Relation; 6] = [
             ("session_duration_seconds", Int4),
             ("chained", Bool),
         ],
+    },
+    Relation {
+        schema: "mz_catalog",
+        name: "mz_roles",
+        columns: &[
+            ("id", Text),
+            ("oid", Oid),
+            ("name", Text),
+            ("inherit", Bool),
+            ("rolcanlogin", Bool),
+            ("rolsuper", Bool),
+        ],
+    },
+    Relation {
+        schema: "mz_catalog",
+        name: "mz_role_members",
+        columns: &[("role_id", Text), ("member", Text), ("grantor", Text)],
     },
 ];
 

@@ -25,7 +25,7 @@ use crate::time;
 /// Dropping a `Txn` without [`Txn::commit`] rolls everything back. All timestamps it
 /// writes are its start time, like PostgreSQL's `now()`.
 pub struct Txn<'c> {
-    tx: Transaction<'c>,
+    pub(crate) tx: Transaction<'c>,
     secrets: &'c Secrets,
     prefix: uuid::Uuid,
     namespace: &'c Namespace,
@@ -37,6 +37,8 @@ pub struct Txn<'c> {
     external_puts: ExternalPuts<'c>,
     /// Secrets to delete from an external store once the drop has committed.
     external_deletes: Vec<SecretId>,
+    /// The role that owns what this transaction creates ([`Txn::act_as`]).
+    pub(crate) owner: crate::roles::RoleId,
 }
 
 impl fmt::Debug for Txn<'_> {
@@ -89,6 +91,7 @@ impl<'c> Txn<'c> {
                 ids: Vec::new(),
             },
             external_deletes: Vec::new(),
+            owner: crate::roles::RoleId::mz_system(),
         }
     }
 
@@ -228,7 +231,7 @@ impl<'c> Txn<'c> {
             )
             .and_then(|mut s| s.execute(params![raw, kind.as_str(), name, self.now]));
         match inserted {
-            Ok(_) => Ok(()),
+            Ok(_) => self.own_new_object(raw),
             Err(e) => Err(self.constraint_error(e, id, name)),
         }
     }

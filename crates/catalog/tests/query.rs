@@ -58,12 +58,30 @@ fn views_have_exactly_the_spec_columns_in_order() {
             "type",
             "create_sql",
             "redacted_create_sql",
-            "created_at"
+            "created_at",
+            "owner_id",
+            "privileges"
         ]
     );
     assert_eq!(
         column_names(&catalog, "mz_secrets"),
-        ["id", "oid", "name", "created_at", "updated_at"]
+        [
+            "id",
+            "oid",
+            "name",
+            "created_at",
+            "updated_at",
+            "owner_id",
+            "privileges"
+        ]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_roles"),
+        ["id", "oid", "name", "inherit", "rolcanlogin", "rolsuper"]
+    );
+    assert_eq!(
+        column_names(&catalog, "mz_role_members"),
+        ["role_id", "member", "grantor"]
     );
     assert_eq!(
         column_names(&catalog, "mz_aws_connections"),
@@ -322,7 +340,16 @@ fn runaway_queries_are_cancelled() {
 #[test]
 fn every_system_view_is_readable_in_memory_too() {
     let catalog = Catalog::open_in_memory(CatalogConfig::default()).unwrap();
-    for view in SYSTEM_VIEWS {
+    // A new catalog's only rows: its two roles, mz_system and its first user.
+    let roles = catalog
+        .query("SELECT id, name FROM mz_roles ORDER BY id")
+        .unwrap();
+    let role = |id: &str, name: &str| vec![Some(id.to_owned()), Some(name.to_owned())];
+    assert_eq!(
+        roles.rows,
+        [role("s1", "mz_system"), role("u1", "materialize")]
+    );
+    for view in SYSTEM_VIEWS.into_iter().filter(|v| *v != "mz_roles") {
         assert!(
             catalog
                 .query(&format!("SELECT * FROM {view}"))

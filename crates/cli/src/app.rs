@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal};
 
 use airlock_engine::catalog::CatalogConfig;
 use airlock_engine::core::Diagnostic;
-use airlock_engine::{Engine, EngineConfig, ForeignStatements, Session};
+use airlock_engine::{Engine, EngineConfig, ForeignStatements, NewUsers, Session};
 
 use crate::args::{self, Action, Options, Parsed};
 use crate::backend::{Backend, Local};
@@ -215,27 +215,42 @@ pub fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
             }
         };
     }
-    let engine = open_engine(options, ForeignStatements::Reject)?;
-    let session = engine.session();
+    let (engine, role) = open_engine(options, ForeignStatements::Reject)?;
     Ok(Box::new(Local::new(
-        session,
+        engine.session_for(role),
         options.catalog.display().to_string(),
     )))
 }
 
+/// The operating-system user's name, as psql takes it for its default user.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| airlock_engine::catalog::DEFAULT_BOOTSTRAP_ROLE.to_owned())
+}
+
 /// Opens the catalog of `--catalog` with the `--aws-*` flags, warns about a readable key
-/// file, and applies `--aws-principal`. A failure is printed and comes back as exit
-/// status 2.
-pub fn open_engine(options: &Options, foreign: ForeignStatements) -> Result<Engine, u8> {
+/// file, and applies `--aws-principal` as the session's role. Returns the engine and
+/// that role: `--role` (which must exist), else the operating-system user, who may read
+/// the catalog's file and key and so is a superuser of it anyway. A failure is printed
+/// and comes back as exit status 2.
+pub fn open_engine(options: &Options, foreign: ForeignStatements) -> Result<(Engine, String), u8> {
+    let (role, new_users) = match &options.role {
+        Some(role) => (role.clone(), NewUsers::Refuse),
+        None => (os_user(), NewUsers::Superuser),
+    };
     let config = EngineConfig {
         catalog: CatalogConfig {
             external_id_prefix: options.aws_external_id_prefix,
             // Used only if the catalog is created now; see below for an existing one.
             aws_principal: options.aws_principal.clone(),
+            bootstrap_role: Some(role.clone()),
             ..CatalogConfig::default()
         },
         foreign_statements: foreign,
         aws_allowed_endpoints: options.aws_allowed_endpoints.clone(),
+        new_users,
         ..EngineConfig::default()
     };
     let engine = Engine::open(&options.catalog, config).map_err(|e| connection_error(&e))?;
@@ -243,9 +258,9 @@ pub fn open_engine(options: &Options, foreign: ForeignStatements) -> Result<Engi
         write_stderr(&warning);
     }
     if let Some(principal) = &options.aws_principal {
-        apply_principal(&mut engine.session(), principal)?;
+        apply_principal(&mut engine.session_for(role.clone()), principal)?;
     }
-    Ok(engine)
+    Ok((engine, role))
 }
 
 /// An existing catalog keeps its principal when opened; a different `--aws-principal`

@@ -207,6 +207,11 @@ struct Cli {
     /// prefixes, added to the catalog's aws_allowed_endpoints
     #[arg(long, value_name = "URLS", env = "AIRLOCK_AWS_ALLOWED_ENDPOINTS")]
     aws_allowed_endpoints: Option<String>,
+
+    /// Role to act as (it must exist); the first user of a catalog created now.
+    /// Default: the operating-system user, a superuser of the catalogs it creates
+    #[arg(long, value_name = "NAME", env = "AIRLOCK_ROLE")]
+    role: Option<String>,
 }
 
 /// One `-c` or `-f`, in command-line order.
@@ -236,6 +241,8 @@ pub struct Options {
     pub aws_allowed_endpoints: airlock_engine::aws::AllowedEndpoints,
     /// `-h HOST`: run on a server instead of the catalog file.
     pub server: Option<Target>,
+    /// `--role` / `AIRLOCK_ROLE`.
+    pub role: Option<String>,
 }
 
 /// What parsing the command line came to.
@@ -358,6 +365,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Failure> {
         aws_external_id_prefix,
         aws_allowed_endpoints,
         server,
+        role: cli.role.filter(|r| !r.is_empty()),
     })
 }
 
@@ -388,6 +396,7 @@ fn server_target(cli: &Cli, matches: &ArgMatches) -> Result<Option<Target>, Fail
         ("aws_principal", "--aws-principal"),
         ("aws_external_id_prefix", "--aws-external-id-prefix"),
         ("aws_allowed_endpoints", "--aws-allowed-endpoints"),
+        ("role", "--role"),
     ]
     .into_iter()
     .find_map(|(id, flag)| given(id).then_some(flag))

@@ -66,6 +66,7 @@ fn airlock_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .env_remove("AIRLOCK_CATALOG")
         .env_remove("AIRLOCK_AWS_PRINCIPAL")
         .env_remove("AIRLOCK_SECRET_KEY")
+        .env_remove("AIRLOCK_ROLE")
         .env("AIRLOCK_HISTORY", dir.join("history"));
     let output = airlock_testkit::process::output_of(&mut command, stdin.unwrap_or_default());
     Run {
@@ -767,4 +768,56 @@ fn output_to_a_closed_pipe_does_not_panic() {
     let output = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The shell's session acts as the operating-system user, the first user (a superuser)
+/// of the catalog it creates; `--role` acts as another role, which must exist.
+#[test]
+fn the_shell_acts_as_the_os_user_or_the_role_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |role: Option<&str>, sql: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_airlock"));
+        command
+            .args(["--catalog", "roles.db", "-A", "-t", "-c", sql])
+            .current_dir(dir.path())
+            .env_remove("AIRLOCK_CATALOG")
+            .env_remove("AIRLOCK_AWS_PRINCIPAL")
+            .env_remove("AIRLOCK_SECRET_KEY")
+            .env_remove("AIRLOCK_ROLE")
+            .env("AIRLOCK_HISTORY", dir.path().join("history"))
+            .env("USER", "ops");
+        if let Some(role) = role {
+            command.args(["--role", role]);
+        }
+        let output = command.output().expect("run airlock");
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            output.status.code(),
+        )
+    };
+    let (out, err, status) = run(None, "SELECT id, name, rolsuper FROM mz_roles ORDER BY id");
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("s1|mz_system|t\nu1|ops|t\n", "", Some(0))
+    );
+    // (A secret value given with -c earns a WARNING on standard error, no ERROR.)
+    let (_, err, status) = run(
+        None,
+        "CREATE ROLE joe LOGIN; GRANT CREATE ON SCHEMA public TO joe; CREATE SECRET admin_only AS 'x'",
+    );
+    assert!(!err.contains("ERROR") && status == Some(0), "{err}");
+    let (_, err, status) = run(Some("joe"), "CREATE SECRET s AS 'x'");
+    assert!(!err.contains("ERROR") && status == Some(0), "{err}");
+    let (_, err, status) = run(Some("joe"), "DROP SECRET admin_only");
+    assert_eq!(status, Some(1));
+    assert!(
+        err.contains("must be owner of SECRET materialize.public.admin_only"),
+        "{err}"
+    );
+    let (out, _, _) = run(None, "SELECT name, owner_id FROM mz_secrets ORDER BY name");
+    assert_eq!(out, "admin_only|u1\ns|u2\n");
+    let (_, err, status) = run(Some("nobody"), "SELECT 1");
+    assert_eq!(status, Some(1));
+    assert!(err.contains("role \"nobody\" does not exist"), "{err}");
 }

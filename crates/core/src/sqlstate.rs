@@ -30,6 +30,8 @@ pub enum SqlState {
     CannotCoerce,
     /// `22021` — bytes that are not valid UTF-8.
     CharacterNotInRepertoire,
+    /// `0LP01`
+    InvalidGrantOperation,
     /// `2BP01`
     DependentObjectsStillExist,
     /// `25006`
@@ -60,6 +62,8 @@ pub enum SqlState {
     StatementTooComplex,
     /// `55000`
     ObjectNotInPrerequisiteState,
+    /// `55006`
+    ObjectInUse,
     /// `55P02`
     CantChangeRuntimeParam,
     /// `55P03`
@@ -78,7 +82,7 @@ pub enum SqlState {
 
 impl SqlState {
     /// Every code, for [`SqlState::from_code`].
-    const ALL: [SqlState; 34] = [
+    const ALL: [SqlState; 36] = [
         SqlState::SuccessfulCompletion,
         SqlState::Warning,
         SqlState::ConnectionFailure,
@@ -91,6 +95,7 @@ impl SqlState {
         SqlState::InvalidArgumentForPowerFunction,
         SqlState::CannotCoerce,
         SqlState::CharacterNotInRepertoire,
+        SqlState::InvalidGrantOperation,
         SqlState::DependentObjectsStillExist,
         SqlState::ReadOnlySqlTransaction,
         SqlState::InvalidAuthorizationSpecification,
@@ -106,6 +111,7 @@ impl SqlState {
         SqlState::ProgramLimitExceeded,
         SqlState::StatementTooComplex,
         SqlState::ObjectNotInPrerequisiteState,
+        SqlState::ObjectInUse,
         SqlState::CantChangeRuntimeParam,
         SqlState::LockNotAvailable,
         SqlState::QueryCanceled,
@@ -135,6 +141,7 @@ impl SqlState {
             SqlState::InvalidArgumentForPowerFunction => "2201F",
             SqlState::CannotCoerce => "42846",
             SqlState::CharacterNotInRepertoire => "22021",
+            SqlState::InvalidGrantOperation => "0LP01",
             SqlState::DependentObjectsStillExist => "2BP01",
             SqlState::ReadOnlySqlTransaction => "25006",
             SqlState::InvalidAuthorizationSpecification => "28000",
@@ -150,6 +157,7 @@ impl SqlState {
             SqlState::ProgramLimitExceeded => "54000",
             SqlState::StatementTooComplex => "54001",
             SqlState::ObjectNotInPrerequisiteState => "55000",
+            SqlState::ObjectInUse => "55006",
             SqlState::CantChangeRuntimeParam => "55P02",
             SqlState::LockNotAvailable => "55P03",
             SqlState::QueryCanceled => "57014",

@@ -51,7 +51,7 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
         );
         return Err(airlock_cli::run::EXIT_FAILURE);
     }
-    let engine = airlock_cli::app::open_engine(options, ForeignStatements::ReturnToHost)?;
+    let (engine, role) = airlock_cli::app::open_engine(options, ForeignStatements::ReturnToHost)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,7 +59,7 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
             airlock_cli::run::write_stderr(&format!("airlock-df: error: {e}\n"));
             airlock_cli::run::EXIT_BADCONN
         })?;
-    let catalog_session = engine.session();
+    let catalog_session = engine.session_for(role);
     Ok(Box::new(DataFusionShell {
         ctx: AirlockContext::with_engine(SessionContext::new(), engine),
         catalog_session,

@@ -57,6 +57,11 @@ pub fn run() -> Result<Vec<String>, Box<dyn Error>> {
         ":memory:",
         EngineConfig {
             foreign_statements: ForeignStatements::ReturnToHost,
+            // The catalog's first user, a superuser: the host's application.
+            catalog: airlock_engine::catalog::CatalogConfig {
+                bootstrap_role: Some("app".to_owned()),
+                ..Default::default()
+            },
             ..EngineConfig::default()
         },
     )?;

@@ -272,6 +272,7 @@ impl Engine {
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
                 user: None,
+                owner: None,
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;
@@ -357,6 +358,7 @@ impl Engine {
             notices: Vec::new(),
             allowed: self.aws().allowed_endpoints(),
             user: None,
+            owner: None,
         }
         .resolve(&entry.aws, id, &entry.name)
         .map_err(ExecError::into_diagnostic)?;

@@ -54,7 +54,13 @@ impl Session {
                 Ok(Description::Host(sql))
             }
             (Owner::Host, _) => Err(crate::engine::not_supported()),
-            (Owner::Catalog, Statement::Sql(sql)) => {
+            (Owner::Catalog, Statement::Sql(mut sql)) => {
+                // Their values do not change the columns, only let the query prepare.
+                crate::privileges::substitute_session_roles(
+                    &mut sql,
+                    &self.current_role(),
+                    self.user().unwrap_or("mz_system"),
+                );
                 match crate::query::prepare(&sql).map_err(ExecError::into_diagnostic)? {
                     Some(prepared) => {
                         let columns = self
@@ -86,6 +92,7 @@ impl Session {
                     notices: Vec::new(),
                     allowed: self.engine.aws().allowed_endpoints(),
                     user: self.user(),
+                    owner: None,
                 }
                 .execute(statement)
                 .map_err(ExecError::into_diagnostic)?;

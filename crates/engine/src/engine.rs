@@ -7,7 +7,7 @@ use airlock_aws::AllowedEndpoints;
 use airlock_catalog::{Catalog, CatalogConfig, QueryRunner};
 use airlock_core::{Diagnostic, SqlState};
 use airlock_parser::Statement;
-use airlock_parser::ast::Ident;
+use airlock_parser::ast::{Ident, SetRole};
 use airlock_parser::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 
 use crate::aws_client::{Aws, AwsSetup};
@@ -15,8 +15,12 @@ use crate::credentials::{CredentialsOptions, Registry};
 use crate::error::ExecError;
 use crate::execute::{Executor, Step};
 use crate::hooks::{Authorizer, CancelHandle, Request};
+use crate::privileges::{self, NewUsers};
 use crate::response::StatementResult;
 use crate::route::{Outcome, Owner};
+
+/// The system's superuser, whom a session without a user acts as.
+const MZ_SYSTEM: &str = "mz_system";
 
 /// The most text one [`Session::execute`] call accepts: the parser's
 /// [`MAX_INPUT_BYTES`](airlock_parser::MAX_INPUT_BYTES), the one bound every entry point
@@ -54,6 +58,9 @@ pub struct EngineConfig {
     /// `AwsConfig`'s own list, and the catalog's (`ALTER SYSTEM SET
     /// aws_allowed_endpoints`) together.
     pub aws_allowed_endpoints: AllowedEndpoints,
+    /// What a session's user ([`Engine::session_for`]) that is not yet a role becomes
+    /// (see `docs/privileges.md`).
+    pub new_users: NewUsers,
 }
 
 /// An open catalog and what runs on it. Cheap to clone; clones share the catalog.
@@ -75,6 +82,7 @@ pub(crate) struct Inner {
     aws: Aws,
     dialect: Arc<dyn Dialect + Send + Sync>,
     authorizer: Option<Arc<dyn Authorizer>>,
+    new_users: NewUsers,
 }
 
 impl Engine {
@@ -116,21 +124,25 @@ impl Engine {
                     .unwrap_or_else(|| Arc::new(PostgreSqlDialect {})),
                 registry,
                 authorizer: config.authorizer,
+                new_users: config.new_users,
             }),
         }
     }
 
-    /// A new session, with no user (an [`Authorizer`] sees `user: None`).
+    /// A new session, with no user (an [`Authorizer`] sees `user: None`). It acts as
+    /// `mz_system`, the system's superuser: the host's own administration.
     pub fn session(&self) -> Session {
         Session {
             engine: self.clone(),
             user: None,
+            role: Arc::default(),
             cancel: CancelHandle::default(),
         }
     }
 
     /// A new session bound to the host's user `user`, whom the [`Authorizer`] is asked
-    /// about.
+    /// about. It acts as the role of that name (see [`EngineConfig::new_users`] for a
+    /// user that is not a role yet), whose privileges decide what it may do.
     pub fn session_for(&self, user: impl Into<String>) -> Session {
         Session {
             user: Some(user.into()),
@@ -176,11 +188,15 @@ pub(crate) fn not_supported() -> Diagnostic {
     )
 }
 
-/// Runs SQL on an [`Engine`]'s catalog. Clones share the user and the cancel handle.
+/// Runs SQL on an [`Engine`]'s catalog. Clones share the user, the role `SET ROLE`
+/// chose and the cancel handle.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub(crate) engine: Engine,
     user: Option<String>,
+    /// The role `SET ROLE` chose; the user's own when `None`. Shared by clones, as the
+    /// user is (a server answers each query on a clone of the connection's session).
+    role: Arc<Mutex<Option<String>>>,
     cancel: CancelHandle,
 }
 
@@ -209,6 +225,67 @@ impl Session {
         self.user.as_deref()
     }
 
+    /// The role the session acts as: the one `SET ROLE` chose, else its user, else
+    /// `mz_system` (PostgreSQL's `current_role`).
+    pub fn current_role(&self) -> String {
+        self.chosen_role()
+            .or_else(|| self.user.clone())
+            .unwrap_or_else(|| MZ_SYSTEM.to_owned())
+    }
+
+    fn chosen_role(&self) -> Option<String> {
+        self.role
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The role the session acts as, read from the catalog (a user that is not a role
+    /// yet becomes one, as [`EngineConfig::new_users`] says).
+    fn actor(&self) -> Result<privileges::Actor, Diagnostic> {
+        let mut catalog = self.engine.lock_catalog();
+        privileges::actor(
+            &mut catalog,
+            &self.current_role(),
+            self.chosen_role().is_none(),
+            self.engine.inner.new_users,
+        )
+    }
+
+    /// `SET ROLE` and `RESET ROLE`.
+    fn set_role(&mut self, set: &SetRole) -> Result<StatementResult, Diagnostic> {
+        if let Some(name) = &set.role {
+            let session_user = self.user.as_deref().unwrap_or(MZ_SYSTEM);
+            let mut catalog = self.engine.lock_catalog();
+            let session = privileges::actor(
+                &mut catalog,
+                session_user,
+                true,
+                self.engine.inner.new_users,
+            )?;
+            privileges::check_set_role(&catalog, &session, name)?;
+        }
+        *self.role.lock().unwrap_or_else(PoisonError::into_inner) =
+            set.role.as_ref().map(|r| r.as_str().to_owned());
+        Ok(StatementResult {
+            response: crate::Response::command("SET"),
+            notices: Vec::new(),
+        })
+    }
+
+    /// [`Engine::credentials`] for this session's role, which needs `USAGE` on the
+    /// connection.
+    pub fn credentials(&self, name: &str) -> Result<crate::CredentialsHandle, Diagnostic> {
+        let actor = self.actor()?;
+        let folded = crate::credentials::fold_name(name)?;
+        {
+            let catalog = self.engine.lock_catalog();
+            privileges::check_connection_usage(&catalog, &actor, &Ident::new(folded))
+                .map_err(ExecError::into_diagnostic)?;
+        }
+        self.engine.credentials(name)
+    }
+
     /// A handle that cancels this session's script from another thread.
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
@@ -219,14 +296,18 @@ impl Session {
     /// ID (or its access keys), cached and refreshed by the SDK before they expire. For
     /// hosts that use connections to reach AWS services.
     pub fn aws_sdk_config(&mut self, name: &str) -> Result<aws_config::SdkConfig, Diagnostic> {
+        let actor = self.actor()?;
         let inner = &self.engine.inner;
         let (_, connection, principal) = {
             let mut catalog = inner.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+            privileges::check_connection_usage(&catalog, &actor, &Ident::new(name))
+                .map_err(ExecError::into_diagnostic)?;
             Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: inner.aws.allowed_endpoints(),
                 user: self.user.as_deref(),
+                owner: None,
             }
             .resolve_named(&Ident::new(name))
             .map_err(ExecError::into_diagnostic)?
@@ -279,10 +360,14 @@ impl Session {
                 statement: &statement,
             })?;
         }
-        if owner == Owner::Catalog {
-            return self.run_query(statement).map(Outcome::Done);
+        if let Statement::SetRole(set) = &statement {
+            return self.set_role(set).map(Outcome::Done);
         }
-        let result = self.run_airlock(statement);
+        let actor = self.actor()?;
+        if owner == Owner::Catalog {
+            return self.run_query(statement, &actor).map(Outcome::Done);
+        }
+        let result = self.run_airlock(statement, &actor);
         self.engine.registry().note_write();
         result.map(Outcome::Done)
     }
@@ -290,12 +375,22 @@ impl Session {
     /// Runs a catalog query on a read-only connection of its own, without the catalog's
     /// lock: other sessions' statements and credentials lookups go on meanwhile, and
     /// this session's cancel stops it.
-    fn run_query(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
+    fn run_query(
+        &mut self,
+        statement: Statement,
+        actor: &privileges::Actor,
+    ) -> Result<StatementResult, Diagnostic> {
+        let actor = actor.clone();
+        let mut statement = statement;
+        if let Statement::Sql(sql) = &mut statement {
+            let session_user = self.user.clone().unwrap_or_else(|| MZ_SYSTEM.to_owned());
+            privileges::substitute_session_roles(sql, &actor.role.name, &session_user);
+        }
         let Statement::Sql(sql) = &statement else {
-            return self.run_airlock(statement);
+            return self.run_airlock(statement, &actor);
         };
         let Some(prepared) = crate::query::prepare(sql).map_err(ExecError::into_diagnostic)? else {
-            return self.run_airlock(statement);
+            return self.run_airlock(statement, &actor);
         };
         let result = self.engine.query_runner().query(
             &prepared.sql,
@@ -317,18 +412,33 @@ impl Session {
         }
     }
 
-    /// Runs one of Airlock's statements on the catalog.
-    fn run_airlock(&mut self, statement: Statement) -> Result<StatementResult, Diagnostic> {
+    /// Runs one of Airlock's statements on the catalog, once `actor` may (checked under
+    /// the same hold of the catalog as the statement's first step).
+    fn run_airlock(
+        &mut self,
+        statement: Statement,
+        actor: &privileges::Actor,
+    ) -> Result<StatementResult, Diagnostic> {
         let inner = &self.engine.inner;
         let lock = || self.engine.lock_catalog();
+        let mut catalog = lock();
+        privileges::check(&catalog, actor, &statement).map_err(ExecError::into_diagnostic)?;
+        if privileges::is_privilege_statement(&statement) {
+            let mut notices = Vec::new();
+            let response = privileges::execute(&mut catalog, actor, statement, &mut notices)
+                .map_err(ExecError::into_diagnostic)?;
+            return Ok(StatementResult { response, notices });
+        }
         let step = Executor {
-            catalog: &mut lock(),
+            catalog: &mut catalog,
             notices: Vec::new(),
             allowed: inner.aws.allowed_endpoints(),
             user: self.user.as_deref(),
+            owner: Some(actor.role.id.clone()),
         }
         .execute(statement)
         .map_err(ExecError::into_diagnostic)?;
+        drop(catalog);
         let result = match step {
             Step::Done(result) => result,
             Step::Validate(pending) => {
@@ -344,6 +454,7 @@ impl Session {
                     notices: Vec::new(),
                     allowed: inner.aws.allowed_endpoints(),
                     user: self.user.as_deref(),
+                    owner: Some(actor.role.id.clone()),
                 }
                 .finish(pending, report, endpoint)
                 .map_err(ExecError::into_diagnostic)?

@@ -31,6 +31,8 @@ pub(crate) struct Executor<'a> {
     pub(crate) allowed: &'a AllowedEndpoints,
     /// The session's user, for `{user}` in `ASSUME ROLE SESSION NAME`.
     pub(crate) user: Option<&'a str>,
+    /// The role that owns what the statement creates (`mz_system` when `None`).
+    pub(crate) owner: Option<airlock_catalog::RoleId>,
 }
 
 /// Where a statement stands after [`Executor::execute`].
@@ -86,6 +88,20 @@ impl Executor<'_> {
             Statement::SelectFromShowCreate(s) => self.select_from_show_create(s)?.into(),
             Statement::ShowVariable(s) => self.show_variable(s.variable)?.into(),
             Statement::AlterSystem(a) => self.alter_system(a)?.into(),
+            // The session runs these (crate::privileges, SET ROLE) before any executor.
+            Statement::CreateRole(_)
+            | Statement::AlterRole(_)
+            | Statement::DropRoles(_)
+            | Statement::GrantRole(_)
+            | Statement::GrantPrivileges(_)
+            | Statement::AlterOwner(_)
+            | Statement::SetRole(_) => {
+                return Err(Diagnostic::error(
+                    airlock_core::SqlState::InternalError,
+                    "role and privilege statements are run by the session",
+                )
+                .into());
+            }
             Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
                 (Some(prepared), _) => Response::Rows(
                     self.catalog
@@ -255,6 +271,11 @@ impl Executor<'_> {
         check_name(name)?;
         let value = eval_secret(s.value.expose_expr())?;
         let mut txn = self.catalog.begin()?;
+        txn.act_as(
+            self.owner
+                .clone()
+                .unwrap_or_else(airlock_catalog::RoleId::mz_system),
+        );
         if let Some(existing) = txn.object_by_name(name.as_str())?
             && s.if_not_exists
         {
@@ -319,6 +340,11 @@ impl Executor<'_> {
         }
         let (create_sql, redacted_create_sql) =
             connection_sql(&name, &aws, &mut TxnSecrets::new(&txn))?;
+        txn.act_as(
+            self.owner
+                .clone()
+                .unwrap_or_else(airlock_catalog::RoleId::mz_system),
+        );
         let new = NewConnection {
             name: name.as_str(),
             aws: &aws,
@@ -829,7 +855,7 @@ fn qualified(name: &Ident, namespace: &Namespace) -> ItemName {
 
 /// The object name of a possibly qualified name, once its qualifiers are found to name
 /// the catalog's namespace (Materialize's errors otherwise).
-fn unqualified<'n>(name: &'n ItemName, namespace: &Namespace) -> Result<&'n Ident> {
+pub(crate) fn unqualified<'n>(name: &'n ItemName, namespace: &Namespace) -> Result<&'n Ident> {
     if let Some(database) = &name.database
         && database.as_str() != namespace.database
     {
@@ -868,7 +894,7 @@ fn connection_sql(
 
 /// Finds `name` as an object of `kind`. Missing: `Ok(None)` when `if_exists`, else an
 /// error; of another kind: always an error.
-fn lookup(
+pub(crate) fn lookup(
     txn: &Txn<'_>,
     name: &Ident,
     kind: ObjectKind,
@@ -906,7 +932,7 @@ fn already_exists_skipping(existing: &ObjectRef) -> Diagnostic {
     ))
 }
 
-fn does_not_exist_skipping(kind: ObjectKind, name: &Ident) -> Diagnostic {
+pub(crate) fn does_not_exist_skipping(kind: ObjectKind, name: &Ident) -> Diagnostic {
     Diagnostic::notice(format!(
         "{kind} \"{}\" does not exist, skipping",
         name.as_str()
@@ -949,7 +975,7 @@ fn kind_of(object_type: ObjectType) -> ObjectKind {
 }
 
 /// The parser refuses longer names; a statement a host built goes through here too.
-fn check_name(name: &Ident) -> Result<()> {
+pub(crate) fn check_name(name: &Ident) -> Result<()> {
     if name.as_str().len() > MAX_NAME_BYTES {
         return Err(PlanError::NameTooLong.into());
     }

@@ -9,7 +9,8 @@ use airlock_engine::parser::parse_statement;
 use airlock_engine::parser::sqlparser::ast::Statement as SqlStatement;
 use airlock_engine::parser::sqlparser::dialect::MySqlDialect;
 use airlock_engine::{
-    Authorizer, Engine, EngineConfig, ForeignStatements, Outcome, Owner, Response, Session,
+    Authorizer, Engine, EngineConfig, ForeignStatements, NewUsers, Outcome, Owner, Response,
+    Session,
 };
 
 fn engine_with(config: EngineConfig) -> Engine {
@@ -226,6 +227,8 @@ fn the_hosts_authorizer_decides_per_user_before_each_airlock_statement() {
     let engine = engine_with(EngineConfig {
         foreign_statements: ForeignStatements::ReturnToHost,
         authorizer: Some(authorizer.clone()),
+        // The host's authorizer decides; Airlock's privileges let every user through.
+        new_users: NewUsers::Superuser,
         ..EngineConfig::default()
     });
     let mut admin = engine.session_for("admin");
@@ -298,6 +301,7 @@ fn async_hosts_run_scripts_off_their_worker_thread() {
     let engine = engine_with(EngineConfig {
         foreign_statements: ForeignStatements::ReturnToHost,
         authorizer: Some(Arc::new(WaitForTicker(Mutex::new(ticks)))),
+        new_users: NewUsers::Superuser,
         ..EngineConfig::default()
     });
     let session = engine.session_for("app");

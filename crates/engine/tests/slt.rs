@@ -27,7 +27,11 @@ fn main() {
         .with_timeout(Duration::from_secs(1))
         .with_allowed_endpoints(&listed);
     slt_db::main(
-        &["../../testdata/slt", "../../testdata/slt/materialize"],
+        &[
+            "../../testdata/slt",
+            "../../testdata/slt/materialize",
+            "../../testdata/slt/privileges",
+        ],
         move || AwsSetup::Config(Box::new(offline.clone())),
         Vec::new(),
     );

@@ -148,6 +148,17 @@ pub enum Statement {
     /// `SHOW aws_principal` and `SHOW aws_external_id_prefix`.
     ShowVariable(ShowVariable),
     AlterSystem(AlterSystem),
+    CreateRole(CreateRole),
+    AlterRole(AlterRole),
+    DropRoles(DropRoles),
+    /// `GRANT role TO role` and `REVOKE role FROM role`.
+    GrantRole(GrantRole),
+    /// `GRANT|REVOKE privilege ON {SECRET | CONNECTION | SCHEMA | ALL ...}`.
+    GrantPrivileges(GrantPrivileges),
+    /// `ALTER {SECRET | CONNECTION} ... OWNER TO role`.
+    AlterOwner(AlterOwner),
+    /// `SET ROLE`, `RESET ROLE`.
+    SetRole(SetRole),
     /// Everything else, untouched: the host decides what to do with it.
     Sql(Box<SqlStatement>),
 }
@@ -489,4 +500,167 @@ pub enum AlterSystemForm {
     Set,
     /// `ALTER SYSTEM RESET name`.
     Reset,
+}
+
+/// ```text
+/// CREATE ROLE name [[WITH] role_option [...]]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRole {
+    pub name: Ident,
+    /// In the order given; the planner rejects conflicting or repeated ones.
+    pub options: Vec<RoleOption>,
+}
+
+/// ```text
+/// ALTER ROLE name [WITH] role_option [...]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterRole {
+    pub name: Ident,
+    pub options: Vec<RoleOption>,
+}
+
+/// `SUPERUSER | NOSUPERUSER | LOGIN | NOLOGIN | INHERIT | NOINHERIT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoleOption {
+    SuperUser(bool),
+    Login(bool),
+    Inherit(bool),
+}
+
+impl RoleOption {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RoleOption::SuperUser(true) => "SUPERUSER",
+            RoleOption::SuperUser(false) => "NOSUPERUSER",
+            RoleOption::Login(true) => "LOGIN",
+            RoleOption::Login(false) => "NOLOGIN",
+            RoleOption::Inherit(true) => "INHERIT",
+            RoleOption::Inherit(false) => "NOINHERIT",
+        }
+    }
+
+    /// Every option, for the parser.
+    pub const ALL: [RoleOption; 6] = [
+        RoleOption::SuperUser(true),
+        RoleOption::SuperUser(false),
+        RoleOption::Login(true),
+        RoleOption::Login(false),
+        RoleOption::Inherit(true),
+        RoleOption::Inherit(false),
+    ];
+}
+
+/// ```text
+/// DROP ROLE [IF EXISTS] name [, ...]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropRoles {
+    pub if_exists: bool,
+    pub names: Vec<Ident>,
+}
+
+/// ```text
+/// GRANT role [, ...] TO member [, ...]
+/// REVOKE role [, ...] FROM member [, ...]
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRole {
+    pub revoke: bool,
+    pub roles: Vec<Ident>,
+    pub members: Vec<Ident>,
+}
+
+/// ```text
+/// GRANT { privilege [, ...] | ALL [PRIVILEGES] } ON target TO grantee [, ...]
+/// REVOKE { privilege [, ...] | ALL [PRIVILEGES] } ON target FROM grantee [, ...]
+///
+/// target:  { SECRET | CONNECTION } name [, ...]
+///        | ALL { SECRETS | CONNECTIONS } [IN SCHEMA schema_name [, ...]]
+///        | SCHEMA schema_name [, ...]
+///        | SYSTEM
+/// grantee: role_name | PUBLIC
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantPrivileges {
+    pub revoke: bool,
+    /// `None` for `ALL [PRIVILEGES]`.
+    pub privileges: Option<Vec<Privilege>>,
+    pub target: GrantTarget,
+    pub grantees: Vec<Grantee>,
+}
+
+/// The privileges Airlock's objects have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Privilege {
+    Usage,
+    Create,
+    /// On `SYSTEM`: creating, altering and dropping roles.
+    CreateRole,
+}
+
+impl Privilege {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Privilege::Usage => "USAGE",
+            Privilege::Create => "CREATE",
+            Privilege::CreateRole => "CREATEROLE",
+        }
+    }
+}
+
+/// What a `GRANT` or `REVOKE` of privileges is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantTarget {
+    Objects {
+        object_type: ObjectType,
+        names: Vec<ItemName>,
+    },
+    /// `ALL SECRETS` / `ALL CONNECTIONS`, optionally `IN SCHEMA ...`.
+    AllObjects {
+        object_type: ObjectType,
+        schemas: Vec<SchemaName>,
+    },
+    Schemas(Vec<SchemaName>),
+    /// `SYSTEM`: the system privileges (`CREATEROLE`).
+    System,
+}
+
+/// A schema name: `schema` or `database.schema`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SchemaName {
+    pub database: Option<Ident>,
+    pub schema: Ident,
+}
+
+/// A role named in `GRANT ... TO`, or `PUBLIC`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Grantee {
+    Public,
+    Role(Ident),
+}
+
+/// ```text
+/// ALTER {SECRET | CONNECTION} [IF EXISTS] name OWNER TO role
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterOwner {
+    pub object_type: ObjectType,
+    pub if_exists: bool,
+    pub name: ItemName,
+    pub new_owner: Ident,
+}
+
+/// ```text
+/// SET ROLE name
+/// SET ROLE NONE
+/// RESET ROLE
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetRole {
+    /// `None` for `RESET ROLE` and `SET ROLE NONE`: back to the session's user.
+    pub role: Option<Ident>,
+    /// `RESET ROLE` rather than `SET ROLE NONE`, so that it prints as written.
+    pub reset: bool,
 }

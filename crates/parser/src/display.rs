@@ -443,11 +443,101 @@ pub fn write_statement(f: &mut fmt::Formatter<'_>, stmt: &Statement, mode: Mode)
                 }
             }
         },
+        Statement::CreateRole(r) => {
+            write!(f, "CREATE ROLE {}", r.name)?;
+            write_role_options(f, &r.options)
+        }
+        Statement::AlterRole(r) => {
+            write!(f, "ALTER ROLE {}", r.name)?;
+            write_role_options(f, &r.options)
+        }
+        Statement::DropRoles(d) => {
+            f.write_str("DROP ROLE ")?;
+            write_if(f, d.if_exists, "IF EXISTS ")?;
+            write_list(f, &d.names, |f, n| write!(f, "{n}"))
+        }
+        Statement::GrantRole(g) => {
+            f.write_str(if g.revoke { "REVOKE " } else { "GRANT " })?;
+            write_list(f, &g.roles, |f, n| write!(f, "{n}"))?;
+            f.write_str(if g.revoke { " FROM " } else { " TO " })?;
+            write_list(f, &g.members, |f, n| write!(f, "{n}"))
+        }
+        Statement::GrantPrivileges(g) => write_grant_privileges(f, g),
+        Statement::AlterOwner(a) => {
+            write!(f, "ALTER {} ", a.object_type.as_str())?;
+            write_if(f, a.if_exists, "IF EXISTS ")?;
+            write!(f, "{} OWNER TO {}", a.name, a.new_owner)
+        }
+        Statement::SetRole(s) => match (&s.role, s.reset) {
+            (Some(role), _) if role.as_str() == "none" => f.write_str("SET ROLE \"none\""),
+            (Some(role), _) => write!(f, "SET ROLE {role}"),
+            (None, true) => f.write_str("RESET ROLE"),
+            (None, false) => f.write_str("SET ROLE NONE"),
+        },
         Statement::Sql(s) => match mode {
             Mode::Full => write!(f, "{s}"),
             Mode::Redacted => write!(f, "{}", redact_foreign(s)),
         },
     }
+}
+
+fn write_role_options(f: &mut fmt::Formatter<'_>, options: &[RoleOption]) -> fmt::Result {
+    for option in options {
+        write!(f, " {}", option.as_str())?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(database) = &self.database {
+            write!(f, "{database}.")?;
+        }
+        write!(f, "{}", self.schema)
+    }
+}
+
+impl fmt::Display for Grantee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grantee::Public => f.write_str("PUBLIC"),
+            // Quoted, so that it reads back as a role and not as the keyword.
+            Grantee::Role(name) if name.as_str() == "public" => f.write_str("\"public\""),
+            Grantee::Role(name) => write!(f, "{name}"),
+        }
+    }
+}
+
+fn write_grant_privileges(f: &mut fmt::Formatter<'_>, g: &GrantPrivileges) -> fmt::Result {
+    f.write_str(if g.revoke { "REVOKE " } else { "GRANT " })?;
+    match &g.privileges {
+        None => f.write_str("ALL PRIVILEGES")?,
+        Some(list) => write_list(f, list, |f, p| f.write_str(p.as_str()))?,
+    }
+    f.write_str(" ON ")?;
+    match &g.target {
+        GrantTarget::Objects { object_type, names } => {
+            write!(f, "{} ", object_type.as_str())?;
+            write_list(f, names, |f, n| write!(f, "{n}"))?;
+        }
+        GrantTarget::AllObjects {
+            object_type,
+            schemas,
+        } => {
+            write!(f, "ALL {}S", object_type.as_str())?;
+            if !schemas.is_empty() {
+                f.write_str(" IN SCHEMA ")?;
+                write_list(f, schemas, |f, s| write!(f, "{s}"))?;
+            }
+        }
+        GrantTarget::Schemas(schemas) => {
+            f.write_str("SCHEMA ")?;
+            write_list(f, schemas, |f, s| write!(f, "{s}"))?;
+        }
+        GrantTarget::System => f.write_str("SYSTEM")?,
+    }
+    f.write_str(if g.revoke { " FROM " } else { " TO " })?;
+    write_list(f, &g.grantees, |f, g| write!(f, "{g}"))
 }
 
 /// A statement Airlock does not own may carry credentials anywhere (`CREATE USER ...

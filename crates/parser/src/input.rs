@@ -15,7 +15,9 @@ use airlock_core::{Position, SqlState};
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::ast::{AlterConnectionAction, AwsOption, Ident, ItemName, OptionValue, Statement};
+use crate::ast::{
+    AlterConnectionAction, AwsOption, GrantTarget, Grantee, Ident, ItemName, OptionValue, Statement,
+};
 use crate::error::ParseError;
 
 /// The most text one call accepts. The parser holds every token of its input at once
@@ -271,6 +273,33 @@ pub fn check_statement(statement: &Statement) -> Result<(), ParseError> {
             names.push(&a.name);
             values.extend(a.value.as_deref());
         }
+        Statement::CreateRole(r) => names.push(&r.name),
+        Statement::AlterRole(r) => names.push(&r.name),
+        Statement::DropRoles(d) => names.extend(&d.names),
+        Statement::GrantRole(g) => names.extend(g.roles.iter().chain(&g.members)),
+        Statement::GrantPrivileges(g) => {
+            match &g.target {
+                GrantTarget::Objects { names: items, .. } => {
+                    names.extend(items.iter().flat_map(ItemName::parts));
+                }
+                GrantTarget::AllObjects { schemas, .. } | GrantTarget::Schemas(schemas) => {
+                    for s in schemas {
+                        names.extend(s.database.iter().chain([&s.schema]));
+                    }
+                }
+                GrantTarget::System => {}
+            }
+            for grantee in &g.grantees {
+                if let Grantee::Role(name) = grantee {
+                    names.push(name);
+                }
+            }
+        }
+        Statement::AlterOwner(a) => {
+            names.extend(a.name.parts());
+            names.push(&a.new_owner);
+        }
+        Statement::SetRole(s) => names.extend(s.role.iter()),
         Statement::Sql(s) => {
             if s.to_string().contains('\0') {
                 return Err(nul_error(None));

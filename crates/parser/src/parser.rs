@@ -17,6 +17,8 @@ use crate::ast::*;
 use crate::error::ParseError;
 use crate::input::{bidi_control, bidi_error, check_complexity};
 
+mod roles;
+
 /// The dialect for everything Airlock passes through: its users come from PostgreSQL
 /// and Materialize.
 pub(crate) const DIALECT: PostgreSqlDialect = PostgreSqlDialect {};
@@ -186,6 +188,9 @@ impl<'a> AirlockParser<'a> {
 
     /// `Ok(None)` when the statement is not one of Airlock's; nothing is consumed then.
     fn parse_airlock_statement(&mut self) -> Result<Option<Statement>, Failure> {
+        if let Some(statement) = self.parse_role_statement()? {
+            return Ok(Some(statement));
+        }
         let statement = if self.peek_word_at(0, "CREATE") && self.peek_word_at(1, "SECRET") {
             self.advance(2);
             self.parse_create_secret()?
@@ -257,6 +262,9 @@ impl<'a> AirlockParser<'a> {
     fn parse_alter_secret(&mut self) -> PResult<Statement> {
         let if_exists = self.parse_words(&["IF", "EXISTS"]);
         let name = self.parse_item_name()?;
+        if let Some(statement) = self.parse_owner_to(ObjectType::Secret, if_exists, &name)? {
+            return Ok(statement);
+        }
         if self.parse_word("RENAME") {
             self.expect_word("TO")?;
             return Ok(Statement::RenameObject(RenameObject {
@@ -267,7 +275,7 @@ impl<'a> AirlockParser<'a> {
             }));
         }
         if !self.parse_word("AS") && !self.parser.consume_token(&Token::Eq) {
-            return self.expected_next("AS or RENAME TO");
+            return self.expected_next("AS, RENAME TO or OWNER TO");
         }
         let value = self.parse_secret_value()?;
         Ok(Statement::AlterSecret(AlterSecret {
@@ -334,6 +342,9 @@ impl<'a> AirlockParser<'a> {
     fn parse_alter_connection(&mut self) -> Result<Statement, Failure> {
         let if_exists = self.parse_words(&["IF", "EXISTS"]);
         let name = self.parse_item_name()?;
+        if let Some(statement) = self.parse_owner_to(ObjectType::Connection, if_exists, &name)? {
+            return Ok(statement);
+        }
         if self.parse_word("RENAME") {
             self.expect_word("TO")?;
             return Ok(Statement::RenameObject(RenameObject {

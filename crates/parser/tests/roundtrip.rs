@@ -489,3 +489,56 @@ fn select_from_show_create() {
         Statement::Sql(_)
     ));
 }
+
+#[test]
+fn role_and_privilege_statements() {
+    verified("CREATE ROLE joe");
+    check(
+        "create role Joe with superuser login",
+        "CREATE ROLE joe SUPERUSER LOGIN",
+    );
+    verified("CREATE ROLE joe NOSUPERUSER NOLOGIN INHERIT");
+    check("ALTER ROLE joe WITH NOLOGIN", "ALTER ROLE joe NOLOGIN");
+    verified("DROP ROLE joe");
+    verified("DROP ROLE IF EXISTS joe, \"Mixed\"");
+    verified("GRANT r1, r2 TO joe, ann");
+    verified("REVOKE r1 FROM joe");
+    verified("GRANT USAGE ON SECRET s TO joe");
+    check(
+        "grant all on connection materialize.public.c, d to public, joe",
+        "GRANT ALL PRIVILEGES ON CONNECTION materialize.public.c, d TO PUBLIC, joe",
+    );
+    verified("REVOKE USAGE ON SECRET s FROM PUBLIC");
+    verified("GRANT USAGE ON ALL SECRETS TO joe");
+    verified("GRANT USAGE ON ALL CONNECTIONS IN SCHEMA materialize.public, public TO joe");
+    verified("GRANT CREATE, USAGE ON SCHEMA materialize.public TO joe");
+    verified("REVOKE CREATE ON SCHEMA public FROM joe");
+    verified("GRANT CREATEROLE ON SYSTEM TO joe");
+    // A role called "public" is not PUBLIC.
+    let s = verified("GRANT USAGE ON SECRET s TO \"public\"");
+    let Statement::GrantPrivileges(g) = &s else {
+        panic!()
+    };
+    assert_eq!(g.grantees, [Grantee::Role(Ident::new("public"))]);
+    verified("ALTER SECRET s OWNER TO joe");
+    verified("ALTER CONNECTION IF EXISTS materialize.public.c OWNER TO joe");
+    verified("SET ROLE joe");
+    verified("SET ROLE NONE");
+    verified("SET ROLE \"none\"");
+    verified("RESET ROLE");
+    // The host's grants stay the host's.
+    assert!(matches!(
+        parse_statement("GRANT SELECT ON TABLE t TO joe").unwrap(),
+        Statement::Sql(_)
+    ));
+    for bad in [
+        "ALTER ROLE joe",
+        "CREATE ROLE joe WITH",
+        "GRANT USAGE ON SECRET TO joe",
+        "GRANT USAGE ON ALL TABLES TO joe",
+        "ALTER SECRET s OWNER joe",
+        "GRANT USAGE ON SCHEMA a.b.c TO joe",
+    ] {
+        assert!(parse_statement(bad).is_err(), "{bad}");
+    }
+}

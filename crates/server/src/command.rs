@@ -58,6 +58,18 @@ struct Args {
     /// No log lines on standard error.
     #[arg(long)]
     quiet: bool,
+    /// What an authenticated user that is not yet a role of the catalog becomes at its
+    /// first statement: a superuser (every user may do everything), a login role with
+    /// no privileges until granted some (Materialize's way), or refused.
+    #[arg(long, value_enum, default_value_t = NewUsersArg::Superuser)]
+    new_users: NewUsersArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NewUsersArg {
+    Superuser,
+    Login,
+    Refuse,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,5 +128,10 @@ fn run(args: Args) -> Result<(), String> {
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     config.max_message_bytes = args.max_message_bytes;
     config.log = Log { quiet: args.quiet };
+    config.engine.new_users = match args.new_users {
+        NewUsersArg::Superuser => airlock_engine::NewUsers::Superuser,
+        NewUsersArg::Login => airlock_engine::NewUsers::Login,
+        NewUsersArg::Refuse => airlock_engine::NewUsers::Refuse,
+    };
     crate::serve(config)
 }

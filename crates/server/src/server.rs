@@ -89,7 +89,12 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             max_message_bytes: crate::limit::MAX_MESSAGE_BYTES,
             log: Log::default(),
-            engine: EngineConfig::default(),
+            // Every authenticated user may do everything unless the host says otherwise
+            // (`airlock serve --new-users login`): see docs/privileges.md.
+            engine: EngineConfig {
+                new_users: airlock_engine::NewUsers::Superuser,
+                ..EngineConfig::default()
+            },
         }
     }
 

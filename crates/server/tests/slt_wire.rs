@@ -93,7 +93,7 @@ impl WireDb {
         let server = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
-        let conninfo = format!("host=127.0.0.1 port={port} user=slt dbname=airlock");
+        let conninfo = format!("host=127.0.0.1 port={port} user=mz_system dbname=airlock");
         let (client, mut connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
             .await
             .unwrap();
@@ -238,18 +238,24 @@ fn run_file(path: &Path) -> Result<(), Failed> {
 }
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/slt");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty());
+    // The top directory, and the privilege files (which switch roles with SET ROLE,
+    // a statement the engine runs for the session over the wire too).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/slt");
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for (prefix, dir) in [("", root.clone()), ("privileges/", root.join("privileges"))] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+            .collect();
+        found.sort();
+        assert!(!found.is_empty());
+        files.extend(found.into_iter().map(|p| (prefix.to_owned(), p)));
+    }
     let tests = files
         .into_iter()
-        .map(|path| {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        .map(|(prefix, path)| {
+            let name = format!("{prefix}{}", path.file_stem().unwrap().to_string_lossy());
             let path = Arc::new(path);
             Trial::test(name, move || run_file(&path))
         })
