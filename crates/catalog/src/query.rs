@@ -414,7 +414,7 @@ impl QueryConnection {
                 rusqlite::Error::SqlInputError { msg, .. }
                 | rusqlite::Error::SqliteFailure(_, Some(msg)) => CatalogError::QueryFailed {
                     code: sqlstate_of_message(&msg),
-                    message: msg,
+                    message: postgres_message(msg),
                 },
                 other => CatalogError::sqlite("running a catalog query", other),
             },
@@ -668,6 +668,22 @@ fn columns_of(stmt: &rusqlite::Statement<'_>, types: &[Option<ColumnType>]) -> V
         .collect()
 }
 
+/// SQLite's wording of a name that does not resolve, as PostgreSQL words it
+/// (`column "x" does not exist`, `column t.x does not exist`); other messages as they are.
+fn postgres_message(msg: String) -> String {
+    if let Some(name) = msg.strip_prefix("no such column: ") {
+        return if name.contains('.') {
+            format!("column {name} does not exist")
+        } else {
+            format!("column \"{name}\" does not exist")
+        };
+    }
+    if let Some(name) = msg.strip_prefix("no such table: ") {
+        return format!("relation \"{name}\" does not exist");
+    }
+    msg
+}
+
 fn sqlstate_of_message(msg: &str) -> SqlState {
     if msg.starts_with("no such table") {
         SqlState::UndefinedTable
@@ -683,6 +699,19 @@ fn sqlstate_of_message(msg: &str) -> SqlState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unresolved_names_are_worded_as_postgres_words_them() {
+        assert_eq!(
+            postgres_message("no such column: nope".to_owned()),
+            "column \"nope\" does not exist"
+        );
+        assert_eq!(
+            postgres_message("no such column: c.nope".to_owned()),
+            "column c.nope does not exist"
+        );
+        assert_eq!(postgres_message("other".to_owned()), "other");
+    }
 
     #[test]
     fn declared_types_map_to_postgres_types() {

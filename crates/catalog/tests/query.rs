@@ -314,7 +314,7 @@ fn query_errors_have_sqlstates() {
         .query("SELECT nope FROM mz_connections")
         .unwrap_err();
     assert_eq!(err.code(), SqlState::UndefinedColumn);
-    assert_eq!(err.to_string(), "no such column: nope");
+    assert_eq!(err.to_string(), "column \"nope\" does not exist");
     let err = catalog.query("SELECT * FROM mz_tables").unwrap_err();
     assert_eq!(err.code(), SqlState::UndefinedTable);
     let err = catalog.query("SELEKT 1").unwrap_err();

@@ -914,6 +914,10 @@ fn session_names_carry_the_connection_and_the_user() {
         &mut session,
         "ALTER CONNECTION lake SET (ASSUME ROLE SESSION NAME = '{connection}.{user}')",
     );
+    run(
+        &mut session,
+        "CREATE ROLE \"alice@corp\"; GRANT USAGE ON CONNECTION lake TO \"alice@corp\"",
+    );
     let mut alice = engine.session_for("alice@corp");
     run(&mut alice, "VALIDATE CONNECTION lake");
     let named = host.wire.0.lock().unwrap().iter().any(|body| {

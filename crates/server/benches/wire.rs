@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use airlock_engine::{Engine, EngineConfig, Session};
+use airlock_engine::{Engine, EngineConfig, NewUsers, Session};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const QUERY: &str =
@@ -135,7 +135,12 @@ fn bench(c: &mut Criterion) {
         client
     });
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path().join("catalog.db"), EngineConfig::default()).unwrap();
+    // As the server's users are by default (`--new-users superuser`).
+    let config = EngineConfig {
+        new_users: NewUsers::Superuser,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(dir.path().join("catalog.db"), config).unwrap();
     let mut sides = Sides {
         runtime,
         client,
