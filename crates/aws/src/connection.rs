@@ -224,6 +224,7 @@ mod tests {
                 secret_access_key: SecretId(7),
                 session_token: Some(StringOrSecret::Secret(SecretId(8))),
             }),
+            scope: None,
         };
         let mut asked = Vec::new();
         let resolved = ResolvedConnection::resolve(&planned, "unused", |id| {
@@ -246,6 +247,7 @@ mod tests {
                 arn: "arn:aws:iam::000000000000:role/R".into(),
                 session_name: None,
             }),
+            scope: None,
         };
         let resolved =
             ResolvedConnection::resolve(&role, "mz_x_u1", |_| Err::<SecretString, _>("no"))

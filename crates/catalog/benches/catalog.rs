@@ -34,6 +34,7 @@ fn model() -> AwsConnection {
             arn: "arn:aws:iam::001234567890:role/Reader".to_owned(),
             session_name: None,
         }),
+        scope: None,
     }
 }
 

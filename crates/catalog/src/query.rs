@@ -19,8 +19,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{CatalogError, Result, SqliteContext};
 
 /// The relations users may name: the views of [`crate::RELATIONS`].
-pub const SYSTEM_VIEWS: [&str; 5] = {
-    let mut names = [""; 5];
+pub const SYSTEM_VIEWS: [&str; 6] = {
+    let mut names = [""; 6];
     let mut i = 0;
     while i < names.len() {
         names[i] = crate::RELATIONS[i].name;
@@ -31,13 +31,14 @@ pub const SYSTEM_VIEWS: [&str; 5] = {
 
 /// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
 /// ciphertext, settings and id-sequence tables are deliberately absent.
-const VIEW_TABLES: [&str; 6] = [
+const VIEW_TABLES: [&str; 7] = [
     "objects",
     "connections",
     "secrets",
     "aws_connections",
     "object_dependencies",
     "aws_connection_validations",
+    "aws_connection_scopes",
 ];
 
 /// Tables no view shows: not even their row counts are readable.

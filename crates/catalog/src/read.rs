@@ -1,7 +1,9 @@
 //! Reads shared by [`crate::Catalog`] (outside a transaction) and [`crate::Txn`]
 //! (inside one): each takes the SQLite connection to read through.
 
-use airlock_core::aws::{AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, StringOrSecret};
+use airlock_core::aws::{
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, S3Scope, StringOrSecret,
+};
 use airlock_core::{ConnectionId, ObjectId, SecretId};
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -148,7 +150,8 @@ const CONNECTION_COLUMNS: &str = "
            a.id, a.endpoint, a.region, a.access_key_id, a.access_key_id_secret_id,
            a.secret_access_key_secret_id, a.session_token, a.session_token_secret_id,
            a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
-           a.example_trust_policy, o.comment
+           a.example_trust_policy, o.comment,
+           (SELECT s.scope FROM aws_connection_scopes AS s WHERE s.id = o.id)
     FROM objects AS o
     JOIN connections AS c ON c.id = o.id
     LEFT JOIN aws_connections AS a ON a.id = o.id";
@@ -175,6 +178,7 @@ struct RawConnection {
     external_id: Option<String>,
     example_trust_policy: Option<String>,
     comment: Option<String>,
+    scope: Option<String>,
 }
 
 fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
@@ -199,6 +203,7 @@ fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
         external_id: r.get(17)?,
         example_trust_policy: r.get(18)?,
         comment: r.get(19)?,
+        scope: r.get(20)?,
     })
 }
 
@@ -236,6 +241,10 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
             })
         }
     };
+    let scope = raw
+        .scope
+        .map(|s| S3Scope::parse(&s).map_err(|_| bad("has an invalid SCOPE")))
+        .transpose()?;
     Ok(ConnectionEntry {
         id,
         oid: u64::try_from(raw.oid).map_err(|_| bad("has a negative oid"))?,
@@ -244,6 +253,7 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
             endpoint: raw.endpoint,
             region: raw.region,
             auth,
+            scope,
         },
         create_sql: raw.create_sql,
         redacted_create_sql: raw.redacted_create_sql,

@@ -30,7 +30,7 @@ impl Relation {
 use ColumnType::{Jsonb, Oid, Text, TimestampTz};
 
 /// Every queryable relation, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 5] = [
+pub const RELATIONS: [Relation; 6] = [
     Relation {
         schema: "mz_catalog",
         name: "mz_connections",
@@ -91,6 +91,11 @@ pub const RELATIONS: [Relation; 5] = [
             ("message", Text),
             ("non_aws_endpoint", Text),
         ],
+    },
+    Relation {
+        schema: "mz_internal",
+        name: "mz_aws_connection_scopes",
+        columns: &[("connection_id", Text), ("scope", Text)],
     },
 ];
 

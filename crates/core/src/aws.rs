@@ -6,10 +6,12 @@
 
 mod arn;
 mod policy;
+mod scope;
 mod syntax;
 
 pub use arn::{ArnError, IamArn, IamArnKind};
 pub use policy::{example_trust_policy, external_id};
+pub use scope::{S3Scope, ScopeMatch, longest_scope};
 pub use syntax::{
     REDACTED_USERINFO, check_access_key_id, check_endpoint, check_region, check_session_name,
     looks_like_aws_access_key_id, normalize_endpoint, redact_userinfo, redact_userinfo_list,
@@ -49,6 +51,9 @@ pub struct AwsConnection {
     /// `REGION`.
     pub region: Option<String>,
     pub auth: AwsAuth,
+    /// `SCOPE`: the part of S3 the connection is for, when a host picks a connection by
+    /// URL (see [`longest_scope`]).
+    pub scope: Option<S3Scope>,
 }
 
 /// How the connection authenticates: the two shapes are exclusive.
@@ -111,6 +116,7 @@ mod tests {
                 secret_access_key: SecretId(2),
                 session_token: Some(StringOrSecret::Secret(SecretId(1))),
             }),
+            scope: None,
         };
         assert_eq!(conn.referenced_secrets(), vec![SecretId(1), SecretId(2)]);
         let role = AwsConnection {
@@ -120,6 +126,7 @@ mod tests {
                 arn: "arn:aws:iam::001234567890:role/Reader".into(),
                 session_name: None,
             }),
+            scope: None,
         };
         assert!(role.referenced_secrets().is_empty());
         assert!(role.assume_role().is_some());

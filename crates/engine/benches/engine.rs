@@ -178,6 +178,7 @@ fn design_doc_query(c: &mut Criterion) {
                     arn: arn(i),
                     session_name: None,
                 }),
+                scope: None,
             };
             let name = format!("aws_conn_{i}");
             let sql = format!(

@@ -35,6 +35,7 @@ mod plan;
 pub mod query;
 mod response;
 pub mod route;
+pub mod scopes;
 
 pub use airlock_aws as aws;
 pub use airlock_catalog as catalog;

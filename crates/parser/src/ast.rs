@@ -268,11 +268,14 @@ pub enum AwsOptionName {
     AssumeRoleSessionName,
     Endpoint,
     Region,
+    /// `SCOPE 's3://bucket[/prefix]'`: which URLs the connection serves (one per
+    /// connection).
+    Scope,
 }
 
 impl AwsOptionName {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [AwsOptionName; 7] = [
+    pub const ALL: [AwsOptionName; 8] = [
         AwsOptionName::AccessKeyId,
         AwsOptionName::SecretAccessKey,
         AwsOptionName::SessionToken,
@@ -280,6 +283,7 @@ impl AwsOptionName {
         AwsOptionName::AssumeRoleSessionName,
         AwsOptionName::Endpoint,
         AwsOptionName::Region,
+        AwsOptionName::Scope,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -291,6 +295,7 @@ impl AwsOptionName {
             AwsOptionName::AssumeRoleSessionName => "ASSUME ROLE SESSION NAME",
             AwsOptionName::Endpoint => "ENDPOINT",
             AwsOptionName::Region => "REGION",
+            AwsOptionName::Scope => "SCOPE",
         }
     }
 

@@ -40,6 +40,7 @@ pub fn assume_role() -> AwsConnection {
             arn: ROLE.to_owned(),
             session_name: Some("airlock".to_owned()),
         }),
+        scope: None,
     }
 }
 
@@ -56,6 +57,7 @@ pub fn credentials(
             secret_access_key: secret,
             session_token: token,
         }),
+        scope: None,
     }
 }
 

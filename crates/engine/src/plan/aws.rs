@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, StringOrSecret,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, IamArn, S3Scope, StringOrSecret,
     check_access_key_id, check_region, check_session_name, looks_like_aws_access_key_id,
     normalize_endpoint, redact_userinfo,
 };
@@ -63,7 +63,8 @@ pub(crate) fn plan_aws(
                 name @ (AwsOptionName::AssumeRoleArn
                 | AwsOptionName::AssumeRoleSessionName
                 | AwsOptionName::Endpoint
-                | AwsOptionName::Region),
+                | AwsOptionName::Region
+                | AwsOptionName::Scope),
             ) => return Err(PlanError::OptionNeedsString(name).into()),
             _ => {}
         }
@@ -142,10 +143,16 @@ pub(crate) fn plan_aws(
     if let Some(region) = &region {
         check_region(region).map_err(|e| invalid(AwsOptionName::Region, region, e))?;
     }
+    // One SCOPE per connection, like every option (rule 1); `SCOPE = ''` means unset.
+    let scope = string(take(AwsOptionName::Scope))
+        .filter(|s| !s.is_empty())
+        .map(|s| S3Scope::parse(&s).map_err(|e| invalid(AwsOptionName::Scope, &s, e)))
+        .transpose()?;
     Ok(AwsConnection {
         endpoint,
         region,
         auth,
+        scope,
     })
 }
 
@@ -236,6 +243,12 @@ pub(crate) fn options_of(
         options.push(AwsOption {
             name: AwsOptionName::Region,
             value: OptionValue::String(region.clone()),
+        });
+    }
+    if let Some(scope) = &aws.scope {
+        options.push(AwsOption {
+            name: AwsOptionName::Scope,
+            value: OptionValue::String(scope.to_string()),
         });
     }
     Ok(options)
@@ -380,6 +393,34 @@ mod tests {
             ))
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_scope_is_one_s3_url_with_a_bucket() {
+        let planned = plan(&format!("{ARN}, SCOPE = 'S3://lake/raw/'")).unwrap();
+        assert_eq!(
+            planned.scope.as_ref().map(S3Scope::as_str),
+            Some("s3://lake/raw")
+        );
+        let printed = options_of(&planned, &mut Fixture).unwrap();
+        let again = plan_aws(&printed, &mut Fixture).unwrap();
+        assert_eq!(again, planned);
+        assert_eq!(plan(&format!("{ARN}, SCOPE ''")).unwrap().scope, None);
+        assert_eq!(
+            plan(&format!("{ARN}, SCOPE 's3://a-1', SCOPE 's3://b-2'")).unwrap_err(),
+            "SCOPE specified more than once"
+        );
+        assert_eq!(
+            plan(&format!("{ARN}, SCOPE SECRET s1")).unwrap_err(),
+            "invalid SCOPE: must provide a string value, not a secret"
+        );
+        for bad in ["https://lake.s3.amazonaws.com/", "s3://", "s3://lake/a?b"] {
+            let err = plan(&format!("{ARN}, SCOPE '{bad}'")).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid SCOPE \"{bad}\": expected an S3 URL")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
