@@ -46,8 +46,15 @@ struct Cache {
     /// The generation `scopes` was read at; `None`: read them on the next request.
     seen: Option<CatalogGeneration>,
     scopes: Vec<ScopedConnection>,
-    /// Each connection's store, with the endpoint and region it was built for.
-    stores: HashMap<ConnectionId, (Option<String>, Option<String>, Arc<dyn ObjectStore>)>,
+    stores: HashMap<ConnectionId, Built>,
+}
+
+/// A connection's store, with the endpoint and region it was built for.
+#[derive(Debug)]
+struct Built {
+    endpoint: Option<String>,
+    region: Option<String>,
+    store: Arc<dyn ObjectStore>,
 }
 
 impl ScopedS3Store {
@@ -96,11 +103,11 @@ impl ScopedS3Store {
             .ok_or_else(|| generic(crate::s3::unbound(&self.bucket, key.as_ref())))?;
         {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((endpoint, region, store)) = cache.stores.get(&connection.id)
-                && *endpoint == connection.endpoint
-                && *region == connection.region
+            if let Some(built) = cache.stores.get(&connection.id)
+                && built.endpoint == connection.endpoint
+                && built.region == connection.region
             {
-                return Ok(Arc::clone(store));
+                return Ok(Arc::clone(&built.store));
             }
         }
         let engine = self.engine.clone();
@@ -117,7 +124,11 @@ impl ScopedS3Store {
             .stores
             .insert(
                 connection.id,
-                (connection.endpoint, connection.region, Arc::clone(&store)),
+                Built {
+                    endpoint: connection.endpoint,
+                    region: connection.region,
+                    store: Arc::clone(&store),
+                },
             );
         Ok(store)
     }
