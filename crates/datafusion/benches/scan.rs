@@ -228,6 +228,7 @@ fn main() {
         ctx
     });
     let airlock_ctx = airlock.session_context().clone();
+    let after_setup = *seen.0.lock().unwrap();
     println!(
         "object: s3://{bucket}/big.parquet, {size} bytes ({:.1} MiB)",
         size as f64 / (1024.0 * 1024.0)
@@ -266,6 +267,10 @@ fn main() {
 
     // 1,000 reads through the store DataFusion uses for the bucket.
     let before = *seen.0.lock().unwrap();
+    println!(
+        "AssumeRole calls: {after_setup} during setup (writing the objects, creating the table), {} during the scans",
+        before - after_setup
+    );
     let store = airlock_ctx
         .runtime_env()
         .object_store(ObjectStoreUrl::parse(format!("s3://{bucket}")).unwrap())
