@@ -272,6 +272,7 @@ mod tests {
                 secret_access_key: SecretId(7),
                 session_token: Some(StringOrSecret::Secret(SecretId(8))),
             }),
+            scope: None,
         };
         let mut asked = Vec::new();
         let resolved = ResolvedConnection::resolve(&planned, "unused", |id| {
@@ -296,6 +297,7 @@ mod tests {
                 session_name: None,
                 session_duration: None,
             }),
+            scope: None,
         };
         let resolved =
             ResolvedConnection::resolve(&role, "mz_x_u1", |_| Err::<SecretString, _>("no"))

@@ -36,6 +36,7 @@ fn model() -> AwsConnection {
             session_name: None,
             session_duration: None,
         }),
+        scope: None,
     }
 }
 

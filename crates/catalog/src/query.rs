@@ -31,7 +31,7 @@ pub const SYSTEM_VIEWS: [&str; crate::RELATIONS.len()] = {
 
 /// The tables behind [`SYSTEM_VIEWS`], readable only from inside one of them. The
 /// ciphertext, settings and id-sequence tables are deliberately absent.
-const VIEW_TABLES: [&str; 10] = [
+const VIEW_TABLES: [&str; 11] = [
     "objects",
     "roles",
     "role_members",
@@ -42,6 +42,7 @@ const VIEW_TABLES: [&str; 10] = [
     "object_dependencies",
     "aws_connection_validations",
     "aws_connection_credentials",
+    "aws_connection_scopes",
 ];
 
 /// Tables no view shows: not even their row counts are readable.

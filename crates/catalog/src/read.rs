@@ -2,7 +2,7 @@
 //! (inside one): each takes the SQLite connection to read through.
 
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, StringOrSecret,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, S3Scope, StringOrSecret,
 };
 use airlock_core::{ConnectionId, ObjectId, SecretId};
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -151,7 +151,8 @@ const CONNECTION_COLUMNS: &str = "
            a.secret_access_key_secret_id, a.session_token, a.session_token_secret_id,
            a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
            a.example_trust_policy, o.comment, a.assume_role_session_duration,
-           a.sts_endpoint, a.sts_region
+           a.sts_endpoint, a.sts_region,
+           (SELECT s.scope FROM aws_connection_scopes AS s WHERE s.id = o.id)
     FROM objects AS o
     JOIN connections AS c ON c.id = o.id
     LEFT JOIN aws_connections AS a ON a.id = o.id";
@@ -181,6 +182,7 @@ struct RawConnection {
     assume_role_session_duration: Option<u32>,
     sts_endpoint: Option<String>,
     sts_region: Option<String>,
+    scope: Option<String>,
 }
 
 fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
@@ -208,6 +210,7 @@ fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
         assume_role_session_duration: r.get(20)?,
         sts_endpoint: r.get(21)?,
         sts_region: r.get(22)?,
+        scope: r.get(23)?,
     })
 }
 
@@ -246,6 +249,10 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
             })
         }
     };
+    let scope = raw
+        .scope
+        .map(|s| S3Scope::parse(&s).map_err(|_| bad("has an invalid SCOPE")))
+        .transpose()?;
     Ok(ConnectionEntry {
         id,
         oid: u64::try_from(raw.oid).map_err(|_| bad("has a negative oid"))?,
@@ -258,6 +265,7 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
                 endpoint: raw.sts_endpoint,
                 region: raw.sts_region,
             },
+            scope,
         },
         create_sql: raw.create_sql,
         redacted_create_sql: raw.redacted_create_sql,

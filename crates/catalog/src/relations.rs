@@ -30,7 +30,7 @@ impl Relation {
 use ColumnType::{Bool, Int4, Jsonb, Oid, Text, TimestampTz};
 
 /// Every queryable relation, in the order `\d` lists them.
-pub const RELATIONS: [Relation; 8] = [
+pub const RELATIONS: [Relation; 9] = [
     Relation {
         schema: "mz_catalog",
         name: "mz_connections",
@@ -95,6 +95,11 @@ pub const RELATIONS: [Relation; 8] = [
             ("message", Text),
             ("non_aws_endpoint", Text),
         ],
+    },
+    Relation {
+        schema: "mz_internal",
+        name: "mz_aws_connection_scopes",
+        columns: &[("connection_id", Text), ("scope", Text)],
     },
     Relation {
         schema: "mz_internal",

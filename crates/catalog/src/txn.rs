@@ -618,6 +618,12 @@ impl<'c> Txn<'c> {
                 ])
             })
             .ctx("writing AWS connection options")?;
+        if let Some(scope) = &aws.scope {
+            self.tx
+                .prepare_cached("INSERT INTO aws_connection_scopes (id, scope) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![raw, scope.as_str()]))
+                .ctx("writing AWS connection options")?;
+        }
         Ok(derived)
     }
 

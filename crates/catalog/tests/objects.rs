@@ -689,3 +689,50 @@ fn comments_are_set_replaced_and_removed() {
     txn.commit().unwrap();
     assert_eq!(catalog.secrets().unwrap()[0].comment, None);
 }
+
+/// `SCOPE` lives in `aws_connection_scopes` beside its connection: read back with it,
+/// replaced or removed by ALTER, gone with DROP, and shown in `mz_aws_connection_scopes`.
+#[test]
+fn a_scope_is_stored_altered_and_dropped_with_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let mut catalog = open(&path);
+    let scoped = |scope: &str| airlock_core::aws::AwsConnection {
+        scope: Some(airlock_core::aws::S3Scope::parse(scope).unwrap()),
+        ..assume_role()
+    };
+    let scopes = |catalog: &Catalog| -> Vec<String> {
+        catalog
+            .query("SELECT connection_id || ' ' || scope FROM mz_aws_connection_scopes ORDER BY 1")
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|row| row[0].clone().unwrap())
+            .collect()
+    };
+    let mut txn = catalog.begin().unwrap();
+    let c = create(&mut txn, "c", &scoped("s3://lake/raw")).unwrap();
+    let d = create(&mut txn, "d", &assume_role()).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(c.aws, scoped("s3://lake/raw"));
+    assert_eq!(catalog.connection(d.id).unwrap().unwrap().aws.scope, None);
+    assert_eq!(scopes(&catalog), ["u1 s3://lake/raw"]);
+
+    let mut txn = catalog.begin().unwrap();
+    let altered = txn
+        .alter_connection(c.id, &scoped("s3://lake"), "a", "b")
+        .unwrap();
+    txn.alter_connection(d.id, &scoped("s3://lake/raw/x"), "a", "b")
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(altered.aws, scoped("s3://lake"));
+    assert_eq!(scopes(&catalog), ["u1 s3://lake", "u2 s3://lake/raw/x"]);
+
+    let mut txn = catalog.begin().unwrap();
+    txn.alter_connection(c.id, &assume_role(), "a", "b")
+        .unwrap();
+    txn.drop_connections(&[d.id]).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(catalog.connection(c.id).unwrap().unwrap().aws.scope, None);
+    assert!(scopes(&catalog).is_empty());
+}

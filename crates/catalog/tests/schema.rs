@@ -47,14 +47,14 @@ fn stepwise_migration_matches_fresh_schema() {
     drop(open(&fresh));
     let expected = schema_of(&fresh);
 
-    for stop in 1..SCHEMA_VERSION {
+    for stop in 1..MIGRATIONS.len() {
         let dir = tempfile::tempdir().unwrap();
         let path = db_path(&dir);
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             conn.pragma_update(None, "journal_mode", "WAL").unwrap();
             let tx = conn.transaction().unwrap();
-            for m in MIGRATIONS.iter().take(stop as usize) {
+            for m in MIGRATIONS.iter().take(stop) {
                 tx.execute_batch(m.sql).unwrap();
                 tx.pragma_update(None, "user_version", m.version).unwrap();
             }

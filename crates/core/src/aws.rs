@@ -7,6 +7,7 @@
 mod arn;
 mod duration;
 mod policy;
+mod scope;
 mod syntax;
 
 pub use arn::{ArnError, IamArn, IamArnKind};
@@ -15,6 +16,7 @@ pub use duration::{
     parse_session_duration, session_duration_text,
 };
 pub use policy::{example_trust_policy, external_id};
+pub use scope::{S3Scope, ScopeMatch, longest_scope};
 pub use syntax::{
     REDACTED_USERINFO, SESSION_NAME_PLACEHOLDERS, check_access_key_id, check_endpoint,
     check_region, check_session_name, check_session_name_template, expand_session_name,
@@ -55,6 +57,9 @@ pub struct AwsConnection {
     /// `REGION`.
     pub region: Option<String>,
     pub auth: AwsAuth,
+    /// `SCOPE`: the part of S3 the connection is for, when a host picks a connection by
+    /// URL (see [`longest_scope`]).
+    pub scope: Option<S3Scope>,
     /// `STS ENDPOINT` and `STS REGION`: where STS calls go, apart from `ENDPOINT`.
     pub sts: AwsSts,
 }
@@ -132,6 +137,7 @@ mod tests {
                 secret_access_key: SecretId(2),
                 session_token: Some(StringOrSecret::Secret(SecretId(1))),
             }),
+            scope: None,
         };
         assert_eq!(conn.referenced_secrets(), vec![SecretId(1), SecretId(2)]);
         let role = AwsConnection {
@@ -143,6 +149,7 @@ mod tests {
                 session_name: None,
                 session_duration: None,
             }),
+            scope: None,
         };
         assert!(role.referenced_secrets().is_empty());
         assert!(role.assume_role().is_some());

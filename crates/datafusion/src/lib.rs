@@ -23,6 +23,7 @@
 
 mod catalog_tables;
 mod s3;
+mod scope;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use airlock_engine;
 pub use datafusion;
 
 use crate::catalog_tables::CatalogTable;
+pub use crate::scope::ScopedS3Store;
 
 /// What one statement of a script gave.
 #[derive(Debug)]

@@ -4,9 +4,10 @@
 //! registers, for that bucket, an object store that acts through connection `name`
 //! (`CredentialsHandle::s3_store`): its region and endpoint, and its credentials handle
 //! on every request — one role session per connection, revoked by `DROP` or `ALTER` of
-//! the connection at the next request. An `s3://` location with no connection bound to
-//! its bucket is refused with how to bind one: DataFusion never falls back to ambient
-//! AWS credentials.
+//! the connection at the next request. A location without the option reads through the
+//! connection whose `SCOPE` is the longest prefix of each request's URL
+//! ([`ScopedS3Store`]). A location that neither binds is refused with how to bind one:
+//! DataFusion never falls back to ambient AWS credentials.
 
 use std::sync::Arc;
 
@@ -17,7 +18,10 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement;
+use object_store::path::Path;
 use url::Url;
+
+use crate::scope::ScopedS3Store;
 
 /// The `OPTIONS` key that names the Airlock connection of an external table.
 pub const CONNECTION_OPTION: &str = "aws.connection";
@@ -54,12 +58,15 @@ pub(crate) async fn run(
                     let name = option_text(name);
                     let folded = airlock_engine::credentials::fold_name(&name)?;
                     match bound.get(&bucket) {
-                        Some(other) if *other != folded => {
+                        Some(Binding::Connection(other)) if *other != folded => {
                             return Err(already_bound(&bucket, other, &folded).into());
+                        }
+                        Some(Binding::Scopes) => {
+                            return Err(read_through_scopes(&bucket, &folded).into());
                         }
                         _ => {}
                     }
-                    bound.insert(bucket.clone(), folded);
+                    bound.insert(bucket.clone(), Binding::Connection(folded));
                     let engine = engine.clone();
                     let bucket_name = bucket.clone();
                     let store = tokio::task::spawn_blocking(move || {
@@ -69,14 +76,23 @@ pub(crate) async fn run(
                     .map_err(|e| DataFusionError::External(Box::new(e)))??;
                     ctx.register_object_store(&root, Arc::new(store));
                 }
+                // The bucket already reads through a connection or through scopes.
+                None if bound.contains_key(&bucket) => {}
+                // A store the host registered itself is the host's choice.
                 None if ctx
                     .runtime_env()
                     .object_store(ObjectStoreUrl::parse(root.as_str())?)
-                    .is_err() =>
-                {
-                    return Err(unbound(&bucket).into());
+                    .is_ok() => {}
+                None => {
+                    let key = Path::from_url_path(url.path())
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    let store = ScopedS3Store::new(engine.clone(), bucket.clone());
+                    if store.connection_for(key.as_ref()).await?.is_none() {
+                        return Err(unbound(&bucket, key.as_ref()).into());
+                    }
+                    bound.insert(bucket.clone(), Binding::Scopes);
+                    ctx.register_object_store(&root, Arc::new(store));
                 }
-                None => {}
             }
         }
     }
@@ -84,9 +100,31 @@ pub(crate) async fn run(
     Ok(ctx.execute_logical_plan(plan).await?.collect().await?)
 }
 
-/// Which connection each bucket of this session reads through. DataFusion keeps one
-/// object store per bucket, so a bucket is bound to one connection for the session.
-pub(crate) type Bindings = std::collections::HashMap<String, String>;
+/// How each bucket of this session is read. DataFusion keeps one object store per
+/// bucket, so a bucket named with `aws.connection` is bound to that connection for the
+/// session, and a bucket first reached without one reads through the scopes.
+pub(crate) type Bindings = std::collections::HashMap<String, Binding>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// `OPTIONS ('aws.connection' 'name')`, folded: every path of the bucket.
+    Connection(String),
+    /// [`ScopedS3Store`]: each path by the longest-prefix rule.
+    Scopes,
+}
+
+fn read_through_scopes(bucket: &str, wanted: &str) -> Diagnostic {
+    Diagnostic::error(
+        SqlState::InvalidParameterValue,
+        format!("s3://{bucket} already reads through connection scopes"),
+    )
+    .with_detail(format!(
+        "A bucket reads one way per session; binding it to \"{wanted}\" would change the credentials of the tables already on it."
+    ))
+    .with_hint(format!(
+        "Give connection \"{wanted}\" a SCOPE that covers this table instead, or use another session."
+    ))
+}
 
 fn already_bound(bucket: &str, connection: &str, wanted: &str) -> Diagnostic {
     Diagnostic::error(
@@ -108,13 +146,18 @@ fn option_text(value: &datafusion::sql::sqlparser::ast::Value) -> String {
     }
 }
 
-fn unbound(bucket: &str) -> Diagnostic {
+/// No `aws.connection` and no scope covers `s3://bucket/key`.
+pub(crate) fn unbound(bucket: &str, key: &str) -> Diagnostic {
+    let url = match key {
+        "" => format!("s3://{bucket}"),
+        key => format!("s3://{bucket}/{key}"),
+    };
     Diagnostic::error(
         SqlState::InvalidParameterValue,
-        format!("no Airlock connection is bound to s3://{bucket}"),
+        format!("no Airlock connection is bound to {url}"),
     )
-    .with_detail("Airlock reads S3 only through a connection's credentials, never DataFusion's ambient AWS credentials.")
+    .with_detail("Airlock reads S3 only through a connection's credentials, never DataFusion's ambient AWS credentials; no connection was named for the table and none has a SCOPE that covers this URL.")
     .with_hint(format!(
-        "Name one in the table's options: OPTIONS ('{CONNECTION_OPTION}' 'connection_name')."
+        "Name one in the table's options: OPTIONS ('{CONNECTION_OPTION}' 'connection_name'), or give one a scope: ALTER CONNECTION connection_name SET (SCOPE = 's3://{bucket}')."
     ))
 }

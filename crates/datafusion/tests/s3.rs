@@ -5,98 +5,22 @@
 //! no connection, no read; `DROP CONNECTION` and the next query fails. Airlock's catalog
 //! relations are DataFusion tables beside the host's.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use airlock_datafusion::airlock_engine::aws::{AllowedEndpoints, AwsConfig};
-use airlock_datafusion::airlock_engine::{AwsSetup, EngineConfig};
-use airlock_datafusion::datafusion::arrow::array::{Int64Array, RecordBatch};
-use airlock_datafusion::datafusion::arrow::datatypes::{DataType, Field, Schema};
-use airlock_datafusion::datafusion::parquet::arrow::ArrowWriter;
-use airlock_datafusion::{AirlockContext, Error, Output};
+use airlock_datafusion::Output;
 use airlock_testkit as kit;
+use common::{bucket as new_bucket, context, count, expect_unbound, parquet_bytes, role};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
-
-/// A role that trusts Airlock's principal with `external_id` and may do `actions` on
-/// the objects of `bucket`.
-async fn role(name: &str, external_id: &str, bucket: &str, actions: &[&str]) -> String {
-    let iam = kit::shared().iam().await;
-    let arn = kit::create_role(
-        &iam,
-        name,
-        &kit::trust_policy(
-            &kit::principal_arn(),
-            Some(kit::secure_condition(external_id)),
-        ),
-    )
-    .await;
-    let permissions = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": actions,
-            "Resource": [
-                format!("arn:aws:s3:::{bucket}"),
-                format!("arn:aws:s3:::{bucket}/*"),
-                format!("arn:aws:s3:::{bucket}-two"),
-                format!("arn:aws:s3:::{bucket}-two/*"),
-            ],
-        }],
-    });
-    iam.put_role_policy()
-        .role_name(name)
-        .policy_name("objects")
-        .policy_document(permissions.to_string())
-        .send()
-        .await
-        .unwrap();
-    arn
-}
-
-fn count(outputs: &[Output]) -> i64 {
-    let Some(Output::DataFusion(batches)) = outputs.last() else {
-        panic!("not DataFusion's: {outputs:?}")
-    };
-    batches[0]
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .unwrap()
-        .value(0)
-}
-
-fn parquet_bytes(rows: i64) -> Vec<u8> {
-    let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(Int64Array::from_iter_values(0..rows))],
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema, None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datafusion_reads_s3_through_an_airlock_connection() {
     let ms = kit::shared();
     let dir = tempfile::tempdir().unwrap();
-    let mut ctx = AirlockContext::open(
-        dir.path().join("catalog.db"),
-        EngineConfig {
-            aws: AwsSetup::Config(Box::new(
-                AwsConfig::new(ms.base_config().await).with_timeout(Duration::from_secs(5)),
-            )),
-            aws_allowed_endpoints: AllowedEndpoints::parse(&ms.endpoint).unwrap(),
-            ..EngineConfig::default()
-        },
-    )
-    .unwrap();
-    let bucket = kit::unique("lake").to_lowercase().replace('_', "-");
-    kit::create_bucket(&ms.endpoint, &bucket);
+    let mut ctx = context(&dir).await;
+    let bucket = new_bucket("lake");
+    let bucket2 = format!("{bucket}-two");
+    kit::create_bucket(&ms.endpoint, &bucket2);
 
     // Two connections: a reader, and one whose role may not read.
     let reader = kit::unique("LakeReader");
@@ -128,11 +52,11 @@ async fn datafusion_reads_s3_through_an_airlock_connection() {
     role(
         &reader,
         &lake_id,
-        &bucket,
+        &[&bucket, &bucket2],
         &["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
     )
     .await;
-    role(&blind, &blind_id, &bucket, &["s3:ListBucket"]).await;
+    role(&blind, &blind_id, &[&bucket, &bucket2], &["s3:ListBucket"]).await;
 
     // The objects, written through the reader connection itself.
     let store = ctx
@@ -149,8 +73,6 @@ async fn datafusion_reads_s3_through_an_airlock_connection() {
         .put(&Path::from("numbers.parquet"), parquet_bytes(1000).into())
         .await
         .unwrap();
-    let bucket2 = format!("{bucket}-two");
-    kit::create_bucket(&ms.endpoint, &bucket2);
     let store2 = ctx
         .engine()
         .credentials("lake")
@@ -216,20 +138,14 @@ async fn datafusion_reads_s3_through_an_airlock_connection() {
     );
 
     // No connection for a bucket: refused, with how to bind one.
-    let err = ctx
-        .sql(&format!(
+    expect_unbound(
+        &mut ctx,
+        &format!(
             "CREATE EXTERNAL TABLE nowhere STORED AS CSV LOCATION 's3://{bucket}-three/x.csv'"
-        ))
-        .await
-        .unwrap_err();
-    let Error::Airlock(diagnostic) = err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(
-        diagnostic.message,
-        format!("no Airlock connection is bound to s3://{bucket}-three")
-    );
-    assert!(diagnostic.hint.unwrap().contains("aws.connection"));
+        ),
+        &format!("s3://{bucket}-three/x.csv"),
+    )
+    .await;
 
     // Dropped: the next read has no credentials.
     ctx.sql("DROP CONNECTION lake").await.unwrap();

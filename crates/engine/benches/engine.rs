@@ -180,6 +180,7 @@ fn design_doc_query(c: &mut Criterion) {
                     session_name: None,
                     session_duration: None,
                 }),
+                scope: None,
             };
             let name = format!("aws_conn_{i}");
             let sql = format!(

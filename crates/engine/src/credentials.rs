@@ -129,7 +129,7 @@ impl Registry {
     }
 
     /// The current generation; `None` when it cannot be known (treat as changed).
-    fn generation(&self) -> Option<Generation> {
+    pub(crate) fn generation(&self) -> Option<Generation> {
         let writes = self.writes.load(Ordering::SeqCst);
         if self.blind {
             return None;

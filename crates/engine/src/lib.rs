@@ -36,6 +36,7 @@ mod privileges;
 pub mod query;
 mod response;
 pub mod route;
+pub mod scopes;
 
 pub use airlock_aws as aws;
 pub use airlock_catalog as catalog;

@@ -285,11 +285,14 @@ pub enum AwsOptionName {
     StsEndpoint,
     /// `STS REGION`: the region STS calls are signed for.
     StsRegion,
+    /// `SCOPE 's3://bucket[/prefix]'`: which URLs the connection serves (one per
+    /// connection).
+    Scope,
 }
 
 impl AwsOptionName {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [AwsOptionName; 10] = [
+    pub const ALL: [AwsOptionName; 11] = [
         AwsOptionName::AccessKeyId,
         AwsOptionName::SecretAccessKey,
         AwsOptionName::SessionToken,
@@ -300,6 +303,7 @@ impl AwsOptionName {
         AwsOptionName::AssumeRoleSessionDuration,
         AwsOptionName::StsEndpoint,
         AwsOptionName::StsRegion,
+        AwsOptionName::Scope,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -314,6 +318,7 @@ impl AwsOptionName {
             AwsOptionName::AssumeRoleSessionDuration => "ASSUME ROLE SESSION DURATION",
             AwsOptionName::StsEndpoint => "STS ENDPOINT",
             AwsOptionName::StsRegion => "STS REGION",
+            AwsOptionName::Scope => "SCOPE",
         }
     }
 

@@ -110,7 +110,8 @@ fn create_connection_every_option() {
         REGION = 'us-east-1', \
         ASSUME ROLE SESSION DURATION = '1 hour', \
         STS ENDPOINT = 'https://sts-fips.us-east-1.amazonaws.com', \
-        STS REGION = 'us-east-1')";
+        STS REGION = 'us-east-1', \
+        SCOPE = 's3://lake')";
     let Statement::CreateConnection(c) = verified(sql) else {
         panic!()
     };
@@ -541,4 +542,25 @@ fn role_and_privilege_statements() {
     ] {
         assert!(parse_statement(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn scope_option() {
+    let s = check(
+        "create connection lake to aws (assume role arn 'arn:aws:iam::001234567890:role/R', scope 's3://lake/raw')",
+        "CREATE CONNECTION lake TO AWS (ASSUME ROLE ARN = 'arn:aws:iam::001234567890:role/R', SCOPE = 's3://lake/raw')",
+    );
+    let Statement::CreateConnection(c) = &s else {
+        panic!()
+    };
+    assert_eq!(c.options[1].name, AwsOptionName::Scope);
+    assert_eq!(
+        c.options[1].value,
+        OptionValue::String("s3://lake/raw".into())
+    );
+    // A scope is no credential: the redacted form keeps it.
+    assert!(redacted(&s.to_string()).contains("SCOPE = 's3://lake/raw'"));
+    verified("ALTER CONNECTION lake SET (SCOPE = 's3://lake')");
+    verified("ALTER CONNECTION lake RESET (SCOPE)");
+    verified("ALTER CONNECTION lake DROP (SCOPE)");
 }

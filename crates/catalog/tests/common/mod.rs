@@ -42,6 +42,7 @@ pub fn assume_role() -> AwsConnection {
             session_name: Some("airlock".to_owned()),
             session_duration: None,
         }),
+        scope: None,
     }
 }
 
@@ -59,6 +60,7 @@ pub fn credentials(
             secret_access_key: secret,
             session_token: token,
         }),
+        scope: None,
     }
 }
 

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, StringOrSecret,
-    check_access_key_id, check_region, check_session_name_template, looks_like_aws_access_key_id,
-    normalize_endpoint, parse_session_duration, redact_userinfo, session_duration_text,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, S3Scope,
+    StringOrSecret, check_access_key_id, check_region, check_session_name_template,
+    looks_like_aws_access_key_id, normalize_endpoint, parse_session_duration, redact_userinfo,
+    session_duration_text,
 };
 use airlock_core::{Diagnostic, SecretId};
 use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, ItemName, OptionValue};
@@ -66,7 +67,8 @@ pub(crate) fn plan_aws(
                 | AwsOptionName::Region
                 | AwsOptionName::AssumeRoleSessionDuration
                 | AwsOptionName::StsEndpoint
-                | AwsOptionName::StsRegion),
+                | AwsOptionName::StsRegion
+                | AwsOptionName::Scope),
             ) => return Err(PlanError::OptionNeedsString(name).into()),
             _ => {}
         }
@@ -156,6 +158,11 @@ pub(crate) fn plan_aws(
         AwsOptionName::StsRegion,
         string(take(AwsOptionName::StsRegion)),
     )?;
+    // One SCOPE per connection, like every option (rule 1); `SCOPE = ''` means unset.
+    let scope = string(take(AwsOptionName::Scope))
+        .filter(|s| !s.is_empty())
+        .map(|s| S3Scope::parse(&s).map_err(|e| invalid(AwsOptionName::Scope, &s, e)))
+        .transpose()?;
     Ok(AwsConnection {
         endpoint,
         region,
@@ -164,6 +171,7 @@ pub(crate) fn plan_aws(
             endpoint: sts_endpoint,
             region: sts_region,
         },
+        scope,
     })
 }
 
@@ -293,6 +301,12 @@ pub(crate) fn options_of(
                 value: OptionValue::String(value),
             });
         }
+    }
+    if let Some(scope) = &aws.scope {
+        options.push(AwsOption {
+            name: AwsOptionName::Scope,
+            value: OptionValue::String(scope.to_string()),
+        });
     }
     Ok(options)
 }
@@ -436,6 +450,34 @@ mod tests {
             ))
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_scope_is_one_s3_url_with_a_bucket() {
+        let planned = plan(&format!("{ARN}, SCOPE = 'S3://lake/raw/'")).unwrap();
+        assert_eq!(
+            planned.scope.as_ref().map(S3Scope::as_str),
+            Some("s3://lake/raw")
+        );
+        let printed = options_of(&planned, &mut Fixture).unwrap();
+        let again = plan_aws(&printed, &mut Fixture).unwrap();
+        assert_eq!(again, planned);
+        assert_eq!(plan(&format!("{ARN}, SCOPE ''")).unwrap().scope, None);
+        assert_eq!(
+            plan(&format!("{ARN}, SCOPE 's3://a-1', SCOPE 's3://b-2'")).unwrap_err(),
+            "SCOPE specified more than once"
+        );
+        assert_eq!(
+            plan(&format!("{ARN}, SCOPE SECRET s1")).unwrap_err(),
+            "invalid SCOPE: must provide a string value, not a secret"
+        );
+        for bad in ["https://lake.s3.amazonaws.com/", "s3://", "s3://lake/a?b"] {
+            let err = plan(&format!("{ARN}, SCOPE '{bad}'")).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid SCOPE \"{bad}\": expected an S3 URL")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
