@@ -1,5 +1,5 @@
-//! The engine's errors: planning rules (one variant per message, so the messages of
-//! SPEC §3 live in one place), and a wrapper that carries errors of the layers below up
+//! The engine's errors: planning rules (one variant per message, so the messages of the
+//! `TO AWS` option rules in `docs/sql/create-connection.md` live in one place), and a wrapper that carries errors of the layers below up
 //! to the API, where everything becomes a [`Diagnostic`].
 
 use airlock_catalog::CatalogError;
@@ -10,7 +10,7 @@ use airlock_parser::ast::AwsOptionName;
 /// A statement that parsed but breaks a rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    // ---- SPEC §3 rules for TO AWS, in the order they are checked -----------------------
+    // ---- The TO AWS option rules, in the order they are checked -------------------------
     #[error("{0} specified more than once")]
     OptionRepeated(AwsOptionName),
     #[error("invalid SECRET ACCESS KEY: must provide a secret value")]

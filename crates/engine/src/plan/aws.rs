@@ -1,15 +1,14 @@
-//! Planning `TO AWS ( ... )`: options in, an [`AwsConnection`] out, under the rules of
-//! SPEC §3 in their order, then the value checks. `ALTER CONNECTION` goes through the
+//! Planning `TO AWS ( ... )`: options in, an [`AwsConnection`] out, under the option
+//! rules in their order (`docs/sql/create-connection.md`), then the value checks. `ALTER CONNECTION` goes through the
 //! same function with the resulting option list, so it can never make a connection that
 //! `CREATE CONNECTION` would refuse.
 
 use std::collections::BTreeMap;
 
 use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, S3Scope,
-    StringOrSecret, check_access_key_id, check_region, check_session_name_template,
-    looks_like_aws_access_key_id, normalize_endpoint, parse_session_duration, redact_userinfo,
-    session_duration_text,
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, IamArn, S3Scope, StringOrSecret,
+    check_access_key_id, check_region, check_session_name_template, looks_like_aws_access_key_id,
+    normalize_endpoint, parse_session_duration, redact_userinfo, session_duration_text,
 };
 use airlock_core::{Diagnostic, SecretId};
 use airlock_parser::ast::{AwsOption, AwsOptionName, Ident, ItemName, OptionValue};
