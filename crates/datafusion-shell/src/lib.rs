@@ -59,9 +59,9 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
             airlock_cli::run::write_stderr(&format!("airlock-df: error: {e}\n"));
             airlock_cli::run::EXIT_BADCONN
         })?;
-    let catalog_session = engine.session_for(role);
+    let catalog_session = engine.session_for(role.clone());
     Ok(Box::new(DataFusionShell {
-        ctx: AirlockContext::with_engine(SessionContext::new(), engine),
+        ctx: AirlockContext::with_engine_as(SessionContext::new(), engine, role),
         catalog_session,
         runtime,
         cancel: Arc::new(Notify::new()),

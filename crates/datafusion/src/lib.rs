@@ -106,6 +106,27 @@ impl AirlockContext {
     /// host's own `ctx`: registers the catalog relations as tables, bare
     /// (`mz_connections`) and in their schemas (`mz_catalog.mz_connections`).
     pub fn with_engine(ctx: SessionContext, engine: Engine) -> AirlockContext {
+        let session = engine.session();
+        AirlockContext::with_session(ctx, engine, session)
+    }
+
+    /// [`AirlockContext::with_engine`] acting as the host's `user` (see
+    /// `Engine::session_for`): Airlock's statements and every `s3://` read are checked
+    /// against that role's privileges (USAGE on the connection a table reads through).
+    pub fn with_engine_as(
+        ctx: SessionContext,
+        engine: Engine,
+        user: impl Into<String>,
+    ) -> AirlockContext {
+        let session = engine.session_for(user);
+        AirlockContext::with_session(ctx, engine, session)
+    }
+
+    fn with_session(
+        ctx: SessionContext,
+        engine: Engine,
+        session: airlock_engine::Session,
+    ) -> AirlockContext {
         let default_catalog = ctx
             .state()
             .config()
@@ -135,7 +156,6 @@ impl AirlockContext {
                 let _ = catalog.register_schema(name, schema);
             }
         }
-        let session = engine.session();
         AirlockContext {
             ctx,
             engine,
@@ -188,7 +208,14 @@ impl AirlockContext {
                 }
             }
             Ok(_) => Ok(Output::DataFusion(
-                s3::run(&self.ctx, &self.engine, &mut self.bound, text).await?,
+                s3::run(
+                    &self.ctx,
+                    &self.engine,
+                    &self.session,
+                    &mut self.bound,
+                    text,
+                )
+                .await?,
             )),
             // Not PostgreSQL's syntax: DataFusion's own (`CREATE EXTERNAL TABLE`, `COPY …
             // TO`), or a mistake. When DataFusion cannot parse it either, Airlock's error
@@ -196,7 +223,15 @@ impl AirlockContext {
             // would otherwise reach DataFusion's parser, whose errors quote the tokens
             // they stop at), and only DataFusion's own statements get DataFusion's.
             Err(airlock_error) => {
-                match s3::run(&self.ctx, &self.engine, &mut self.bound, text).await {
+                match s3::run(
+                    &self.ctx,
+                    &self.engine,
+                    &self.session,
+                    &mut self.bound,
+                    text,
+                )
+                .await
+                {
                     Err(Error::DataFusion(DataFusionError::SQL(..)))
                         if !is_datafusion_statement(text) =>
                     {

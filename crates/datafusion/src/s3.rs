@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use airlock_core::{Diagnostic, SqlState};
-use airlock_engine::Engine;
+use airlock_engine::{Engine, Session};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -31,6 +31,7 @@ pub const CONNECTION_OPTION: &str = "aws.connection";
 pub(crate) async fn run(
     ctx: &SessionContext,
     engine: &Engine,
+    session: &Session,
     bound: &mut Bindings,
     text: &str,
 ) -> std::result::Result<Vec<RecordBatch>, crate::Error> {
@@ -67,10 +68,11 @@ pub(crate) async fn run(
                         _ => {}
                     }
                     bound.insert(bucket.clone(), Binding::Connection(folded));
-                    let engine = engine.clone();
+                    // The session's role needs USAGE on the connection.
+                    let session = session.clone();
                     let bucket_name = bucket.clone();
                     let store = tokio::task::spawn_blocking(move || {
-                        engine.credentials(&name)?.s3_store(&bucket_name)
+                        session.credentials(&name)?.s3_store(&bucket_name)
                     })
                     .await
                     .map_err(|e| DataFusionError::External(Box::new(e)))??;
@@ -86,7 +88,7 @@ pub(crate) async fn run(
                 None => {
                     let key = Path::from_url_path(url.path())
                         .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                    let store = ScopedS3Store::new(engine.clone(), bucket.clone());
+                    let store = ScopedS3Store::new(engine.clone(), session.clone(), bucket.clone());
                     if store.connection_for(key.as_ref()).await?.is_none() {
                         return Err(unbound(&bucket, key.as_ref()).into());
                     }

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use airlock_core::aws::{ScopeMatch, longest_scope};
 use airlock_core::{ConnectionId, Diagnostic, SqlState};
-use airlock_engine::Engine;
 use airlock_engine::scopes::{CatalogGeneration, ScopedConnection};
+use airlock_engine::{Engine, Session};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{
@@ -37,6 +37,8 @@ use object_store::{
 #[derive(Debug, Clone)]
 pub struct ScopedS3Store {
     engine: Engine,
+    /// Whose credentials requests these are: its role needs USAGE on the connection.
+    session: Session,
     bucket: String,
     cache: Arc<Mutex<Cache>>,
 }
@@ -58,9 +60,10 @@ struct Built {
 }
 
 impl ScopedS3Store {
-    pub fn new(engine: Engine, bucket: impl Into<String>) -> ScopedS3Store {
+    pub fn new(engine: Engine, session: Session, bucket: impl Into<String>) -> ScopedS3Store {
         ScopedS3Store {
             engine,
+            session,
             bucket: bucket.into(),
             cache: Arc::default(),
         }
@@ -91,6 +94,10 @@ impl ScopedS3Store {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         cache.seen = now;
         cache.scopes = scopes.clone();
+        // The catalog changed: stores are built again, so that a REVOKE of USAGE (or any
+        // change to a connection) is seen by the next request. The credentials handles
+        // behind them are the engine's, shared: no new role session.
+        cache.stores.clear();
         Ok(scopes)
     }
 
@@ -110,11 +117,11 @@ impl ScopedS3Store {
                 return Ok(Arc::clone(&built.store));
             }
         }
-        let engine = self.engine.clone();
+        let session = self.session.clone();
         let bucket = self.bucket.clone();
         let name = connection.quoted_name();
         let store: Arc<dyn ObjectStore> = Arc::new(
-            blocking(move || engine.credentials(&name)?.s3_store(&bucket))
+            blocking(move || session.credentials(&name)?.s3_store(&bucket))
                 .await
                 .map_err(generic)?,
         );
