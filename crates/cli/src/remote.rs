@@ -23,7 +23,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use airlock_engine::core::{Column, ColumnType, Diagnostic, Position, Rows, Severity, SqlState};
@@ -79,8 +79,9 @@ pub struct Remote {
     stream: TcpStream,
     addr: SocketAddr,
     buffer: BytesMut,
-    /// `BackendKeyData`: what a cancel request names.
-    key: Option<(i32, i32)>,
+    /// `BackendKeyData`: what a cancel request names. Shared with the canceller, which
+    /// must follow a reconnect.
+    key: Arc<Mutex<Option<(i32, i32)>>>,
     /// The server went away; the next statement reconnects.
     broken: bool,
 }
@@ -149,7 +150,7 @@ impl Remote {
             stream,
             addr,
             buffer: BytesMut::with_capacity(8192),
-            key: None,
+            key: Arc::default(),
             broken: false,
         };
         remote
@@ -231,7 +232,8 @@ impl Remote {
                         .map_err(|e| format!("SCRAM: {e}"))?;
                 }
                 backend::Message::BackendKeyData(body) => {
-                    self.key = Some((body.process_id(), body.secret_key()));
+                    *self.key.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some((body.process_id(), body.secret_key()));
                 }
                 backend::Message::ErrorResponse(body) => {
                     let d = diagnostic(body.fields(), Severity::Error);
@@ -361,7 +363,14 @@ impl Backend for Remote {
         if self.broken {
             let mut password = None;
             match Remote::connect_with(self.target.clone(), &mut password) {
-                Ok(fresh) => *self = fresh,
+                Ok(fresh) => {
+                    // The canceller holds this connection's key cell: give it the new key.
+                    let shared = Arc::clone(&self.key);
+                    *self = fresh;
+                    let key = *self.key.lock().unwrap_or_else(PoisonError::into_inner);
+                    *shared.lock().unwrap_or_else(PoisonError::into_inner) = key;
+                    self.key = shared;
+                }
                 Err(e) => {
                     return Err(Diagnostic::error(
                         SqlState::ConnectionFailure,
@@ -396,9 +405,11 @@ impl Backend for Remote {
 
     fn canceller(&self) -> Canceller {
         let addr = self.addr;
-        let key = self.key;
+        let key = Arc::clone(&self.key);
         Arc::new(move || {
-            let Some((process_id, secret_key)) = key else {
+            let Some((process_id, secret_key)) =
+                *key.lock().unwrap_or_else(PoisonError::into_inner)
+            else {
                 return;
             };
             let mut out = BytesMut::new();

@@ -346,3 +346,63 @@ fn a_server_that_goes_away_is_an_error_then_a_reconnect() {
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_cancels_the_statement_on_the_server() {
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--auth", "trust"]);
+    // An endpoint that accepts and never answers: VALIDATE waits on it until cancelled.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (accepted, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(8).flatten() {
+            held.push(stream);
+            let _ = accepted.send(());
+        }
+    });
+    let port = server.addr.port().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "alice"])
+        .current_dir(dir.path())
+        .env("AIRLOCK_HISTORY", dir.path().join("history"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            format!(
+                "ALTER SYSTEM SET aws_allowed_endpoints = '{endpoint}';\n\
+                 CREATE SECRET k AS 'x';\n\
+                 CREATE CONNECTION c TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET k, ENDPOINT = '{endpoint}', REGION = 'us-east-1');\n\
+                 VALIDATE CONNECTION c;\n\
+                 SELECT 'after' AS x;\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    // VALIDATE is waiting on the endpoint: Ctrl-C.
+    wait.recv_timeout(Duration::from_secs(120))
+        .expect("VALIDATE reached the endpoint");
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Cancel request sent"), "{stderr}");
+    assert!(
+        stderr.contains("ERROR:  canceling statement due to user request"),
+        "{stderr}"
+    );
+    // The script stopped there, as psql's does: exit 3, nothing after it ran.
+    assert!(!stdout.contains("after"), "{stdout}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+}
