@@ -2,17 +2,18 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_core::aws::IamArn;
 use airlock_core::{ConnectionId, ObjectId, SecretId, SecretString};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
+use crate::backend::sqlite::{self, SqliteDb};
+use crate::backend::{self, Backend, DbContext, Sql, args};
 use crate::error::{CatalogError, Result, SqliteContext};
-use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
 use crate::model::{
     ConnectionEntry, Namespace, ObjectKind, ObjectRef, SecretEntry, Settings, ValidationEntry,
 };
@@ -71,21 +72,25 @@ impl Default for CatalogConfig {
 pub enum Location {
     File(PathBuf),
     Memory,
+    /// A PostgreSQL database, by its URL without the password.
+    Postgres(String),
 }
 
-/// An open catalog: one SQLite connection for writes and reads, a pool of read-only
-/// connections for user queries ([`QueryRunner`]), and the secret store.
+/// An open catalog: one database connection for writes and reads (SQLite or
+/// PostgreSQL, see `docs/catalog.md`), a pool of read-only connections for user queries
+/// ([`QueryRunner`]), and the secret store.
 ///
-/// Several processes may open the same file: SQLite's WAL mode lets readers run
-/// alongside the one writer, and a [`Txn`] waits (about five seconds, see
-/// [`crate::BUSY_TIMEOUT`]) for another process's write lock.
+/// Several processes may open the same catalog: on SQLite, WAL mode lets readers run
+/// alongside the one writer; on PostgreSQL, every node shares the server. A [`Txn`]
+/// waits (about five seconds, see [`crate::BUSY_TIMEOUT`]) for another process's write
+/// lock.
 pub struct Catalog {
     // Fields drop in order: the read-only query connections close first (when no clone
     // of the runner outlives the catalog), so that the read-write one is the last
     // connection of this process to close, and SQLite checkpoints the WAL into the
     // catalog file (and removes it) as it closes.
     queries: QueryRunner,
-    pub(crate) conn: Connection,
+    pub(crate) db: Box<dyn Backend>,
     secrets: Secrets,
     location: Location,
     environment_id: uuid::Uuid,
@@ -106,7 +111,9 @@ impl fmt::Debug for Catalog {
 
 impl Catalog {
     /// Opens the catalog at `path`, creating it (mode 0600) if there is no file there.
-    /// [`MEMORY`] (`:memory:`) opens a throwaway in-memory catalog.
+    /// [`MEMORY`] (`:memory:`) opens a throwaway in-memory catalog, and a
+    /// `postgres://` (or `postgresql://`) URL a catalog in that PostgreSQL database
+    /// ([`Catalog::open_postgres`]).
     ///
     /// Refuses, without writing to it, a file that is not an Airlock catalog and a
     /// catalog written by a newer version; upgrades an older one.
@@ -114,6 +121,9 @@ impl Catalog {
         let path = path.as_ref();
         if path.as_os_str() == MEMORY {
             return Catalog::open_in_memory(config);
+        }
+        if let Some(url) = path.to_str().filter(|p| backend::postgres::is_url(p)) {
+            return Catalog::open_postgres(url, config);
         }
         check_principal(config.aws_principal.as_deref())?;
         check_namespace(config.namespace.as_ref())?;
@@ -134,16 +144,16 @@ impl Catalog {
     }
 
     fn open_file(path: &Path, config: &CatalogConfig) -> Result<Catalog> {
-        precheck_file(path)?;
+        sqlite::precheck_file(path)?;
 
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .ctx("opening the catalog file")?;
-        configure(&conn)?;
+        sqlite::configure(&conn)?;
         // Read-only inspection first: nothing is written to a file we then refuse.
-        migrate::check(&migrate::inspect(&conn, path)?, path)?;
+        crate::migrate::check(&crate::migrate::inspect(&conn, path)?, path)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .ctx("switching to WAL mode")?;
@@ -158,7 +168,7 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("configuring the catalog")?;
 
-        let (environment_id, prefix, namespace) = upgrade(&mut conn, path, config)?;
+        let settings = sqlite::upgrade(&mut conn, path, config)?;
         let queries = QueryRunner::open(
             path.to_string_lossy().into_owned(),
             false,
@@ -167,15 +177,16 @@ impl Catalog {
         let auto = KeyChoice::Auto {
             key_file: key_file_for(path),
         };
-        let secrets = open_secrets(&mut conn, &config.secrets, auto)?;
+        let mut db: Box<dyn Backend> = Box::new(SqliteDb { conn, file: true });
+        let secrets = open_secrets(&mut *db, &config.secrets, auto)?;
         Ok(Catalog {
-            conn,
+            db,
             queries,
             secrets,
             location: Location::File(path.to_owned()),
-            environment_id,
-            prefix,
-            namespace,
+            environment_id: settings.environment_id,
+            prefix: settings.external_id_prefix,
+            namespace: settings.namespace,
         })
     }
 
@@ -195,18 +206,45 @@ impl Catalog {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .ctx("opening an in-memory catalog")?;
-        configure(&conn)?;
-        let (environment_id, prefix, namespace) = upgrade(&mut conn, Path::new(MEMORY), &config)?;
+        sqlite::configure(&conn)?;
+        let settings = sqlite::upgrade(&mut conn, Path::new(MEMORY), &config)?;
         let queries = QueryRunner::open(uri, true, config.query_timeout)?;
-        let secrets = open_secrets(&mut conn, &config.secrets, KeyChoice::Ephemeral)?;
+        let mut db: Box<dyn Backend> = Box::new(SqliteDb { conn, file: false });
+        let secrets = open_secrets(&mut *db, &config.secrets, KeyChoice::Ephemeral)?;
         Ok(Catalog {
-            conn,
+            db,
             queries,
             secrets,
             location: Location::Memory,
-            environment_id,
-            prefix,
-            namespace,
+            environment_id: settings.environment_id,
+            prefix: settings.external_id_prefix,
+            namespace: settings.namespace,
+        })
+    }
+
+    /// Opens (creating or upgrading its schema if need be) the catalog in the
+    /// PostgreSQL database at `url` (`postgres://user:password@host:port/dbname`, or
+    /// `postgresql://`; `host` may be a Unix-socket directory, percent-encoded). Many
+    /// nodes may open the same database at once: they share one catalog.
+    ///
+    /// Secret values are encrypted before they reach PostgreSQL, with the key from
+    /// [`SecretBackend::EmbeddedWithKey`] or else `AIRLOCK_SECRET_KEY`; the key is never
+    /// stored in the database. Without a key the catalog opens, and every statement
+    /// that needs a secret value fails with [`CatalogError::MissingSecretKey`].
+    pub fn open_postgres(url: &str, config: CatalogConfig) -> Result<Catalog> {
+        check_principal(config.aws_principal.as_deref())?;
+        check_namespace(config.namespace.as_ref())?;
+        let opened = backend::postgres::open(url, &config)?;
+        let mut db: Box<dyn Backend> = Box::new(opened.db);
+        let secrets = open_secrets(&mut *db, &config.secrets, KeyChoice::Environment)?;
+        Ok(Catalog {
+            db,
+            queries: opened.queries,
+            secrets,
+            location: Location::Postgres(opened.location),
+            environment_id: opened.settings.environment_id,
+            prefix: opened.settings.external_id_prefix,
+            namespace: opened.settings.namespace,
         })
     }
 
@@ -237,10 +275,7 @@ impl Catalog {
     /// Begins a write transaction (`BEGIN IMMEDIATE`), waiting for another process's
     /// write lock if need be.
     pub fn begin(&mut self) -> Result<Txn<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("beginning a transaction")?;
+        let tx = self.db.begin()?;
         Ok(Txn::new(tx, &self.secrets, self.prefix, &self.namespace))
     }
 
@@ -277,76 +312,76 @@ impl Catalog {
     }
 
     pub fn settings(&self) -> Result<Settings> {
-        read::settings(&self.conn)
+        read::settings(self.db.sql())
     }
 
     /// The object called `name`, whatever its kind.
     pub fn object_by_name(&self, name: &str) -> Result<Option<ObjectRef>> {
-        read::object_by_name(&self.conn, name)
+        read::object_by_name(self.db.sql(), name)
     }
 
     pub fn object(&self, id: ObjectId) -> Result<Option<ObjectRef>> {
-        read::object(&self.conn, id)
+        read::object(self.db.sql(), id)
     }
 
     pub fn connection(&self, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
-        read::connection(&self.conn, id)
+        read::connection(self.db.sql(), id)
     }
 
     pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionEntry>> {
-        read::connection_by_name(&self.conn, name)
+        read::connection_by_name(self.db.sql(), name)
     }
 
     /// Every connection, by id.
     pub fn connections(&self) -> Result<Vec<ConnectionEntry>> {
-        read::connections(&self.conn)
+        read::connections(self.db.sql())
     }
 
     pub fn secret(&self, id: SecretId) -> Result<Option<SecretEntry>> {
-        read::secret(&self.conn, id)
+        read::secret(self.db.sql(), id)
     }
 
     pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretEntry>> {
-        read::secret_by_name(&self.conn, name)
+        read::secret_by_name(self.db.sql(), name)
     }
 
     /// Every secret's metadata, by id.
     pub fn secrets(&self) -> Result<Vec<SecretEntry>> {
-        read::secrets(&self.conn)
+        read::secrets(self.db.sql())
     }
 
     /// The connections that use secret `id`.
     pub fn dependents(&self, id: SecretId) -> Result<Vec<ObjectRef>> {
-        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
-        read::dependents(&self.conn, id.into())
+        read::expect_kind(self.db.sql(), id.into(), ObjectKind::Secret)?;
+        read::dependents(self.db.sql(), id.into())
     }
 
     /// The secrets connection `id` uses.
     pub fn dependencies(&self, id: ConnectionId) -> Result<Vec<ObjectRef>> {
-        read::expect_kind(&self.conn, id.into(), ObjectKind::Connection)?;
-        read::dependencies(&self.conn, id.into())
+        read::expect_kind(self.db.sql(), id.into(), ObjectKind::Connection)?;
+        read::dependencies(self.db.sql(), id.into())
     }
 
     /// The validation history of a connection, oldest first.
     pub fn validations(&self, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
-        read::validations(&self.conn, id)
+        read::validations(self.db.sql(), id)
     }
 
     /// The value of secret `id` as text: the only way to one. For the AWS credentials
     /// provider, never for display. A binary value is [`CatalogError::SecretNotUtf8`].
     pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
-        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        read::expect_kind(self.db.sql(), id.into(), ObjectKind::Secret)?;
         match &self.secrets {
-            Secrets::Embedded(store) => crate::txn::as_text(store.read(&self.conn, id)?),
+            Secrets::Embedded(store) => crate::txn::as_text(store.read(self.db.sql(), id)?),
             Secrets::External(store) => Ok(store.read(id)?),
         }
     }
 
     /// The value of secret `id` as the bytes it was created with.
     pub fn read_secret_bytes(&self, id: SecretId) -> Result<SecretBytes> {
-        read::expect_kind(&self.conn, id.into(), ObjectKind::Secret)?;
+        read::expect_kind(self.db.sql(), id.into(), ObjectKind::Secret)?;
         match &self.secrets {
-            Secrets::Embedded(store) => store.read(&self.conn, id),
+            Secrets::Embedded(store) => store.read(self.db.sql(), id),
             Secrets::External(store) => Ok(SecretBytes::from(&store.read(id)?)),
         }
     }
@@ -358,7 +393,7 @@ impl Catalog {
     /// errors; the embedded store cannot have orphans.
     pub fn cleanup_orphaned_secrets(&mut self) -> Result<Vec<SecretId>> {
         match &self.secrets {
-            Secrets::External(store) => cleanup_orphans(&mut self.conn, store.as_ref()),
+            Secrets::External(store) => cleanup_orphans(&mut *self.db, store.as_ref()),
             Secrets::Embedded(_) => Ok(Vec::new()),
         }
     }
@@ -374,6 +409,12 @@ impl Catalog {
     /// anywhere. Refuses to overwrite `dest` or its key file.
     pub fn backup(&self, dest: impl AsRef<Path>) -> Result<()> {
         let dest = dest.as_ref();
+        let Some(source) = self.db.sqlite() else {
+            return Err(CatalogError::Unsupported {
+                what: "copying a PostgreSQL catalog to a file".to_owned(),
+                hint: "Back the database up with PostgreSQL's own tools (pg_dump, a replica).",
+            });
+        };
         let key = match &self.location {
             Location::File(path) => match fs::read(key_file_for(path)) {
                 Ok(bytes) => Some(zeroize::Zeroizing::new(bytes)),
@@ -385,7 +426,7 @@ impl Catalog {
                     ));
                 }
             },
-            Location::Memory => None,
+            Location::Memory | Location::Postgres(_) => None,
         };
         let dest_key = key_file_for(dest);
         if key.is_some() && dest_key.exists() {
@@ -399,8 +440,8 @@ impl Catalog {
         let copied = (|| -> Result<()> {
             let mut out = Connection::open(dest).ctx("opening the backup file")?;
             {
-                let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)
-                    .ctx("starting the backup")?;
+                let backup =
+                    rusqlite::backup::Backup::new(source, &mut out).ctx("starting the backup")?;
                 // One step copies every page under one read transaction: one consistent
                 // state, and writers (WAL mode) are never blocked.
                 let deadline = std::time::Instant::now() + crate::BUSY_TIMEOUT;
@@ -441,20 +482,6 @@ impl Catalog {
     }
 }
 
-impl Drop for Catalog {
-    fn drop(&mut self) {
-        // Copy what the WAL holds into the catalog file now, without waiting for anyone:
-        // if another process still has the catalog open, the file is complete as of
-        // this moment all the same. The close that follows finishes the job when this is
-        // the last connection.
-        if matches!(self.location, Location::File(_)) {
-            let _ = self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
-    }
-}
-
 /// A namespace's database and schema are names: 1 to 255 bytes, not `.` or `..`.
 fn check_namespace(namespace: Option<&Namespace>) -> Result<()> {
     let Some(namespace) = namespace else {
@@ -486,94 +513,20 @@ fn check_principal(principal: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// The 16 bytes every SQLite database file starts with.
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
-/// Looks at the file's first bytes without SQLite, and creates it (mode 0600) when
-/// there is none. A file that is not SQLite at all is refused before SQLite sees it,
-/// so nothing (not even a hot-journal rollback) can touch it.
-fn precheck_file(path: &Path) -> Result<()> {
-    let not_a_catalog = |reason: &str| CatalogError::NotACatalog {
-        path: path.to_owned(),
-        reason: reason.to_owned(),
-    };
-    match fs::File::open(path) {
-        Ok(mut file) => {
-            let mut header = [0u8; 100];
-            let mut filled = 0;
-            while filled < header.len() {
-                match file.read(&mut header[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        return Err(CatalogError::io(format!("read {}", path.display()), e));
-                    }
-                }
-            }
-            if filled == 0 {
-                // An empty file is an empty database: it becomes a catalog.
-                return Ok(());
-            }
-            if filled < header.len() || &header[..16] != SQLITE_MAGIC {
-                return Err(not_a_catalog("The file is not a SQLite database."));
-            }
-            // The application id at offset 68. Zero may still be a catalog whose first
-            // page is only in the WAL so far; SQLite decides that later.
-            let app_id = i64::from(u32::from_be_bytes([
-                header[68], header[69], header[70], header[71],
-            ]));
-            if app_id != 0 && app_id != APPLICATION_ID {
-                return Err(not_a_catalog(&format!(
-                    "It is a SQLite database of another application (application_id {app_id:#x})."
-                )));
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => match private_create_new(path) {
-            Ok(_) => {
-                sync_parent_dir(path);
-                Ok(())
-            }
-            // Another process created it between our two calls.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(CatalogError::io(
-                format!("create catalog file {}", path.display()),
-                e,
-            )),
-        },
-        Err(e) => Err(CatalogError::io(format!("open {}", path.display()), e)),
-    }
-}
-
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_handler(Some(crate::busy::handler))
-        .ctx("configuring the catalog")?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .ctx("configuring the catalog")?;
-    // The hot path prepares about a dozen distinct statements per connection.
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(())
-}
-
 /// The schema version that introduced roles (`0007_roles.sql`).
-const ROLES_VERSION: i64 = 7;
+pub(crate) const ROLES_VERSION: i64 = 7;
 
-/// Creates or upgrades the schema under the write lock, re-checking what the file holds
-/// once the lock is ours. Returns the environment id and the external-ID prefix.
-fn upgrade(
-    conn: &mut Connection,
-    path: &Path,
+/// The part of creating or upgrading a catalog both backends share, run in the
+/// backend's schema transaction after its migrations: the bootstrap role when the
+/// schema has just gained roles, the settings row of a new catalog, and the check of a
+/// given external-ID prefix. Returns the settings.
+pub(crate) fn initialize(
+    sql: &dyn Sql,
+    gained_roles: bool,
+    created: bool,
     config: &CatalogConfig,
-) -> Result<(uuid::Uuid, uuid::Uuid, Namespace)> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx("upgrading the catalog")?;
-    let state = migrate::inspect(&tx, path)?;
-    migrate::check(&state, path)?;
-    let created = state.user_version == 0;
-    migrate::apply(&tx, state.user_version, SCHEMA_VERSION)?;
-    if state.user_version < ROLES_VERSION {
+) -> Result<Settings> {
+    if gained_roles {
         let name = config
             .bootstrap_role
             .as_deref()
@@ -582,26 +535,26 @@ fn upgrade(
             superuser: Some(true),
             login: Some(true),
         };
-        crate::roles::insert_role(&tx, name, superuser, &crate::time::now())?;
+        crate::roles::insert_role(sql, name, superuser, &crate::time::now())?;
     }
     if created {
         let prefix = config.external_id_prefix.unwrap_or_else(uuid::Uuid::new_v4);
         let namespace = config.namespace.clone().unwrap_or_default();
-        tx.execute(
+        sql.execute(
             "INSERT INTO settings (singleton, environment_id, external_id_prefix, aws_principal,
                                    database_name, schema_name)
              VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![
+            args![
                 uuid::Uuid::new_v4().hyphenated().to_string(),
                 prefix.hyphenated().to_string(),
-                config.aws_principal,
+                config.aws_principal.as_deref(),
                 namespace.database,
                 namespace.schema,
             ],
         )
         .ctx("creating the catalog settings")?;
     }
-    let settings = read::settings(&tx)?;
+    let settings = read::settings(sql)?;
     if let Some(given) = config.external_id_prefix
         && given != settings.external_id_prefix
     {
@@ -610,38 +563,27 @@ fn upgrade(
             given,
         });
     }
-    tx.commit().ctx("upgrading the catalog")?;
-    Ok((
-        settings.environment_id,
-        settings.external_id_prefix,
-        settings.namespace,
-    ))
+    Ok(settings)
 }
 
-fn open_secrets(
-    conn: &mut Connection,
-    backend: &SecretBackend,
-    auto: KeyChoice,
-) -> Result<Secrets> {
+fn open_secrets(db: &mut dyn Backend, backend: &SecretBackend, auto: KeyChoice) -> Result<Secrets> {
     Ok(match backend {
-        SecretBackend::Embedded => Secrets::Embedded(EmbeddedStore::open(conn, auto)?),
+        SecretBackend::Embedded => Secrets::Embedded(EmbeddedStore::open(db, auto)?),
         SecretBackend::EmbeddedWithKey(key) => {
-            Secrets::Embedded(EmbeddedStore::open(conn, KeyChoice::Given(key.clone()))?)
+            Secrets::Embedded(EmbeddedStore::open(db, KeyChoice::Given(key.clone()))?)
         }
         SecretBackend::External(store) => {
             // Best effort: a store that is down now must not keep the catalog closed.
-            let _ = cleanup_orphans(conn, store.as_ref());
+            let _ = cleanup_orphans(db, store.as_ref());
             Secrets::External(Arc::clone(store))
         }
     })
 }
 
-fn cleanup_orphans(conn: &mut Connection, store: &dyn SecretStore) -> Result<Vec<SecretId>> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx("cleaning up orphaned secrets")?;
+fn cleanup_orphans(db: &mut dyn Backend, store: &dyn SecretStore) -> Result<Vec<SecretId>> {
+    let tx = db.begin()?;
     let known: std::collections::BTreeSet<SecretId> =
-        read::secrets(&tx)?.into_iter().map(|s| s.id).collect();
+        read::secrets(tx.sql())?.into_iter().map(|s| s.id).collect();
     let mut removed = Vec::new();
     for id in store.list()? {
         if !known.contains(&id) {

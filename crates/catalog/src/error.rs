@@ -140,6 +140,42 @@ pub enum CatalogError {
         source: std::io::Error,
     },
 
+    /// What this backend cannot do.
+    #[error("{what} is not supported")]
+    Unsupported { what: String, hint: &'static str },
+
+    /// The PostgreSQL catalog's URL does not parse.
+    #[error("invalid catalog URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+
+    /// The PostgreSQL catalog's server could not be reached (or refused us).
+    #[error(
+        "could not connect to the catalog database {location}: {}",
+        postgres_message(source)
+    )]
+    Unreachable {
+        location: String,
+        #[source]
+        source: postgres::Error,
+    },
+
+    /// The connection to a PostgreSQL catalog broke (or could not be made) while the
+    /// catalog was doing `context`; nothing of the statement was kept.
+    #[error("lost the connection to the catalog database while {context}")]
+    ConnectionLost {
+        context: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+
+    /// PostgreSQL failed. `context` says what the catalog was doing.
+    #[error("catalog error while {context}: {}", postgres_message(source))]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+
     /// SQLite failed. `context` says what the catalog was doing.
     #[error("catalog error while {context}: {source}")]
     Sqlite {
@@ -157,6 +193,14 @@ fn first_dependent(dependents: &[ObjectRef]) -> String {
     )
 }
 
+/// The server's message of a PostgreSQL error (the client's own text otherwise).
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => e.to_string(),
+    }
+}
+
 /// Shorthand for the catalog's results.
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
@@ -168,6 +212,22 @@ impl CatalogError {
                 CatalogError::Busy
             }
             _ => CatalogError::Sqlite { context, source },
+        }
+    }
+
+    /// Wraps a PostgreSQL client error, recognising a broken connection and a lock
+    /// wait that timed out.
+    pub(crate) fn postgres(context: &'static str, source: postgres::Error) -> CatalogError {
+        use postgres::error::SqlState as Pg;
+        match source.code() {
+            Some(code) if *code == Pg::LOCK_NOT_AVAILABLE => CatalogError::Busy,
+            Some(code) if code.code().starts_with("08") || code.code().starts_with("57P") => {
+                CatalogError::ConnectionLost { context, source }
+            }
+            None if source.is_closed() || source.as_db_error().is_none() => {
+                CatalogError::ConnectionLost { context, source }
+            }
+            _ => CatalogError::Postgres { context, source },
         }
     }
 
@@ -214,6 +274,22 @@ impl SqlError for CatalogError {
             QueryTimeout | QueryCanceled => SqlState::QueryCanceled,
             Busy => SqlState::LockNotAvailable,
             Io { .. } => SqlState::IoError,
+            Unsupported { .. } => SqlState::FeatureNotSupported,
+            InvalidUrl { .. } => SqlState::InvalidParameterValue,
+            Unreachable { source, .. } => match source.code() {
+                Some(code) => {
+                    SqlState::from_code(code.code()).unwrap_or(SqlState::ConnectionFailure)
+                }
+                None => SqlState::ConnectionFailure,
+            },
+            ConnectionLost { source, .. } => match source.code().map(|c| c.code()) {
+                Some("57P01") => SqlState::AdminShutdown,
+                _ => SqlState::ConnectionFailure,
+            },
+            Postgres { source, .. } => source
+                .code()
+                .and_then(|c| SqlState::from_code(c.code()))
+                .unwrap_or(SqlState::InternalError),
             Sqlite { source, .. } => match source.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
                     SqlState::DataCorrupted
@@ -261,6 +337,7 @@ impl SqlError for CatalogError {
             MissingSecretKey { key_file: None } => Some(
                 "The catalog holds encrypted secrets and AIRLOCK_SECRET_KEY is not set.".to_owned(),
             ),
+            ConnectionLost { source, .. } => Some(postgres_message(source)),
             WrongSecretKey { key_source } => Some(format!(
                 "The key from {key_source} cannot decrypt the secrets of this catalog."
             )),
@@ -297,6 +374,10 @@ impl SqlError for CatalogError {
                     .to_owned(),
             ),
             Busy => Some("Retry the statement.".to_owned()),
+            Unsupported { hint, .. } => Some((*hint).to_owned()),
+            ConnectionLost { .. } => Some(
+                "The statement was not carried out. The next statement connects again.".to_owned(),
+            ),
             AlreadyExists { .. } => Some(
                 "Choose another name, or add IF NOT EXISTS to keep the existing object.".to_owned(),
             ),

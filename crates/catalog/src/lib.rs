@@ -23,6 +23,7 @@
 //! See `docs/catalog.md` for the schema, ids, secret storage, key handling and
 //! concurrency.
 
+mod backend;
 mod busy;
 mod catalog;
 mod error;
@@ -39,7 +40,10 @@ mod txn;
 pub use busy::BUSY_TIMEOUT;
 pub use catalog::{Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY};
 pub use error::{CatalogError, Result};
-pub use migrate::{APPLICATION_ID, MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use migrate::{
+    APPLICATION_ID, MIGRATIONS, Migration, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION,
+    SCHEMA_VERSION,
+};
 pub use model::{
     ConnectionEntry, CredentialsEvent, CredentialsHealth, DropBehavior, Dropped, Namespace,
     NewConnection, OID_BASE, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,

@@ -71,6 +71,18 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The PostgreSQL backend's migrations, numbered on their own from 1: the backend
+/// started from SQLite's schema at version 9, in one file, and replays none of
+/// SQLite's history.
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "postgres/0001_catalog.sql",
+    sql: include_str!("../../../migrations/postgres/0001_catalog.sql"),
+}];
+
+/// The PostgreSQL schema version this build creates and understands.
+pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.len() - 1].version;
+
 /// The schema version this build creates and understands: the newest migration's.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 

@@ -62,6 +62,7 @@ const DENIED_FUNCTIONS: [&str; 2] = ["load_extension", "fts3_tokenizer"];
 
 mod functions;
 mod pool;
+mod postgres;
 mod semantics;
 mod text;
 

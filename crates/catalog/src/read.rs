@@ -1,19 +1,18 @@
 //! Reads shared by [`crate::Catalog`] (outside a transaction) and [`crate::Txn`]
-//! (inside one): each takes the SQLite connection to read through.
+//! (inside one): each takes the backend's [`Sql`] to read through.
 
-use airlock_core::aws::{
-    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, S3Scope, StringOrSecret,
-};
-use airlock_core::{ConnectionId, ObjectId, SecretId};
-use rusqlite::{Connection, OptionalExtension, Row};
-
-use crate::error::{CatalogError, Result, SqliteContext};
+use crate::backend::{DbContext, Row, Sql, args};
+use crate::error::{CatalogError, Result};
 use crate::model::{
     ConnectionEntry, Namespace, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,
     ValidationEntry, ValidationStatus,
 };
+use airlock_core::aws::{
+    AwsAssumeRole, AwsAuth, AwsConnection, AwsCredentials, AwsSts, S3Scope, StringOrSecret,
+};
+use airlock_core::{ConnectionId, ObjectId, SecretId};
 
-/// An object id as SQLite's signed integer.
+/// An object id as the databases' signed integer.
 pub(crate) fn sql_id(id: impl Into<ObjectId>) -> Result<i64> {
     let id: ObjectId = id.into();
     i64::try_from(id.0).map_err(|_| CatalogError::InvalidId {
@@ -22,14 +21,14 @@ pub(crate) fn sql_id(id: impl Into<ObjectId>) -> Result<i64> {
     })
 }
 
-/// An id read back from SQLite; the schema's CHECK keeps ids positive.
-fn object_id(raw: i64) -> rusqlite::Result<ObjectId> {
+/// An id read back from the database; the schema's CHECK keeps ids positive.
+pub(crate) fn object_id(raw: i64) -> Result<ObjectId> {
     u64::try_from(raw)
         .map(ObjectId)
-        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, raw))
+        .map_err(|_| corrupted(format!("object id {raw} is negative")))
 }
 
-fn opt_secret_id(raw: Option<i64>) -> rusqlite::Result<Option<SecretId>> {
+fn opt_secret_id(raw: Option<i64>) -> Result<Option<SecretId>> {
     raw.map(|r| object_id(r).map(SecretId::from)).transpose()
 }
 
@@ -37,25 +36,24 @@ fn corrupted(what: String) -> CatalogError {
     CatalogError::Corrupted(what)
 }
 
-pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
-    type SettingsRow = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    );
-    let (env, prefix, principal, allowed, database, schema): SettingsRow = conn
-        .prepare_cached(
+pub(crate) fn settings(conn: &dyn Sql) -> Result<Settings> {
+    let row = conn
+        .query_opt(
             "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints,
                     database_name, schema_name
              FROM settings WHERE singleton = 1",
+            &[],
         )
-        .and_then(|mut s| s.query_row([], |r| SettingsRow::try_from(r)))
-        .optional()
         .ctx("reading the catalog settings")?
         .ok_or_else(|| corrupted("the settings row is missing".to_owned()))?;
+    let (env, prefix, principal, allowed, database, schema) = (
+        row.text(0)?,
+        row.text(1)?,
+        row.opt_text(2)?,
+        row.opt_text(3)?,
+        row.text(4)?,
+        row.text(5)?,
+    );
     let uuid = |what: &str, text: &str| {
         uuid::Uuid::parse_str(text).map_err(|_| corrupted(format!("{what} {text:?} is not a UUID")))
     };
@@ -68,8 +66,8 @@ pub(crate) fn settings(conn: &Connection) -> Result<Settings> {
     })
 }
 
-fn object_ref(row: &Row<'_>) -> rusqlite::Result<(ObjectId, String, String)> {
-    Ok((object_id(row.get(0)?)?, row.get(1)?, row.get(2)?))
+pub(crate) fn object_ref(row: &Row) -> Result<ObjectRef> {
+    to_ref((object_id(row.int(0)?)?, row.text(1)?, row.text(2)?))
 }
 
 fn to_ref((id, kind, name): (ObjectId, String, String)) -> Result<ObjectRef> {
@@ -79,25 +77,31 @@ fn to_ref((id, kind, name): (ObjectId, String, String)) -> Result<ObjectRef> {
 }
 
 /// The object called `name`, of whatever kind.
-pub(crate) fn object_by_name(conn: &Connection, name: &str) -> Result<Option<ObjectRef>> {
-    conn.prepare_cached("SELECT id, kind, name FROM objects WHERE name = ?1")
-        .and_then(|mut s| s.query_row([name], object_ref).optional())
-        .ctx("looking up an object")?
-        .map(to_ref)
-        .transpose()
+pub(crate) fn object_by_name(conn: &dyn Sql, name: &str) -> Result<Option<ObjectRef>> {
+    conn.query_opt(
+        "SELECT id, kind, name FROM objects WHERE name = ?1",
+        args![name],
+    )
+    .ctx("looking up an object")?
+    .as_ref()
+    .map(object_ref)
+    .transpose()
 }
 
-pub(crate) fn object(conn: &Connection, id: ObjectId) -> Result<Option<ObjectRef>> {
+pub(crate) fn object(conn: &dyn Sql, id: ObjectId) -> Result<Option<ObjectRef>> {
     let raw = sql_id(id)?;
-    conn.prepare_cached("SELECT id, kind, name FROM objects WHERE id = ?1")
-        .and_then(|mut s| s.query_row([raw], object_ref).optional())
-        .ctx("looking up an object")?
-        .map(to_ref)
-        .transpose()
+    conn.query_opt(
+        "SELECT id, kind, name FROM objects WHERE id = ?1",
+        args![raw],
+    )
+    .ctx("looking up an object")?
+    .as_ref()
+    .map(object_ref)
+    .transpose()
 }
 
 /// The object with this id, which must be of `kind`.
-pub(crate) fn expect_kind(conn: &Connection, id: ObjectId, kind: ObjectKind) -> Result<ObjectRef> {
+pub(crate) fn expect_kind(conn: &dyn Sql, id: ObjectId, kind: ObjectKind) -> Result<ObjectRef> {
     match object(conn, id)? {
         None => Err(CatalogError::UnknownId { kind, id }),
         Some(o) if o.kind != kind => Err(CatalogError::WrongKind {
@@ -110,7 +114,7 @@ pub(crate) fn expect_kind(conn: &Connection, id: ObjectId, kind: ObjectKind) -> 
 }
 
 /// Connections that depend on `id`, by id.
-pub(crate) fn dependents(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
+pub(crate) fn dependents(conn: &dyn Sql, id: ObjectId) -> Result<Vec<ObjectRef>> {
     dependency_edges(
         conn,
         id,
@@ -121,7 +125,7 @@ pub(crate) fn dependents(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRe
 }
 
 /// The objects `id` depends on, by id.
-pub(crate) fn dependencies(conn: &Connection, id: ObjectId) -> Result<Vec<ObjectRef>> {
+pub(crate) fn dependencies(conn: &dyn Sql, id: ObjectId) -> Result<Vec<ObjectRef>> {
     dependency_edges(
         conn,
         id,
@@ -132,16 +136,12 @@ pub(crate) fn dependencies(conn: &Connection, id: ObjectId) -> Result<Vec<Object
 }
 
 /// The objects at the other end of `id`'s dependency rows, as `sql` joins them.
-fn dependency_edges(conn: &Connection, id: ObjectId, sql: &str) -> Result<Vec<ObjectRef>> {
+fn dependency_edges(conn: &dyn Sql, id: ObjectId, sql: &str) -> Result<Vec<ObjectRef>> {
     let raw = sql_id(id)?;
-    conn.prepare_cached(sql)
-        .and_then(|mut s| {
-            s.query_map([raw], object_ref)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
+    conn.query(sql, args![raw])
         .ctx("listing dependencies")?
-        .into_iter()
-        .map(to_ref)
+        .iter()
+        .map(object_ref)
         .collect()
 }
 
@@ -185,32 +185,32 @@ struct RawConnection {
     scope: Option<String>,
 }
 
-fn raw_connection(r: &Row<'_>) -> rusqlite::Result<RawConnection> {
+fn raw_connection(r: &Row) -> Result<RawConnection> {
     Ok(RawConnection {
-        id: object_id(r.get(0)?)?,
-        oid: r.get(1)?,
-        name: r.get(2)?,
-        created_at: r.get(3)?,
-        create_sql: r.get(4)?,
-        redacted_create_sql: r.get(5)?,
-        has_aws_row: r.get::<_, Option<i64>>(6)?.is_some(),
-        endpoint: r.get(7)?,
-        region: r.get(8)?,
-        access_key_id: r.get(9)?,
-        access_key_id_secret_id: opt_secret_id(r.get(10)?)?,
-        secret_access_key_secret_id: opt_secret_id(r.get(11)?)?,
-        session_token: r.get(12)?,
-        session_token_secret_id: opt_secret_id(r.get(13)?)?,
-        assume_role_arn: r.get(14)?,
-        assume_role_session_name: r.get(15)?,
-        principal: r.get(16)?,
-        external_id: r.get(17)?,
-        example_trust_policy: r.get(18)?,
-        comment: r.get(19)?,
-        assume_role_session_duration: r.get(20)?,
-        sts_endpoint: r.get(21)?,
-        sts_region: r.get(22)?,
-        scope: r.get(23)?,
+        id: object_id(r.int(0)?)?,
+        oid: r.int(1)?,
+        name: r.text(2)?,
+        created_at: r.text(3)?,
+        create_sql: r.text(4)?,
+        redacted_create_sql: r.text(5)?,
+        has_aws_row: r.opt_int(6)?.is_some(),
+        endpoint: r.opt_text(7)?,
+        region: r.opt_text(8)?,
+        access_key_id: r.opt_text(9)?,
+        access_key_id_secret_id: opt_secret_id(r.opt_int(10)?)?,
+        secret_access_key_secret_id: opt_secret_id(r.opt_int(11)?)?,
+        session_token: r.opt_text(12)?,
+        session_token_secret_id: opt_secret_id(r.opt_int(13)?)?,
+        assume_role_arn: r.opt_text(14)?,
+        assume_role_session_name: r.opt_text(15)?,
+        principal: r.opt_text(16)?,
+        external_id: r.opt_text(17)?,
+        example_trust_policy: r.opt_text(18)?,
+        comment: r.opt_text(19)?,
+        assume_role_session_duration: r.opt_u32(20)?,
+        sts_endpoint: r.opt_text(21)?,
+        sts_region: r.opt_text(22)?,
+        scope: r.opt_text(23)?,
     })
 }
 
@@ -277,33 +277,30 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
     })
 }
 
-pub(crate) fn connection(conn: &Connection, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
+pub(crate) fn connection(conn: &dyn Sql, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
     let raw = sql_id(id)?;
-    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} WHERE o.id = ?1"))
-        .and_then(|mut s| s.query_row([raw], raw_connection).optional())
+    conn.query_opt(&format!("{CONNECTION_COLUMNS} WHERE o.id = ?1"), args![raw])
         .ctx("reading a connection")?
-        .map(to_entry)
+        .map(|r| raw_connection(&r).and_then(to_entry))
         .transpose()
 }
 
-pub(crate) fn connection_by_name(conn: &Connection, name: &str) -> Result<Option<ConnectionEntry>> {
-    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} WHERE o.name = ?1"))
-        .and_then(|mut s| s.query_row([name], raw_connection).optional())
-        .ctx("reading a connection")?
-        .map(to_entry)
-        .transpose()
+pub(crate) fn connection_by_name(conn: &dyn Sql, name: &str) -> Result<Option<ConnectionEntry>> {
+    conn.query_opt(
+        &format!("{CONNECTION_COLUMNS} WHERE o.name = ?1"),
+        args![name],
+    )
+    .ctx("reading a connection")?
+    .map(|r| raw_connection(&r).and_then(to_entry))
+    .transpose()
 }
 
 /// Every connection, by id.
-pub(crate) fn connections(conn: &Connection) -> Result<Vec<ConnectionEntry>> {
-    conn.prepare_cached(&format!("{CONNECTION_COLUMNS} ORDER BY o.id"))
-        .and_then(|mut s| {
-            s.query_map([], raw_connection)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
+pub(crate) fn connections(conn: &dyn Sql) -> Result<Vec<ConnectionEntry>> {
+    conn.query(&format!("{CONNECTION_COLUMNS} ORDER BY o.id"), &[])
         .ctx("listing connections")?
-        .into_iter()
-        .map(to_entry)
+        .iter()
+        .map(|r| raw_connection(r).and_then(to_entry))
         .collect()
 }
 
@@ -311,73 +308,64 @@ const SECRET_COLUMNS: &str = "
     SELECT o.id, o.oid, o.name, o.created_at, s.updated_at, o.comment
     FROM objects AS o JOIN secrets AS s ON s.id = o.id";
 
-fn secret_entry(r: &Row<'_>) -> rusqlite::Result<SecretEntry> {
+fn secret_entry(r: &Row) -> Result<SecretEntry> {
     Ok(SecretEntry {
-        id: object_id(r.get(0)?)?.into(),
-        oid: u64::try_from(r.get::<_, i64>(1)?).unwrap_or_default(),
-        name: r.get(2)?,
-        created_at: r.get(3)?,
-        updated_at: r.get(4)?,
-        comment: r.get(5)?,
+        id: object_id(r.int(0)?)?.into(),
+        oid: u64::try_from(r.int(1)?).unwrap_or_default(),
+        name: r.text(2)?,
+        created_at: r.text(3)?,
+        updated_at: r.text(4)?,
+        comment: r.opt_text(5)?,
     })
 }
 
-pub(crate) fn secret(conn: &Connection, id: SecretId) -> Result<Option<SecretEntry>> {
+pub(crate) fn secret(conn: &dyn Sql, id: SecretId) -> Result<Option<SecretEntry>> {
     let raw = sql_id(id)?;
-    conn.prepare_cached(&format!("{SECRET_COLUMNS} WHERE o.id = ?1"))
-        .and_then(|mut s| s.query_row([raw], secret_entry).optional())
-        .ctx("reading a secret")
+    conn.query_opt(&format!("{SECRET_COLUMNS} WHERE o.id = ?1"), args![raw])
+        .ctx("reading a secret")?
+        .map(|r| secret_entry(&r))
+        .transpose()
 }
 
-pub(crate) fn secret_by_name(conn: &Connection, name: &str) -> Result<Option<SecretEntry>> {
-    conn.prepare_cached(&format!("{SECRET_COLUMNS} WHERE o.name = ?1"))
-        .and_then(|mut s| s.query_row([name], secret_entry).optional())
-        .ctx("reading a secret")
+pub(crate) fn secret_by_name(conn: &dyn Sql, name: &str) -> Result<Option<SecretEntry>> {
+    conn.query_opt(&format!("{SECRET_COLUMNS} WHERE o.name = ?1"), args![name])
+        .ctx("reading a secret")?
+        .map(|r| secret_entry(&r))
+        .transpose()
 }
 
 /// Every secret's metadata, by id.
-pub(crate) fn secrets(conn: &Connection) -> Result<Vec<SecretEntry>> {
-    conn.prepare_cached(&format!("{SECRET_COLUMNS} ORDER BY o.id"))
-        .and_then(|mut s| {
-            s.query_map([], secret_entry)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .ctx("listing secrets")
+pub(crate) fn secrets(conn: &dyn Sql) -> Result<Vec<SecretEntry>> {
+    conn.query(&format!("{SECRET_COLUMNS} ORDER BY o.id"), &[])
+        .ctx("listing secrets")?
+        .iter()
+        .map(secret_entry)
+        .collect()
 }
 
-/// `validated_at, status, caller_arn, error_code, message, non_aws_endpoint`.
-type ValidationRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 /// The validation history of one connection, oldest first.
-pub(crate) fn validations(conn: &Connection, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
+pub(crate) fn validations(conn: &dyn Sql, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
     let raw = sql_id(id)?;
-    let rows: Vec<ValidationRow> = conn
-        .prepare_cached(
+    let rows = conn
+        .query(
             "SELECT validated_at, status, caller_arn, error_code, message, non_aws_endpoint
              FROM aws_connection_validations WHERE connection_id = ?1 ORDER BY seq",
+            args![raw],
         )
-        .and_then(|mut s| {
-            s.query_map([raw], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect()
-        })
         .ctx("reading validations")?;
-    rows.into_iter()
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text(0)?,
+                r.text(1)?,
+                r.opt_text(2)?,
+                r.opt_text(3)?,
+                r.opt_text(4)?,
+                r.opt_text(5)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
         .map(
             |(validated_at, status, caller_arn, error_code, message, non_aws_endpoint)| {
                 let status = ValidationStatus::parse(&status)

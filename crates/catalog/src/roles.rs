@@ -9,14 +9,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use airlock_core::ObjectId;
-use rusqlite::{Connection, OptionalExtension, params};
-
+use crate::backend::{DbContext, Row, Sql, args};
 use crate::catalog::Catalog;
-use crate::error::{CatalogError, Result, SqliteContext};
+use crate::error::{CatalogError, Result};
 use crate::model::{ObjectKind, ObjectRef};
 use crate::read::sql_id;
 use crate::txn::Txn;
+use airlock_core::ObjectId;
 
 /// The oid of user role `un` is `USER_ROLE_OID_BASE + n` (2^30), far above the objects'
 /// `20000 + n`, so role and object oids never meet. System role `sn` has `10000 + n`.
@@ -118,14 +117,14 @@ fn canonical(letters: impl IntoIterator<Item = char>) -> String {
         .collect()
 }
 
-fn role_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RoleEntry> {
+fn role_row(row: &Row) -> Result<RoleEntry> {
     Ok(RoleEntry {
-        id: RoleId(row.get(0)?),
-        oid: row.get::<_, i64>(1)?.try_into().unwrap_or_default(),
-        name: row.get(2)?,
-        inherit: row.get(3)?,
-        superuser: row.get(4)?,
-        login: row.get(5)?,
+        id: RoleId(row.text(0)?),
+        oid: row.int(1)?.try_into().unwrap_or_default(),
+        name: row.text(2)?,
+        inherit: row.int(3)? != 0,
+        superuser: row.int(4)? != 0,
+        login: row.int(5)? != 0,
     })
 }
 
@@ -135,7 +134,7 @@ const ROLE_COLUMNS: &str = "SELECT id, oid, name, inherit, superuser, login FROM
 /// catalog's own).
 #[derive(Clone, Copy)]
 pub struct RoleReader<'a> {
-    conn: &'a Connection,
+    conn: &'a dyn Sql,
 }
 
 impl fmt::Debug for RoleReader<'_> {
@@ -147,16 +146,18 @@ impl fmt::Debug for RoleReader<'_> {
 impl<'a> RoleReader<'a> {
     pub fn by_name(&self, name: &str) -> Result<Option<RoleEntry>> {
         self.conn
-            .prepare_cached(&format!("{ROLE_COLUMNS} WHERE name = ?1"))
-            .and_then(|mut s| s.query_row([name], role_row).optional())
-            .ctx("looking up a role")
+            .query_opt(&format!("{ROLE_COLUMNS} WHERE name = ?1"), args![name])
+            .ctx("looking up a role")?
+            .map(|r| role_row(&r))
+            .transpose()
     }
 
     pub fn by_id(&self, id: &RoleId) -> Result<Option<RoleEntry>> {
         self.conn
-            .prepare_cached(&format!("{ROLE_COLUMNS} WHERE id = ?1"))
-            .and_then(|mut s| s.query_row([id.as_str()], role_row).optional())
-            .ctx("looking up a role")
+            .query_opt(&format!("{ROLE_COLUMNS} WHERE id = ?1"), args![id.as_str()])
+            .ctx("looking up a role")?
+            .map(|r| role_row(&r))
+            .transpose()
     }
 
     /// The roles whose privileges `id` has: itself, every role it is (transitively) a
@@ -164,41 +165,43 @@ impl<'a> RoleReader<'a> {
     pub fn member_of(&self, id: &RoleId) -> Result<BTreeSet<RoleId>> {
         let mut roles: BTreeSet<RoleId> = self
             .conn
-            .prepare_cached(
+            .query(
                 "WITH RECURSIVE m(id) AS (
-                     SELECT ?1
+                     SELECT CAST(?1 AS TEXT)
                      UNION
                      SELECT rm.role_id FROM role_members AS rm JOIN m ON rm.member = m.id
                  )
                  SELECT id FROM m",
+                args![id.as_str()],
             )
-            .and_then(|mut s| {
-                s.query_map([id.as_str()], |r| r.get::<_, String>(0).map(RoleId))?
-                    .collect()
-            })
-            .ctx("reading role memberships")?;
+            .ctx("reading role memberships")?
+            .iter()
+            .map(|r| r.text(0).map(RoleId))
+            .collect::<Result<_>>()?;
         roles.insert(RoleId::public());
         Ok(roles)
     }
 
     /// Whether `member` is a direct member of `role`.
     pub fn is_direct_member(&self, role: &RoleId, member: &RoleId) -> Result<bool> {
-        self.conn
-            .prepare_cached("SELECT 1 FROM role_members WHERE role_id = ?1 AND member = ?2")
-            .and_then(|mut s| s.exists([role.as_str(), member.as_str()]))
-            .ctx("reading role memberships")
+        Ok(self
+            .conn
+            .query_opt(
+                "SELECT 1 FROM role_members WHERE role_id = ?1 AND member = ?2",
+                args![role.as_str(), member.as_str()],
+            )
+            .ctx("reading role memberships")?
+            .is_some())
     }
 
     /// The owner of object `id`.
     pub fn owner(&self, id: ObjectId) -> Result<Option<RoleId>> {
         let raw = sql_id(id)?;
         self.conn
-            .prepare_cached("SELECT owner_id FROM objects WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row([raw], |r| r.get::<_, String>(0).map(RoleId))
-                    .optional()
-            })
-            .ctx("reading an owner")
+            .query_opt("SELECT owner_id FROM objects WHERE id = ?1", args![raw])
+            .ctx("reading an owner")?
+            .map(|r| r.text(0).map(RoleId))
+            .transpose()
     }
 
     /// The access control list of an object or of the schema, in the order mz_* shows it.
@@ -207,30 +210,29 @@ impl<'a> RoleReader<'a> {
             AclTarget::Object(id) => sql_id(id)?,
             AclTarget::Schema | AclTarget::System => 0,
         };
-        let item = |r: &rusqlite::Row<'_>| {
+        let item = |r: &Row| {
             Ok(AclItem {
-                grantee: RoleId(r.get(0)?),
-                grantor: RoleId(r.get(1)?),
-                privileges: r.get(2)?,
+                grantee: RoleId(r.text(0)?),
+                grantor: RoleId(r.text(1)?),
+                privileges: r.text(2)?,
             })
         };
         match target {
-            AclTarget::Object(_) => self
-                .conn
-                .prepare_cached(
-                    "SELECT grantee, grantor, privileges FROM object_privileges
-                     WHERE object_id = ?1 ORDER BY grantee = 'p', grantee, grantor",
-                )
-                .and_then(|mut s| s.query_map([raw], item)?.collect()),
-            AclTarget::Schema | AclTarget::System => self
-                .conn
-                .prepare_cached(
-                    "SELECT grantee, grantor, privileges FROM scope_privileges
-                     WHERE scope = ?1 ORDER BY grantee = 'p', grantee, grantor",
-                )
-                .and_then(|mut s| s.query_map([target.scope()], item)?.collect()),
+            AclTarget::Object(_) => self.conn.query(
+                "SELECT grantee, grantor, privileges FROM object_privileges
+                 WHERE object_id = ?1 ORDER BY grantee = 'p', grantee, grantor",
+                args![raw],
+            ),
+            AclTarget::Schema | AclTarget::System => self.conn.query(
+                "SELECT grantee, grantor, privileges FROM scope_privileges
+                 WHERE scope = ?1 ORDER BY grantee = 'p', grantee, grantor",
+                args![target.scope()],
+            ),
         }
-        .ctx("reading privileges")
+        .ctx("reading privileges")?
+        .iter()
+        .map(item)
+        .collect()
     }
 
     /// The objects `id` owns, by id.
@@ -252,25 +254,11 @@ impl<'a> RoleReader<'a> {
     }
 
     fn objects_where(&self, sql: &str, id: &RoleId) -> Result<Vec<ObjectRef>> {
-        let rows: Vec<(i64, String, String)> = self
-            .conn
-            .prepare_cached(sql)
-            .and_then(|mut s| {
-                s.query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
-            })
-            .ctx("listing objects of a role")?;
-        rows.into_iter()
-            .map(|(id, kind, name)| {
-                let kind = ObjectKind::parse(&kind).ok_or_else(|| {
-                    CatalogError::Corrupted(format!("object u{id} has unknown kind {kind:?}"))
-                })?;
-                Ok(ObjectRef {
-                    id: ObjectId(id.try_into().unwrap_or_default()),
-                    kind,
-                    name,
-                })
-            })
+        self.conn
+            .query(sql, args![id.as_str()])
+            .ctx("listing objects of a role")?
+            .iter()
+            .map(crate::read::object_ref)
             .collect()
     }
 }
@@ -278,24 +266,20 @@ impl<'a> RoleReader<'a> {
 impl Catalog {
     /// Roles, owners and privileges, read outside a transaction.
     pub fn roles(&self) -> RoleReader<'_> {
-        RoleReader { conn: &self.conn }
+        RoleReader {
+            conn: self.db.sql(),
+        }
     }
 }
 
 /// Creates user role `name`; used by [`Txn::create_role`] and when a catalog is created.
 pub(crate) fn insert_role(
-    conn: &Connection,
+    conn: &dyn Sql,
     name: &str,
     attributes: RoleAttributes,
     now: &str,
 ) -> Result<RoleEntry> {
-    let n: i64 = conn
-        .prepare_cached(
-            "UPDATE role_id_sequence SET next_id = next_id + 1 WHERE singleton = 1
-             RETURNING next_id - 1",
-        )
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .ctx("allocating a role id")?;
+    let n = conn.allocate_role_id().ctx("allocating a role id")?;
     let id = RoleId(format!("u{n}"));
     let oid = USER_ROLE_OID_BASE + u64::try_from(n).unwrap_or_default();
     let entry = RoleEntry {
@@ -306,21 +290,19 @@ pub(crate) fn insert_role(
         superuser: attributes.superuser.unwrap_or(false),
         login: attributes.login.unwrap_or(false),
     };
-    conn.prepare_cached(
+    conn.execute(
         "INSERT INTO roles (id, oid, name, inherit, superuser, login, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
+        args![
             entry.id.as_str(),
             i64::try_from(entry.oid).unwrap_or(i64::MAX),
-            entry.name,
+            entry.name.as_str(),
             entry.inherit,
             entry.superuser,
             entry.login,
             now
-        ])
-    })
+        ],
+    )
     .ctx("creating a role")?;
     Ok(entry)
 }
@@ -328,7 +310,9 @@ pub(crate) fn insert_role(
 impl Txn<'_> {
     /// Roles, owners and privileges, seeing this transaction's own writes.
     pub fn roles(&self) -> RoleReader<'_> {
-        RoleReader { conn: &self.tx }
+        RoleReader {
+            conn: self.tx.sql(),
+        }
     }
 
     /// Makes `role` the owner of every object this transaction creates (`mz_system`
@@ -341,34 +325,35 @@ impl Txn<'_> {
     pub(crate) fn own_new_object(&self, raw_id: i64) -> Result<()> {
         let owner = self.owner.as_str();
         self.tx
-            .prepare_cached("UPDATE objects SET owner_id = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![raw_id, owner]))
+            .execute(
+                "UPDATE objects SET owner_id = ?2 WHERE id = ?1",
+                args![raw_id, owner],
+            )
             .ctx("setting an owner")?;
         self.tx
-            .prepare_cached(
+            .execute(
                 "INSERT INTO object_privileges (object_id, grantee, grantor, privileges)
                  VALUES (?1, ?2, ?2, 'U')",
+                args![raw_id, owner],
             )
-            .and_then(|mut s| s.execute(params![raw_id, owner]))
             .ctx("granting the owner's privileges")?;
         Ok(())
     }
 
     /// `CREATE ROLE`: the caller has checked that the name is free and allowed.
     pub fn create_role(&mut self, name: &str, attributes: RoleAttributes) -> Result<RoleEntry> {
-        insert_role(&self.tx, name, attributes, self.now())
+        let now = self.now().to_owned();
+        insert_role(self.tx.sql(), name, attributes, &now)
     }
 
     /// `ALTER ROLE`: sets the attributes given.
     pub fn alter_role(&mut self, id: &RoleId, attributes: RoleAttributes) -> Result<()> {
         self.tx
-            .prepare_cached(
+            .execute(
                 "UPDATE roles SET superuser = coalesce(?2, superuser), login = coalesce(?3, login)
                  WHERE id = ?1",
+                args![id.as_str(), attributes.superuser, attributes.login],
             )
-            .and_then(|mut s| {
-                s.execute(params![id.as_str(), attributes.superuser, attributes.login])
-            })
             .ctx("altering a role")?;
         Ok(())
     }
@@ -382,8 +367,7 @@ impl Txn<'_> {
             "DELETE FROM roles WHERE id = ?1",
         ] {
             self.tx
-                .prepare_cached(sql)
-                .and_then(|mut s| s.execute([id.as_str()]))
+                .execute(sql, args![id.as_str()])
                 .ctx("dropping a role")?;
         }
         Ok(())
@@ -399,11 +383,11 @@ impl Txn<'_> {
     ) -> Result<bool> {
         let n = self
             .tx
-            .prepare_cached(
+            .execute(
                 "INSERT INTO role_members (role_id, member, grantor) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
+                args![role.as_str(), member.as_str(), grantor.as_str()],
             )
-            .and_then(|mut s| s.execute([role.as_str(), member.as_str(), grantor.as_str()]))
             .ctx("granting a role")?;
         Ok(n > 0)
     }
@@ -412,8 +396,10 @@ impl Txn<'_> {
     pub fn revoke_membership(&mut self, role: &RoleId, member: &RoleId) -> Result<bool> {
         let n = self
             .tx
-            .prepare_cached("DELETE FROM role_members WHERE role_id = ?1 AND member = ?2")
-            .and_then(|mut s| s.execute([role.as_str(), member.as_str()]))
+            .execute(
+                "DELETE FROM role_members WHERE role_id = ?1 AND member = ?2",
+                args![role.as_str(), member.as_str()],
+            )
             .ctx("revoking a role")?;
         Ok(n > 0)
     }
@@ -441,40 +427,36 @@ impl Txn<'_> {
             AclTarget::Object(id) => {
                 let raw = sql_id(id)?;
                 self.tx
-                    .prepare_cached("DELETE FROM object_privileges WHERE object_id = ?1")
-                    .and_then(|mut s| s.execute([raw]))
+                    .execute(
+                        "DELETE FROM object_privileges WHERE object_id = ?1",
+                        args![raw],
+                    )
                     .ctx("writing privileges")?;
                 for m in merged {
                     self.tx
-                        .prepare_cached(
+                        .execute(
                             "INSERT INTO object_privileges (object_id, grantee, grantor, privileges)
                              VALUES (?1, ?2, ?3, ?4)",
+                            args![raw, m.grantee.as_str(), m.grantor.as_str(), m.privileges],
                         )
-                        .and_then(|mut s| {
-                            s.execute(params![raw, m.grantee.as_str(), m.grantor.as_str(), m.privileges])
-                        })
                         .ctx("writing privileges")?;
                 }
             }
             AclTarget::Schema | AclTarget::System => {
                 let scope = target.scope();
                 self.tx
-                    .execute("DELETE FROM scope_privileges WHERE scope = ?1", [scope])
+                    .execute(
+                        "DELETE FROM scope_privileges WHERE scope = ?1",
+                        args![scope],
+                    )
                     .ctx("writing privileges")?;
                 for m in merged {
                     self.tx
-                        .prepare_cached(
+                        .execute(
                             "INSERT INTO scope_privileges (scope, grantee, grantor, privileges)
                              VALUES (?1, ?2, ?3, ?4)",
+                            args![scope, m.grantee.as_str(), m.grantor.as_str(), m.privileges],
                         )
-                        .and_then(|mut s| {
-                            s.execute(params![
-                                scope,
-                                m.grantee.as_str(),
-                                m.grantor.as_str(),
-                                m.privileges
-                            ])
-                        })
                         .ctx("writing privileges")?;
                 }
             }
@@ -532,8 +514,10 @@ impl Txn<'_> {
         self.write_acl(AclTarget::Object(id), acl)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("UPDATE objects SET owner_id = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![raw, new_owner.as_str()]))
+            .execute(
+                "UPDATE objects SET owner_id = ?2 WHERE id = ?1",
+                args![raw, new_owner.as_str()],
+            )
             .ctx("setting an owner")?;
         Ok(())
     }

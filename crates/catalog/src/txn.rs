@@ -3,12 +3,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use airlock_core::aws::{AwsAuth, AwsConnection, IamArn, StringOrSecret};
-use airlock_core::aws::{example_trust_policy, external_id};
-use airlock_core::{ConnectionId, ObjectId, SecretId, SecretString};
-use rusqlite::{Transaction, params};
-
-use crate::error::{CatalogError, Result, SqliteContext};
+use crate::backend::{DbContext, DbError, WriteTxn, args};
+use crate::error::{CatalogError, Result};
 use crate::model::{
     ConnectionEntry, CredentialsEvent, CredentialsHealth, DropBehavior, Dropped, Namespace,
     NewConnection, OID_BASE, ObjectKind, ObjectRef, SecretEntry, Settings, Validation,
@@ -17,15 +13,18 @@ use crate::model::{
 use crate::read::{self, sql_id};
 use crate::secrets::{SecretBytes, SecretStore, Secrets};
 use crate::time;
+use airlock_core::aws::{AwsAuth, AwsConnection, IamArn, StringOrSecret};
+use airlock_core::aws::{example_trust_policy, external_id};
+use airlock_core::{ConnectionId, ObjectId, SecretId, SecretString};
 
-/// One write transaction, begun with `BEGIN IMMEDIATE` so that it holds the catalog's
-/// write lock from the start: what it reads cannot change under it, and its commit
-/// cannot fail for a concurrent writer.
+/// One write transaction, holding the catalog's write lock from the start (SQLite's
+/// `BEGIN IMMEDIATE`, PostgreSQL's advisory lock): what it reads cannot change under
+/// it, and its commit cannot fail for a concurrent writer.
 ///
 /// Dropping a `Txn` without [`Txn::commit`] rolls everything back. All timestamps it
 /// writes are its start time, like PostgreSQL's `now()`.
 pub struct Txn<'c> {
-    pub(crate) tx: Transaction<'c>,
+    pub(crate) tx: Box<dyn WriteTxn<'c> + 'c>,
     secrets: &'c Secrets,
     prefix: uuid::Uuid,
     namespace: &'c Namespace,
@@ -74,7 +73,7 @@ struct Derived {
 
 impl<'c> Txn<'c> {
     pub(crate) fn new(
-        tx: Transaction<'c>,
+        tx: Box<dyn WriteTxn<'c> + 'c>,
         secrets: &'c Secrets,
         prefix: uuid::Uuid,
         namespace: &'c Namespace,
@@ -132,72 +131,70 @@ impl<'c> Txn<'c> {
     // ----- reads, seeing this transaction's own writes -----
 
     pub fn settings(&self) -> Result<Settings> {
-        read::settings(&self.tx)
+        read::settings(self.tx.sql())
     }
 
     /// The object called `name`, whatever its kind.
     pub fn object_by_name(&self, name: &str) -> Result<Option<ObjectRef>> {
-        read::object_by_name(&self.tx, name)
+        read::object_by_name(self.tx.sql(), name)
     }
 
     pub fn object(&self, id: ObjectId) -> Result<Option<ObjectRef>> {
-        read::object(&self.tx, id)
+        read::object(self.tx.sql(), id)
     }
 
     pub fn connection(&self, id: ConnectionId) -> Result<Option<ConnectionEntry>> {
-        read::connection(&self.tx, id)
+        read::connection(self.tx.sql(), id)
     }
 
     pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionEntry>> {
-        read::connection_by_name(&self.tx, name)
+        read::connection_by_name(self.tx.sql(), name)
     }
 
     pub fn connections(&self) -> Result<Vec<ConnectionEntry>> {
-        read::connections(&self.tx)
+        read::connections(self.tx.sql())
     }
 
     pub fn secret(&self, id: SecretId) -> Result<Option<SecretEntry>> {
-        read::secret(&self.tx, id)
+        read::secret(self.tx.sql(), id)
     }
 
     pub fn secret_by_name(&self, name: &str) -> Result<Option<SecretEntry>> {
-        read::secret_by_name(&self.tx, name)
+        read::secret_by_name(self.tx.sql(), name)
     }
 
     pub fn secrets(&self) -> Result<Vec<SecretEntry>> {
-        read::secrets(&self.tx)
+        read::secrets(self.tx.sql())
     }
 
     /// The connections that use secret `id` (what `DROP SECRET ... CASCADE` would drop).
     pub fn dependents(&self, id: SecretId) -> Result<Vec<ObjectRef>> {
-        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
-        read::dependents(&self.tx, id.into())
+        read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Secret)?;
+        read::dependents(self.tx.sql(), id.into())
     }
 
     /// The value of secret `id` as text, e.g. to validate a connection before committing
     /// it; [`CatalogError::SecretNotUtf8`] when it is binary.
     pub fn read_secret(&self, id: SecretId) -> Result<SecretString> {
-        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+        read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Secret)?;
         match self.secrets {
-            Secrets::Embedded(store) => as_text(store.read(&self.tx, id)?),
+            Secrets::Embedded(store) => as_text(store.read(self.tx.sql(), id)?),
             Secrets::External(store) => Ok(store.read(id)?),
         }
     }
 
     // ----- ids -----
 
-    /// Hands out the next id, as part of this transaction: if the transaction rolls
-    /// back, the allocation never happened and the next transaction gets the same id.
-    /// That is only safe while the id — and the external ID derived from it — has not
+    /// Hands out the next id. On SQLite the allocation is part of this transaction: if
+    /// it rolls back, the allocation never happened and the next transaction gets the
+    /// same id. On PostgreSQL it comes from a sequence, and a rollback burns it. Reusing
+    /// an id is only safe while the id — and the external ID derived from it — has not
     /// left the process. To show or use an external ID before committing (validating a
     /// connection first), take the id from [`crate::Catalog::reserve_id`] instead.
     pub fn allocate_id(&mut self) -> Result<ObjectId> {
-        let next: i64 = self
+        let next = self
             .tx
-            .prepare_cached(
-                "UPDATE id_sequence SET next_id = next_id + 1 WHERE singleton = 1 RETURNING next_id - 1",
-            )
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .allocate_object_id()
             .ctx("allocating an object id")?;
         u64::try_from(next)
             .map(ObjectId)
@@ -206,11 +203,7 @@ impl<'c> Txn<'c> {
 
     /// Refuses ids that were never allocated.
     fn check_allocated(&self, id: ObjectId) -> Result<()> {
-        let next: i64 = self
-            .tx
-            .prepare_cached("SELECT next_id FROM id_sequence WHERE singleton = 1")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .ctx("reading the id sequence")?;
+        let next = self.tx.next_object_id().ctx("reading the id sequence")?;
         if id.0 == 0 || sql_id(id)? >= next {
             return Err(CatalogError::InvalidId {
                 id,
@@ -224,38 +217,33 @@ impl<'c> Txn<'c> {
     /// should see.
     fn insert_object(&self, id: ObjectId, kind: ObjectKind, name: &str) -> Result<()> {
         let raw = sql_id(id)?;
-        let inserted = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| s.execute(params![raw, kind.as_str(), name, self.now]));
+        let inserted = self.tx.execute(
+            "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            args![raw, kind.as_str(), name, &self.now],
+        );
         match inserted {
             Ok(_) => self.own_new_object(raw),
             Err(e) => Err(self.constraint_error(e, id, name)),
         }
     }
 
-    /// Maps a failed write on `objects` to a name clash, a reused id, or a SQLite error.
-    fn constraint_error(&self, e: rusqlite::Error, id: ObjectId, name: &str) -> CatalogError {
-        let extended = match &e {
-            rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
-            _ => 0,
-        };
-        match extended {
-            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => match read::object_by_name(&self.tx, name) {
+    /// Maps a failed write on `objects` to a name clash, a reused id, or a database
+    /// error.
+    fn constraint_error(&self, e: DbError, id: ObjectId, name: &str) -> CatalogError {
+        match e {
+            DbError::Unique(e) => match read::object_by_name(self.tx.sql(), name) {
                 Ok(Some(existing)) => CatalogError::AlreadyExists {
                     kind: existing.kind,
                     name: name.to_owned(),
                 },
-                Ok(None) => CatalogError::sqlite("writing an object", e),
+                Ok(None) => crate::backend::db_error("writing an object", *e),
                 Err(other) => other,
             },
-            rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => CatalogError::InvalidId {
+            DbError::PrimaryKey(_) => CatalogError::InvalidId {
                 id,
                 reason: "already holds an object",
             },
-            _ => CatalogError::sqlite("writing an object", e),
+            e => crate::backend::db_error("writing an object", e),
         }
     }
 
@@ -275,11 +263,13 @@ impl<'c> Txn<'c> {
         self.insert_object(id.into(), ObjectKind::Secret, name)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("INSERT INTO secrets (id, updated_at) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![raw, self.now]))
+            .execute(
+                "INSERT INTO secrets (id, updated_at) VALUES (?1, ?2)",
+                args![raw, &self.now],
+            )
             .ctx("creating a secret")?;
         match self.secrets {
-            Secrets::Embedded(store) => store.put(&self.tx, id, value.expose_secret())?,
+            Secrets::Embedded(store) => store.put(self.tx.sql(), id, value.expose_secret())?,
             Secrets::External(store) => {
                 store.put(id, &text_for_external_store(value)?)?;
                 self.external_puts.ids.push(id);
@@ -305,14 +295,16 @@ impl<'c> Txn<'c> {
 
     /// [`Txn::rotate_secret`] with any bytes (see [`Txn::create_secret_bytes`]).
     pub fn rotate_secret_bytes(&mut self, id: SecretId, value: &SecretBytes) -> Result<()> {
-        read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
+        read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Secret)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("UPDATE secrets SET updated_at = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![raw, self.now]))
+            .execute(
+                "UPDATE secrets SET updated_at = ?2 WHERE id = ?1",
+                args![raw, &self.now],
+            )
             .ctx("rotating a secret")?;
         match self.secrets {
-            Secrets::Embedded(store) => store.put(&self.tx, id, value.expose_secret()),
+            Secrets::Embedded(store) => store.put(self.tx.sql(), id, value.expose_secret()),
             Secrets::External(store) => Ok(store.rotate(id, &text_for_external_store(value)?)?),
         }
     }
@@ -325,12 +317,12 @@ impl<'c> Txn<'c> {
     }
 
     fn rename(&mut self, id: ObjectId, kind: ObjectKind, new_name: &str) -> Result<()> {
-        read::expect_kind(&self.tx, id, kind)?;
+        read::expect_kind(self.tx.sql(), id, kind)?;
         let raw = sql_id(id)?;
-        let renamed = self
-            .tx
-            .prepare_cached("UPDATE objects SET name = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![raw, new_name]));
+        let renamed = self.tx.execute(
+            "UPDATE objects SET name = ?2 WHERE id = ?1",
+            args![raw, new_name],
+        );
         match renamed {
             Ok(_) => Ok(()),
             Err(e) => Err(self.constraint_error(e, id, new_name)),
@@ -348,8 +340,8 @@ impl<'c> Txn<'c> {
             if !seen.insert(id) {
                 continue;
             }
-            let object = read::expect_kind(&self.tx, id.into(), ObjectKind::Secret)?;
-            let dependents = read::dependents(&self.tx, id.into())?;
+            let object = read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Secret)?;
+            let dependents = read::dependents(self.tx.sql(), id.into())?;
             if !dependents.is_empty() {
                 if behavior == DropBehavior::Restrict {
                     return Err(CatalogError::DependentObjectsStillExist { object, dependents });
@@ -373,8 +365,7 @@ impl<'c> Txn<'c> {
     fn delete_object(&mut self, id: ObjectId) -> Result<()> {
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("DELETE FROM objects WHERE id = ?1")
-            .and_then(|mut s| s.execute([raw]))
+            .execute("DELETE FROM objects WHERE id = ?1", args![raw])
             .ctx("dropping an object")?;
         Ok(())
     }
@@ -409,10 +400,10 @@ impl<'c> Txn<'c> {
         self.insert_object(id.into(), ObjectKind::Connection, new.name)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached(
+            .execute(
                 "INSERT INTO connections (id, type, create_sql, redacted_create_sql) VALUES (?1, 'aws', ?2, ?3)",
+                args![raw, new.create_sql, new.redacted_create_sql],
             )
-            .and_then(|mut s| s.execute(params![raw, new.create_sql, new.redacted_create_sql]))
             .ctx("creating a connection")?;
         let derived = self.insert_aws_row(id, new.aws)?;
         self.insert_dependencies(id, &referenced)?;
@@ -439,11 +430,13 @@ impl<'c> Txn<'c> {
         kind: ObjectKind,
         comment: Option<&str>,
     ) -> Result<()> {
-        read::expect_kind(&self.tx, id, kind)?;
+        read::expect_kind(self.tx.sql(), id, kind)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("UPDATE objects SET comment = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![raw, comment]))
+            .execute(
+                "UPDATE objects SET comment = ?2 WHERE id = ?1",
+                args![raw, comment],
+            )
             .ctx("setting a comment")?;
         Ok(())
     }
@@ -457,21 +450,22 @@ impl<'c> Txn<'c> {
         create_sql: &str,
         redacted_create_sql: &str,
     ) -> Result<ConnectionEntry> {
-        read::expect_kind(&self.tx, id.into(), ObjectKind::Connection)?;
+        read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Connection)?;
         let referenced = self.check_references(aws)?;
         self.set_connection_sql(id, create_sql, redacted_create_sql)?;
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached("DELETE FROM aws_connections WHERE id = ?1")
-            .and_then(|mut s| s.execute([raw]))
+            .execute("DELETE FROM aws_connections WHERE id = ?1", args![raw])
             .ctx("altering a connection")?;
         self.tx
-            .prepare_cached("DELETE FROM object_dependencies WHERE object_id = ?1")
-            .and_then(|mut s| s.execute([raw]))
+            .execute(
+                "DELETE FROM object_dependencies WHERE object_id = ?1",
+                args![raw],
+            )
             .ctx("altering a connection")?;
         self.insert_aws_row(id, aws)?;
         self.insert_dependencies(id, &referenced)?;
-        read::connection(&self.tx, id)?
+        read::connection(self.tx.sql(), id)?
             .ok_or_else(|| CatalogError::Corrupted(format!("connection {id} vanished")))
     }
 
@@ -485,10 +479,10 @@ impl<'c> Txn<'c> {
         let raw = sql_id(id)?;
         let changed = self
             .tx
-            .prepare_cached(
+            .execute(
                 "UPDATE connections SET create_sql = ?2, redacted_create_sql = ?3 WHERE id = ?1",
+                args![raw, create_sql, redacted_create_sql],
             )
-            .and_then(|mut s| s.execute(params![raw, create_sql, redacted_create_sql]))
             .ctx("updating a connection")?;
         if changed == 0 {
             return Err(CatalogError::UnknownId {
@@ -520,7 +514,7 @@ impl<'c> Txn<'c> {
             if !seen.insert(id) {
                 continue;
             }
-            let object = read::expect_kind(&self.tx, id.into(), ObjectKind::Connection)?;
+            let object = read::expect_kind(self.tx.sql(), id.into(), ObjectKind::Connection)?;
             self.delete_object(id.into())?;
             dropped.push(object);
         }
@@ -531,7 +525,7 @@ impl<'c> Txn<'c> {
     fn check_references(&self, aws: &AwsConnection) -> Result<Vec<SecretId>> {
         let referenced = aws.referenced_secrets();
         for &secret in &referenced {
-            read::expect_kind(&self.tx, secret.into(), ObjectKind::Secret)?;
+            read::expect_kind(self.tx.sql(), secret.into(), ObjectKind::Secret)?;
         }
         Ok(referenced)
     }
@@ -540,7 +534,7 @@ impl<'c> Txn<'c> {
         if let Some(p) = &self.principal {
             return Ok(p.clone());
         }
-        let p = read::settings(&self.tx)?.aws_principal;
+        let p = read::settings(self.tx.sql())?.aws_principal;
         self.principal = Some(p.clone());
         Ok(p)
     }
@@ -588,7 +582,7 @@ impl<'c> Txn<'c> {
         }
         let raw = sql_id(id)?;
         self.tx
-            .prepare_cached(
+            .execute(
                 "INSERT INTO aws_connections (
                     id, endpoint, region, access_key_id, access_key_id_secret_id,
                     secret_access_key_secret_id, session_token, session_token_secret_id,
@@ -596,12 +590,10 @@ impl<'c> Txn<'c> {
                     example_trust_policy, assume_role_session_duration, sts_endpoint,
                     sts_region
                  ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     raw,
-                    aws.endpoint,
-                    aws.region,
+                    aws.endpoint.as_deref(),
+                    aws.region.as_deref(),
                     key_inline,
                     key_secret,
                     secret_key,
@@ -609,19 +601,21 @@ impl<'c> Txn<'c> {
                     token_secret,
                     arn,
                     session_name,
-                    derived.principal,
-                    derived.external_id,
-                    derived.example_trust_policy,
+                    derived.principal.as_deref(),
+                    derived.external_id.as_deref(),
+                    derived.example_trust_policy.as_deref(),
                     session_duration,
-                    aws.sts.endpoint,
-                    aws.sts.region,
-                ])
-            })
+                    aws.sts.endpoint.as_deref(),
+                    aws.sts.region.as_deref(),
+                ],
+            )
             .ctx("writing AWS connection options")?;
         if let Some(scope) = &aws.scope {
             self.tx
-                .prepare_cached("INSERT INTO aws_connection_scopes (id, scope) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![raw, scope.as_str()]))
+                .execute(
+                    "INSERT INTO aws_connection_scopes (id, scope) VALUES (?1, ?2)",
+                    args![raw, scope.as_str()],
+                )
                 .ctx("writing AWS connection options")?;
         }
         Ok(derived)
@@ -632,14 +626,12 @@ impl<'c> Txn<'c> {
             return Ok(());
         }
         let raw = sql_id(id)?;
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO object_dependencies (object_id, referenced_object_id) VALUES (?1, ?2)",
-            )
-            .ctx("recording dependencies")?;
         for &secret in referenced {
-            stmt.execute(params![raw, sql_id(secret)?])
+            self.tx
+                .execute(
+                    "INSERT INTO object_dependencies (object_id, referenced_object_id) VALUES (?1, ?2)",
+                    args![raw, sql_id(secret)?],
+                )
                 .ctx("recording dependencies")?;
         }
         Ok(())
@@ -660,27 +652,27 @@ impl<'c> Txn<'c> {
         self.tx
             .execute(
                 "UPDATE settings SET aws_principal = ?1 WHERE singleton = 1",
-                [principal],
+                args![principal],
             )
             .ctx("setting aws_principal")?;
         self.principal = Some(principal.map(str::to_owned));
-        let rows: Vec<(i64, String)> = self
+        let rows = self
             .tx
-            .prepare(
+            .query(
                 "SELECT id, external_id FROM aws_connections WHERE assume_role_arn IS NOT NULL ORDER BY id",
+                &[],
             )
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-            .ctx("setting aws_principal")?;
-        let mut update = self
-            .tx
-            .prepare(
-                "UPDATE aws_connections SET principal = ?2, example_trust_policy = ?3 WHERE id = ?1",
-            )
-            .ctx("setting aws_principal")?;
+            .ctx("setting aws_principal")?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?)))
+            .collect::<Result<Vec<_>>>()?;
         for (id, ext) in &rows {
             let policy = principal.map(|p| example_trust_policy(p, ext));
-            update
-                .execute(params![id, principal, policy])
+            self.tx
+                .execute(
+                    "UPDATE aws_connections SET principal = ?2, example_trust_policy = ?3 WHERE id = ?1",
+                    args![*id, principal, policy],
+                )
                 .ctx("setting aws_principal")?;
         }
         Ok(rows.len())
@@ -692,7 +684,7 @@ impl<'c> Txn<'c> {
         self.tx
             .execute(
                 "UPDATE settings SET aws_allowed_endpoints = ?1 WHERE singleton = 1",
-                [list],
+                args![list],
             )
             .ctx("setting aws_allowed_endpoints")?;
         Ok(())
@@ -701,29 +693,27 @@ impl<'c> Txn<'c> {
     /// Appends one `VALIDATE` run to the connection's history.
     pub fn record_validation(&mut self, validation: &Validation) -> Result<ValidationEntry> {
         read::expect_kind(
-            &self.tx,
+            self.tx.sql(),
             validation.connection_id.into(),
             ObjectKind::Connection,
         )?;
         let raw = sql_id(validation.connection_id)?;
         self.tx
-            .prepare_cached(
+            .execute(
                 "INSERT INTO aws_connection_validations
                     (connection_id, validated_at, status, caller_arn, error_code, message,
                      non_aws_endpoint)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     raw,
-                    self.now,
+                    &self.now,
                     validation.status.as_str(),
-                    validation.caller_arn,
-                    validation.error_code,
-                    validation.message,
-                    validation.non_aws_endpoint,
-                ])
-            })
+                    validation.caller_arn.as_deref(),
+                    validation.error_code.as_deref(),
+                    validation.message.as_deref(),
+                    validation.non_aws_endpoint.as_deref(),
+                ],
+            )
             .ctx("recording a validation")?;
         Ok(ValidationEntry {
             validated_at: self.now.clone(),
@@ -735,7 +725,7 @@ impl<'c> Txn<'c> {
     /// place): a session obtained, or a failure to obtain one.
     pub fn record_credentials_health(&mut self, health: &CredentialsHealth) -> Result<()> {
         read::expect_kind(
-            &self.tx,
+            self.tx.sql(),
             health.connection_id.into(),
             ObjectKind::Connection,
         )?;
@@ -746,38 +736,32 @@ impl<'c> Txn<'c> {
                 expires_at,
                 session_duration,
                 chained,
-            } => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO aws_connection_credentials
-                        (connection_id, last_assumed_at, expires_at, session_duration, chained)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (connection_id) DO UPDATE SET
-                        last_assumed_at = excluded.last_assumed_at,
-                        expires_at = excluded.expires_at,
-                        session_duration = excluded.session_duration,
-                        chained = excluded.chained",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        raw,
-                        time::format_system_time(*at),
-                        expires_at.map(time::format_system_time),
-                        session_duration,
-                        chained,
-                    ])
-                }),
-            CredentialsEvent::Failed { at, error } => self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO aws_connection_credentials
-                        (connection_id, last_refresh_error, last_error_at)
-                     VALUES (?1, ?2, ?3)
-                     ON CONFLICT (connection_id) DO UPDATE SET
-                        last_refresh_error = excluded.last_refresh_error,
-                        last_error_at = excluded.last_error_at",
-                )
-                .and_then(|mut s| s.execute(params![raw, error, time::format_system_time(*at)])),
+            } => self.tx.execute(
+                "INSERT INTO aws_connection_credentials
+                    (connection_id, last_assumed_at, expires_at, session_duration, chained)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (connection_id) DO UPDATE SET
+                    last_assumed_at = excluded.last_assumed_at,
+                    expires_at = excluded.expires_at,
+                    session_duration = excluded.session_duration,
+                    chained = excluded.chained",
+                args![
+                    raw,
+                    time::format_system_time(*at),
+                    expires_at.map(time::format_system_time),
+                    *session_duration,
+                    *chained,
+                ],
+            ),
+            CredentialsEvent::Failed { at, error } => self.tx.execute(
+                "INSERT INTO aws_connection_credentials
+                    (connection_id, last_refresh_error, last_error_at)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connection_id) DO UPDATE SET
+                    last_refresh_error = excluded.last_refresh_error,
+                    last_error_at = excluded.last_error_at",
+                args![raw, error.as_str(), time::format_system_time(*at)],
+            ),
         };
         result.ctx("recording credentials health")?;
         Ok(())
@@ -785,7 +769,7 @@ impl<'c> Txn<'c> {
 
     /// The validation history of a connection, oldest first.
     pub fn validations(&self, id: ConnectionId) -> Result<Vec<ValidationEntry>> {
-        read::validations(&self.tx, id)
+        read::validations(self.tx.sql(), id)
     }
 }
 

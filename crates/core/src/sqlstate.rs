@@ -78,11 +78,29 @@ pub enum SqlState {
     InternalError,
     /// `XX001`
     DataCorrupted,
+    /// `57P01`: the server is shutting down or restarting (a PostgreSQL catalog's server).
+    AdminShutdown,
+    /// `40001`: a concurrent transaction conflicted; the statement can be retried.
+    SerializationFailure,
+    /// `40P01`
+    DeadlockDetected,
+    /// `21000`: a scalar subquery returned more than one row.
+    CardinalityViolation,
+    /// `22007`
+    InvalidDatetimeFormat,
+    /// `42804`
+    DatatypeMismatch,
+    /// `42803`
+    GroupingError,
+    /// `42702`
+    AmbiguousColumn,
+    /// `42883`
+    UndefinedFunction,
 }
 
 impl SqlState {
     /// Every code, for [`SqlState::from_code`].
-    const ALL: [SqlState; 36] = [
+    const ALL: [SqlState; 45] = [
         SqlState::SuccessfulCompletion,
         SqlState::Warning,
         SqlState::ConnectionFailure,
@@ -119,6 +137,15 @@ impl SqlState {
         SqlState::IoError,
         SqlState::InternalError,
         SqlState::DataCorrupted,
+        SqlState::AdminShutdown,
+        SqlState::SerializationFailure,
+        SqlState::DeadlockDetected,
+        SqlState::CardinalityViolation,
+        SqlState::InvalidDatetimeFormat,
+        SqlState::DatatypeMismatch,
+        SqlState::GroupingError,
+        SqlState::AmbiguousColumn,
+        SqlState::UndefinedFunction,
     ];
 
     /// The variant whose five-character code is `code`, if Airlock reports it.
@@ -165,6 +192,15 @@ impl SqlState {
             SqlState::IoError => "58030",
             SqlState::InternalError => "XX000",
             SqlState::DataCorrupted => "XX001",
+            SqlState::AdminShutdown => "57P01",
+            SqlState::SerializationFailure => "40001",
+            SqlState::DeadlockDetected => "40P01",
+            SqlState::CardinalityViolation => "21000",
+            SqlState::InvalidDatetimeFormat => "22007",
+            SqlState::DatatypeMismatch => "42804",
+            SqlState::GroupingError => "42803",
+            SqlState::AmbiguousColumn => "42702",
+            SqlState::UndefinedFunction => "42883",
         }
     }
 }

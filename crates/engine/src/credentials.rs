@@ -104,7 +104,9 @@ pub(crate) struct Registry {
 impl Registry {
     pub(crate) fn new(location: &Location, options: CredentialsOptions) -> Registry {
         let monitor = match location {
-            Location::Memory => None,
+            // Another node's change to a PostgreSQL catalog is seen by reading the
+            // connection again on every call (`blind`).
+            Location::Memory | Location::Postgres(_) => None,
             Location::File(path) => rusqlite::Connection::open_with_flags(
                 path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -115,7 +117,8 @@ impl Registry {
         };
         Registry {
             writes: AtomicU64::new(0),
-            blind: matches!(location, Location::File(_)) && monitor.is_none(),
+            blind: matches!(location, Location::Postgres(_))
+                || (matches!(location, Location::File(_)) && monitor.is_none()),
             monitor,
             handles: Mutex::new(HashMap::new()),
             hasher: Default::default(),

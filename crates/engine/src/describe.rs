@@ -61,7 +61,12 @@ impl Session {
                     &self.current_role(),
                     self.user().unwrap_or("mz_system"),
                 );
-                match crate::query::prepare(&sql).map_err(ExecError::into_diagnostic)? {
+                match crate::query::prepare(
+                    &sql,
+                    crate::query::Target::of(self.engine.query_runner()),
+                )
+                .map_err(ExecError::into_diagnostic)?
+                {
                     Some(prepared) => {
                         let columns = self
                             .engine

@@ -389,7 +389,10 @@ impl Session {
         let Statement::Sql(sql) = &statement else {
             return self.run_airlock(statement, &actor);
         };
-        let Some(prepared) = crate::query::prepare(sql).map_err(ExecError::into_diagnostic)? else {
+        let Some(prepared) =
+            crate::query::prepare(sql, crate::query::Target::of(self.engine.query_runner()))
+                .map_err(ExecError::into_diagnostic)?
+        else {
             return self.run_airlock(statement, &actor);
         };
         let result = self.engine.query_runner().query(

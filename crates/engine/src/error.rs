@@ -111,6 +111,9 @@ pub enum PlanError {
     UnknownRelation(String),
     #[error("column \"{0}\" does not exist")]
     UnknownColumn(String),
+    /// A function a catalog query on PostgreSQL may not call.
+    #[error("function {0} does not exist")]
+    UnknownFunction(String),
     #[error("{0} is not supported in catalog queries")]
     UnsupportedQuery(&'static str),
     #[error("{0}")]
@@ -172,6 +175,7 @@ impl SqlError for PlanError {
             ReadOnlyParameter(_) => SqlState::CantChangeRuntimeParam,
             UnknownRelation(_) => SqlState::UndefinedTable,
             UnknownColumn(_) => SqlState::UndefinedColumn,
+            UnknownFunction(_) => SqlState::UndefinedFunction,
             UnsupportedQuery(_) | Unsupported(_) => SqlState::FeatureNotSupported,
         }
     }
@@ -199,6 +203,9 @@ impl SqlError for PlanError {
     fn hint(&self) -> Option<String> {
         use PlanError::*;
         match self {
+            UnknownFunction(_) => Some(
+                "Catalog queries may call PostgreSQL's built-in aggregates, window functions and functions of text, numbers, times, JSON and arrays (see docs/catalog.md).".to_owned(),
+            ),
             SecretAccessKeyLiteral => Some(
                 "Store the key with CREATE SECRET name AS '...' and reference it as SECRET ACCESS KEY = SECRET name."
                     .to_owned(),

@@ -102,7 +102,10 @@ impl Executor<'_> {
                 )
                 .into());
             }
-            Statement::Sql(statement) => match (query::prepare(&statement)?, statement.as_ref()) {
+            Statement::Sql(statement) => match (
+                query::prepare(&statement, query::Target::of(&self.catalog.query_runner()))?,
+                statement.as_ref(),
+            ) {
                 (Some(prepared), _) => Response::Rows(
                     self.catalog
                         .query_runner()

@@ -19,7 +19,13 @@ const MAX_IDLE: usize = 8;
 /// share the pool. Made by [`crate::Catalog::query_runner`].
 #[derive(Debug, Clone)]
 pub struct QueryRunner {
-    pool: Arc<Pool>,
+    pool: Arc<Runner>,
+}
+
+#[derive(Debug)]
+enum Runner {
+    Sqlite(Pool),
+    Postgres(Box<super::postgres::PgQueries>),
 }
 
 #[derive(Debug)]
@@ -37,13 +43,32 @@ impl QueryRunner {
     pub(crate) fn open(target: String, uri: bool, timeout: Duration) -> Result<QueryRunner> {
         let first = QueryConnection::open(&target, uri, timeout)?;
         Ok(QueryRunner {
-            pool: Arc::new(Pool {
+            pool: Arc::new(Runner::Sqlite(Pool {
                 target,
                 uri,
                 timeout,
                 idle: Mutex::new(vec![first]),
-            }),
+            })),
         })
+    }
+
+    /// The runner of a PostgreSQL catalog: queries run on PostgreSQL itself.
+    pub(crate) fn postgres(
+        config: postgres::Config,
+        timeout: Duration,
+    ) -> crate::backend::DbResult<QueryRunner> {
+        Ok(QueryRunner {
+            pool: Arc::new(Runner::Postgres(Box::new(
+                super::postgres::PgQueries::open(config, timeout)?,
+            ))),
+        })
+    }
+
+    /// Whether queries run on PostgreSQL, which takes PostgreSQL's SQL as it is
+    /// (schemas, types and functions), rather than on SQLite, which needs the engine
+    /// to rewrite them.
+    pub fn runs_on_postgres(&self) -> bool {
+        matches!(*self.pool, Runner::Postgres(_))
     }
 
     /// Runs a read-only query over the catalog relations (see [`crate::Catalog::query`]).
@@ -55,31 +80,34 @@ impl QueryRunner {
         types: &[Option<ColumnType>],
         cancel: Option<&Arc<AtomicBool>>,
     ) -> Result<QueryResult> {
-        self.with(|conn| conn.query(sql, types, cancel))
+        match &*self.pool {
+            Runner::Sqlite(pool) => pool.with(|conn| conn.query(sql, types, cancel)),
+            Runner::Postgres(pg) => pg.query(sql, cancel),
+        }
     }
 
     /// The columns `sql` would return, checked and prepared but not run.
     pub fn describe(&self, sql: &str, types: &[Option<ColumnType>]) -> Result<Vec<QueryColumn>> {
-        self.with(|conn| conn.describe(sql, types))
+        match &*self.pool {
+            Runner::Sqlite(pool) => pool.with(|conn| conn.describe(sql, types)),
+            Runner::Postgres(pg) => pg.describe(sql),
+        }
     }
+}
 
+impl Pool {
     fn with<T>(&self, f: impl FnOnce(&QueryConnection) -> Result<T>) -> Result<T> {
         let idle = self
-            .pool
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => QueryConnection::open(&self.pool.target, self.pool.uri, self.pool.timeout)?,
+            None => QueryConnection::open(&self.target, self.uri, self.timeout)?,
         };
         let result = f(&conn);
-        let mut idle = self
-            .pool
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }

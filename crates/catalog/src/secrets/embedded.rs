@@ -1,6 +1,6 @@
 //! The embedded secret store: values encrypted with XChaCha20-Poly1305 into the
-//! `secret_ciphertexts` table of the catalog itself, in the same SQLite transaction as
-//! the secret's metadata.
+//! `secret_ciphertexts` table of the catalog itself, in the same transaction as the
+//! secret's metadata (SQLite or PostgreSQL: the database only ever sees ciphertext).
 //!
 //! Each value gets a random 24-byte nonce (XChaCha's nonce is large enough that random
 //! nonces never collide in practice) and is bound to its secret id by the associated
@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use airlock_core::SecretId;
 use chacha20poly1305::aead::{Aead, AeadCore, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
 use super::key::{self, SecretKey};
 use super::{SECRET_KEY_ENV, SecretBytes};
-use crate::error::{CatalogError, Result, SqliteContext};
+use crate::backend::{Backend, DbContext, Sql, args};
+use crate::error::{CatalogError, Result};
 use crate::read::sql_id;
 
 const NONCE_LEN: usize = 24;
@@ -34,6 +34,9 @@ pub(crate) enum KeyChoice {
     Auto { key_file: PathBuf },
     /// An in-memory catalog: a random key that dies with it.
     Ephemeral,
+    /// A catalog many nodes share (PostgreSQL): the environment variable only. No key
+    /// is ever made up here, since the other nodes could not know it.
+    Environment,
 }
 
 enum KeyState {
@@ -67,10 +70,18 @@ impl EmbeddedStore {
     /// A missing or wrong key does not fail here: the catalog stays usable for
     /// everything but secret values (so that a user can still drop and recreate
     /// secrets), and each secret operation reports the problem.
-    pub(crate) fn open(conn: &mut Connection, choice: KeyChoice) -> Result<EmbeddedStore> {
+    pub(crate) fn open(db: &mut dyn Backend, choice: KeyChoice) -> Result<EmbeddedStore> {
         let (key, source, key_file) = match choice {
             KeyChoice::Given(key) => (Some(key), "the configured key".to_owned(), None),
             KeyChoice::Ephemeral => (Some(SecretKey::generate()), "a random key".to_owned(), None),
+            KeyChoice::Environment => match key_from_env()? {
+                Some(key) => (Some(key), SECRET_KEY_ENV.to_owned(), None),
+                None => {
+                    return Ok(EmbeddedStore {
+                        key: KeyState::Missing { key_file: None },
+                    });
+                }
+            },
             KeyChoice::Auto { key_file } => match std::env::var(SECRET_KEY_ENV) {
                 Ok(text) if !text.trim().is_empty() => {
                     let key = SecretKey::from_hex(&Zeroizing::new(text)).ok_or_else(|| {
@@ -88,7 +99,7 @@ impl EmbeddedStore {
             },
         };
 
-        let stored = read_key_check(conn)?;
+        let stored = read_key_check(db.sql())?;
         let key = match (stored, key) {
             (Some(check), Some(key)) => {
                 return Ok(EmbeddedStore::checked(&check, key, source));
@@ -109,16 +120,14 @@ impl EmbeddedStore {
 
         // Record the token, unless another process did so meanwhile: decide under the
         // write lock.
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("recording the secret key check")?;
-        let store = match read_key_check(&tx)? {
+        let tx = db.begin()?;
+        let store = match read_key_check(tx.sql())? {
             Some(check) => EmbeddedStore::checked(&check, key, source),
             None => {
                 let check = make_key_check(&key)?;
                 tx.execute(
                     "UPDATE settings SET secret_key_check = ?1 WHERE singleton = 1",
-                    [&check],
+                    args![check.as_slice()],
                 )
                 .ctx("recording the secret key check")?;
                 EmbeddedStore {
@@ -170,7 +179,7 @@ impl EmbeddedStore {
     }
 
     /// Stores (or replaces) the value of secret `id`, inside the caller's transaction.
-    pub(crate) fn put(&self, conn: &Connection, id: SecretId, value: &[u8]) -> Result<()> {
+    pub(crate) fn put(&self, conn: &dyn Sql, id: SecretId, value: &[u8]) -> Result<()> {
         let cipher = self.cipher()?;
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let aad = id.to_string();
@@ -185,26 +194,32 @@ impl EmbeddedStore {
             // Encryption only fails for messages beyond the cipher's length limit (256 GiB).
             .map_err(|_| CatalogError::Corrupted(format!("cannot encrypt secret {id}")))?;
         let raw_id = sql_id(id)?;
-        conn.prepare_cached(
+        conn.execute(
             "INSERT INTO secret_ciphertexts (secret_id, nonce, ciphertext) VALUES (?1, ?2, ?3)
              ON CONFLICT (secret_id) DO UPDATE SET nonce = excluded.nonce, ciphertext = excluded.ciphertext",
+            args![raw_id, nonce.as_slice(), sealed.as_slice()],
         )
-        .and_then(|mut stmt| stmt.execute(params![raw_id, nonce.as_slice(), sealed]))
         .ctx("storing a secret value")?;
         Ok(())
     }
 
     /// Decrypts the value of secret `id`.
-    pub(crate) fn read(&self, conn: &Connection, id: SecretId) -> Result<SecretBytes> {
+    pub(crate) fn read(&self, conn: &dyn Sql, id: SecretId) -> Result<SecretBytes> {
         let cipher = self.cipher()?;
         let raw_id = sql_id(id)?;
-        let row: Option<(Vec<u8>, Vec<u8>)> = conn
-            .prepare_cached("SELECT nonce, ciphertext FROM secret_ciphertexts WHERE secret_id = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([raw_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
+        let row = conn
+            .query_opt(
+                "SELECT nonce, ciphertext FROM secret_ciphertexts WHERE secret_id = ?1",
+                args![raw_id],
+            )
             .ctx("reading a secret value")?;
+        let row = match row {
+            Some(r) => Some((
+                r.opt_bytes(0)?.unwrap_or_default(),
+                r.opt_bytes(1)?.unwrap_or_default(),
+            )),
+            None => None,
+        };
         let Some((nonce, sealed)) = row else {
             return Err(CatalogError::Corrupted(format!(
                 "secret {id} has no stored value"
@@ -246,15 +261,29 @@ fn make_key_check(key: &SecretKey) -> Result<Vec<u8>> {
     Ok(check)
 }
 
-fn read_key_check(conn: &Connection) -> Result<Option<Vec<u8>>> {
-    conn.query_row(
-        "SELECT secret_key_check FROM settings WHERE singleton = 1",
-        [],
-        |r| r.get(0),
-    )
-    .optional()
-    .ctx("reading the secret key check")
-    .map(Option::flatten)
+fn read_key_check(conn: &dyn Sql) -> Result<Option<Vec<u8>>> {
+    match conn
+        .query_opt(
+            "SELECT secret_key_check FROM settings WHERE singleton = 1",
+            &[],
+        )
+        .ctx("reading the secret key check")?
+    {
+        Some(row) => row.opt_bytes(0),
+        None => Ok(None),
+    }
+}
+
+/// The key in `AIRLOCK_SECRET_KEY`, if it is set.
+fn key_from_env() -> Result<Option<SecretKey>> {
+    match std::env::var(SECRET_KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => SecretKey::from_hex(&Zeroizing::new(text))
+            .map(Some)
+            .ok_or_else(|| CatalogError::InvalidSecretKey {
+                source_name: SECRET_KEY_ENV.to_owned(),
+            }),
+        _ => Ok(None),
+    }
 }
 
 /// Path of the key file for a catalog file: `<catalog path>.key`.

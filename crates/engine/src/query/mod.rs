@@ -24,6 +24,7 @@ use crate::error::{PlanError, Result};
 pub use airlock_catalog::{RELATIONS, Relation};
 
 mod lower;
+mod postgres;
 pub(crate) mod types;
 
 /// A catalog query ready for SQLite: its text, and the PostgreSQL type of each result
@@ -43,18 +44,38 @@ const SMALL_QUERY_EXPRESSIONS: usize = 64;
 /// the pages used are committed.
 const DEEP_QUERY_STACK: usize = 64 << 20;
 
+/// Where a catalog query runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// SQLite, which needs the query rewritten to answer as PostgreSQL would.
+    Sqlite,
+    /// PostgreSQL itself: the query is checked, its relations qualified with their
+    /// schemas, and run as written.
+    Postgres,
+}
+
+impl Target {
+    pub(crate) fn of(runner: &airlock_catalog::QueryRunner) -> Target {
+        if runner.runs_on_postgres() {
+            Target::Postgres
+        } else {
+            Target::Sqlite
+        }
+    }
+}
+
 /// Checks a pass-through statement and, if it is a catalog query, returns the SQL text
-/// SQLite should run and its result types. `Ok(None)`: not a query. A large query is
+/// `target` should run and its result types. `Ok(None)`: not a query. A large query is
 /// prepared on a thread with a stack of its own ([`DEEP_QUERY_STACK`]).
-pub(crate) fn prepare(statement: &Statement) -> Result<Option<Prepared>> {
+pub(crate) fn prepare(statement: &Statement, target: Target) -> Result<Option<Prepared>> {
     if expressions(statement) <= SMALL_QUERY_EXPRESSIONS {
-        return prepare_here(statement);
+        return prepare_here(statement, target);
     }
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("airlock-query-prepare".to_owned())
             .stack_size(DEEP_QUERY_STACK)
-            .spawn_scoped(scope, || prepare_here(statement));
+            .spawn_scoped(scope, || prepare_here(statement, target));
         match worker {
             Ok(worker) => worker.join().unwrap_or_else(|_| {
                 Err(PlanError::Unsupported("the query could not be prepared".to_owned()).into())
@@ -84,7 +105,7 @@ fn expressions(statement: &Statement) -> usize {
     count.0
 }
 
-fn prepare_here(statement: &Statement) -> Result<Option<Prepared>> {
+fn prepare_here(statement: &Statement, target: Target) -> Result<Option<Prepared>> {
     let Statement::Query(query) = statement else {
         return Ok(None);
     };
@@ -94,10 +115,18 @@ fn prepare_here(statement: &Statement) -> Result<Option<Prepared>> {
     let mut resolver = Resolve {
         scopes: Vec::new(),
         error: None,
+        qualify: target == Target::Postgres,
     };
     let _ = VisitMut::visit(&mut *query, &mut resolver);
     if let Some(e) = resolver.error {
         return Err(e.into());
+    }
+    if target == Target::Postgres {
+        postgres::check_functions(&query)?;
+        return Ok(Some(Prepared {
+            sql: query.to_string(),
+            types: Vec::new(),
+        }));
     }
     let _ = VisitMut::visit(&mut *query, &mut Fold);
     name_columns(&mut query.body);
@@ -230,6 +259,8 @@ fn address(query: &Query) -> usize {
 struct Resolve {
     scopes: Vec<Scope>,
     error: Option<PlanError>,
+    /// Keep (or add) the schema: PostgreSQL has the schemas, SQLite does not.
+    qualify: bool,
 }
 
 impl Resolve {
@@ -313,6 +344,10 @@ impl VisitorMut for Resolve {
             _ => None,
         };
         match known {
+            Some(r) if self.qualify => {
+                *relation = ObjectName::from(vec![Ident::new(r.schema), Ident::new(r.name)]);
+                ControlFlow::Continue(())
+            }
             Some(r) => {
                 *relation = ObjectName::from(vec![Ident::new(r.name)]);
                 ControlFlow::Continue(())
@@ -395,7 +430,7 @@ mod tests {
         let AirlockStatement::Sql(statement) = parse_statement(sql).unwrap() else {
             panic!("{sql} is not pass-through")
         };
-        prepare(&statement)
+        prepare(&statement, Target::Sqlite)
             .map(|p| p.map(|p| p.sql))
             .map_err(|e| e.into_diagnostic().message)
     }

@@ -1,0 +1,569 @@
+//! The PostgreSQL backend: one catalog shared by every node that connects to the same
+//! database.
+//!
+//! - **Schemas.** The storage tables live in the schema `airlock`; the relations users
+//!   query are views in `mz_catalog` and `mz_internal` (`migrations/postgres/`).
+//! - **Writes.** Each write transaction is `READ COMMITTED` and starts by taking one
+//!   transaction-scoped advisory lock, the catalog's write lock: DDL statements of all
+//!   nodes run one at a time, as they do on SQLite under `BEGIN IMMEDIATE`, so a
+//!   dependency check or a `DROP … CASCADE` sees every commit before it and nothing can
+//!   change under it. Every statement after the lock reads the newest committed state
+//!   (`READ COMMITTED` takes a snapshot per statement), and no two catalog writers ever
+//!   conflict, so a write can fail neither with a serialization failure nor a deadlock.
+//!   Waiting for the lock is bounded by `lock_timeout` ([`crate::BUSY_TIMEOUT`]).
+//! - **Ids.** Object ids and role ids come from PostgreSQL sequences: a rolled-back
+//!   statement may burn one, none is ever handed out twice.
+//! - **Faults.** A connection that breaks fails the statement running on it (its
+//!   transaction is rolled back by the server) with SQLSTATE 08006 or, when the server
+//!   shuts down, 57P01; the next statement connects again.
+//! - **Values.** Parameters are sent in text format and typed by the server from the
+//!   statement; results arrive in binary and become [`Value`]s (`timestamptz` as its text
+//!   form, `boolean` as 0/1).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use ::postgres::types::{FromSql, IsNull, ToSql, Type};
+use ::postgres::{Client, Config, NoTls, Statement};
+use bytes::BytesMut;
+
+use super::{DbError, DbResult, Row, Sql, Value, WriteTxn};
+
+/// The advisory-lock key of the catalog's write lock ('AIRL').
+pub(crate) const WRITE_LOCK_KEY: i64 = 0x4149_524C;
+/// The advisory-lock key held while the schema is created or upgraded ('AIRM').
+pub(crate) const MIGRATE_LOCK_KEY: i64 = 0x4149_524D;
+
+/// Seconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
+const POSTGRES_EPOCH_UNIX_SECS: i64 = 946_684_800;
+
+/// Whether `location` names a PostgreSQL catalog (a `postgres://` or `postgresql://`
+/// URL) rather than a SQLite file.
+pub(crate) fn is_url(location: &str) -> bool {
+    let lower = location.get(..13).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// The URL without its password, for messages and [`crate::Location`].
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:********")
+            } else {
+                user.to_owned()
+            };
+            format!("{}{}@{}", &url[..scheme_end + 3], masked, &rest[at + 1..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A text-format parameter: the server parses it as whatever type the statement gives
+/// the placeholder, as it does for psql's literals.
+struct TextArg<'a>(&'a Value);
+
+impl fmt::Debug for TextArg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl ToSql for TextArg<'_> {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self.0 {
+            Value::Null => return Ok(IsNull::Yes),
+            Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+            Value::Text(t) => {
+                if t.contains('\0') {
+                    return Err("text values cannot hold NUL bytes in PostgreSQL".into());
+                }
+                out.extend_from_slice(t.as_bytes());
+            }
+            Value::Bytes(b) => {
+                out.extend_from_slice(b"\\x");
+                for byte in b {
+                    out.extend_from_slice(format!("{byte:02x}").as_bytes());
+                }
+            }
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _ty: &Type) -> ::postgres::types::Format {
+        ::postgres::types::Format::Text
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        self.to_sql(ty, out)
+    }
+}
+
+impl<'a> FromSql<'a> for Value {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Value, Box<dyn StdError + Sync + Send>> {
+        Ok(match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
+            Type::BOOL => Value::Int(i64::from(bool::from_sql(ty, raw)?)),
+            Type::BYTEA => Value::Bytes(raw.to_vec()),
+            Type::TIMESTAMPTZ => {
+                let micros = i64::from_sql(&Type::INT8, raw)?;
+                let unix = micros.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX_SECS;
+                let sub = u32::try_from(micros.rem_euclid(1_000_000)).unwrap_or(0);
+                Value::Text(crate::time::format_unix_micros(
+                    u64::try_from(unix).unwrap_or(0),
+                    sub,
+                ))
+            }
+            Type::JSONB => match raw.split_first() {
+                Some((1, json)) => Value::Text(std::str::from_utf8(json)?.to_owned()),
+                _ => return Err("unsupported jsonb version".into()),
+            },
+            _ => Value::Text(std::str::from_utf8(raw)?.to_owned()),
+        })
+    }
+
+    fn from_sql_null(_ty: &Type) -> Result<Value, Box<dyn StdError + Sync + Send>> {
+        Ok(Value::Null)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(
+            *ty,
+            Type::INT8
+                | Type::INT4
+                | Type::INT2
+                | Type::OID
+                | Type::BOOL
+                | Type::BYTEA
+                | Type::TIMESTAMPTZ
+                | Type::JSONB
+                | Type::JSON
+                | Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+        )
+    }
+}
+
+/// Rewrites SQLite's numbered placeholders (`?1`) to PostgreSQL's (`$1`), outside
+/// quoted strings and identifiers.
+pub(crate) fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Maps a client error to the constraint kinds callers recognise.
+fn classify(e: ::postgres::Error) -> DbError {
+    if let Some(db) = e.as_db_error()
+        && *db.code() == ::postgres::error::SqlState::UNIQUE_VIOLATION
+    {
+        return if db.constraint().is_some_and(|c| c.ends_with("_pkey")) {
+            DbError::PrimaryKey(Box::new(DbError::Postgres(e)))
+        } else {
+            DbError::Unique(Box::new(DbError::Postgres(e)))
+        };
+    }
+    DbError::Postgres(e)
+}
+
+/// One connection to the catalog's database, reconnected on demand, with the
+/// statements it has prepared.
+pub(crate) struct PgConn {
+    config: Config,
+    client: RefCell<Option<Client>>,
+    statements: RefCell<HashMap<String, Statement>>,
+    /// Whether a transaction is open on it (a [`PgTxn`] is alive).
+    in_txn: Cell<bool>,
+    /// The settings every new session gets.
+    setup: &'static str,
+}
+
+impl fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgConn").finish_non_exhaustive()
+    }
+}
+
+/// Every catalog session: the storage schema first, UTC, ISO dates (the text form
+/// `timestamptz` values are compared and shown in).
+pub(crate) const SESSION_SETUP: &str = "SET search_path TO airlock; SET TimeZone TO 'UTC'; \
+     SET DateStyle TO 'ISO, MDY'; SET IntervalStyle TO 'postgres'; \
+     SET application_name TO 'airlock'";
+
+impl PgConn {
+    /// Connects now, so that a catalog that cannot be reached fails at open.
+    pub(crate) fn connect(config: Config, setup: &'static str) -> DbResult<PgConn> {
+        let conn = PgConn {
+            config,
+            client: RefCell::new(None),
+            statements: RefCell::new(HashMap::new()),
+            in_txn: Cell::new(false),
+            setup,
+        };
+        conn.ensure()?;
+        Ok(conn)
+    }
+
+    /// The client, connecting again if the last one broke. Inside a transaction a
+    /// broken connection is not replaced: the transaction is gone, and the statement
+    /// must fail.
+    fn ensure(&self) -> DbResult<()> {
+        let broken = match &*self.client.borrow() {
+            Some(client) => client.is_closed(),
+            None => true,
+        };
+        if !broken {
+            return Ok(());
+        }
+        if self.in_txn.get() && self.client.borrow().is_some() {
+            // Surface the loss through the next statement's own error.
+            return Ok(());
+        }
+        self.statements.borrow_mut().clear();
+        let mut client = self.config.connect(NoTls).map_err(DbError::Postgres)?;
+        client
+            .batch_execute(self.setup)
+            .map_err(DbError::Postgres)?;
+        *self.client.borrow_mut() = Some(client);
+        Ok(())
+    }
+
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error>,
+    ) -> DbResult<T> {
+        self.ensure()?;
+        let mut slot = self.client.borrow_mut();
+        let client = slot.as_mut().ok_or(DbError::NoRow)?;
+        f(client).map_err(classify)
+    }
+
+    fn statement(&self, sql: &str) -> DbResult<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let rewritten = placeholders(sql);
+        let stmt = self.with_client(|c| c.prepare(&rewritten))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Runs `sql` (several statements, no parameters) as one batch.
+    pub(crate) fn batch(&self, sql: &str) -> DbResult<()> {
+        self.with_client(|c| c.batch_execute(sql))
+    }
+
+    /// Begins the catalog's write transaction: the write lock first, waited for at
+    /// most [`crate::BUSY_TIMEOUT`].
+    pub(crate) fn begin(&self) -> DbResult<PgTxn<'_>> {
+        self.ensure()?;
+        let timeout = crate::BUSY_TIMEOUT.as_millis();
+        self.batch(&format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {timeout}; \
+             SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY}); SET LOCAL lock_timeout = 0"
+        ))
+        .inspect_err(|_| {
+            let _ = self.batch("ROLLBACK");
+        })?;
+        self.in_txn.set(true);
+        Ok(PgTxn {
+            conn: self,
+            done: Cell::new(false),
+        })
+    }
+
+    /// The cancel token of the current session, if connected.
+    pub(crate) fn cancel_token(&self) -> Option<::postgres::CancelToken> {
+        self.client.borrow().as_ref().map(Client::cancel_token)
+    }
+
+    /// Runs `sql` with the simple-query protocol; its rows as text (PostgreSQL's
+    /// output form of each value).
+    pub(crate) fn simple_rows(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
+        let messages = self.with_client(|c| c.simple_query(sql))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                ::postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Whether the connection is gone (a statement on it would fail).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.client.borrow().as_ref().is_none_or(Client::is_closed)
+    }
+
+    /// The columns `sql` would return, prepared but not run.
+    pub(crate) fn describe(&self, sql: &str) -> DbResult<Vec<(String, Type)>> {
+        let stmt = self.with_client(|c| c.prepare(sql))?;
+        Ok(stmt
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_owned(), c.type_().clone()))
+            .collect())
+    }
+}
+
+impl Sql for PgConn {
+    fn execute(&self, sql: &str, args: &[Value]) -> DbResult<usize> {
+        let stmt = self.statement(sql)?;
+        let params: Vec<TextArg<'_>> = args.iter().map(TextArg).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let n = self.with_client(|c| c.execute(&stmt, &refs))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn query(&self, sql: &str, args: &[Value]) -> DbResult<Vec<Row>> {
+        let stmt = self.statement(sql)?;
+        let params: Vec<TextArg<'_>> = args.iter().map(TextArg).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let rows = self.with_client(|c| c.query(&stmt, &refs))?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<_, Value>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(DbError::Postgres)
+    }
+
+    fn allocate_object_id(&self) -> DbResult<i64> {
+        let row = self.query_one("SELECT nextval('id_sequence')", &[])?;
+        row.int(0).map_err(|_| DbError::NoRow)
+    }
+
+    fn next_object_id(&self) -> DbResult<i64> {
+        let row = self.query_one(
+            "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM id_sequence",
+            &[],
+        )?;
+        row.int(0).map_err(|_| DbError::NoRow)
+    }
+
+    fn allocate_role_id(&self) -> DbResult<i64> {
+        let row = self.query_one("SELECT nextval('role_id_sequence')", &[])?;
+        row.int(0).map_err(|_| DbError::NoRow)
+    }
+}
+
+/// A write transaction holding the catalog's advisory lock; rolled back when dropped
+/// without [`WriteTxn::commit`].
+pub(crate) struct PgTxn<'c> {
+    conn: &'c PgConn,
+    done: Cell<bool>,
+}
+
+impl Sql for PgTxn<'_> {
+    fn execute(&self, sql: &str, args: &[Value]) -> DbResult<usize> {
+        self.conn.execute(sql, args)
+    }
+    fn query(&self, sql: &str, args: &[Value]) -> DbResult<Vec<Row>> {
+        self.conn.query(sql, args)
+    }
+    fn allocate_object_id(&self) -> DbResult<i64> {
+        self.conn.allocate_object_id()
+    }
+    fn next_object_id(&self) -> DbResult<i64> {
+        self.conn.next_object_id()
+    }
+    fn allocate_role_id(&self) -> DbResult<i64> {
+        self.conn.allocate_role_id()
+    }
+}
+
+impl<'c> WriteTxn<'c> for PgTxn<'c> {
+    fn commit(self: Box<Self>) -> DbResult<()> {
+        self.done.set(true);
+        self.conn.in_txn.set(false);
+        self.conn.batch("COMMIT")
+    }
+    fn sql(&self) -> &dyn Sql {
+        self.conn
+    }
+}
+
+impl Drop for PgTxn<'_> {
+    fn drop(&mut self) {
+        if !self.done.get() {
+            self.conn.in_txn.set(false);
+            // A broken connection has rolled back already; the next statement
+            // reconnects.
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
+}
+
+/// How long a connection attempt may take before the catalog reports it unreachable.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A PostgreSQL catalog's read-write connection.
+pub(crate) struct PgDb(pub(crate) PgConn);
+
+impl super::Backend for PgDb {
+    fn sql(&self) -> &dyn Sql {
+        &self.0
+    }
+
+    fn begin(&mut self) -> crate::Result<Box<dyn WriteTxn<'_> + '_>> {
+        use super::DbContext;
+        Ok(Box::new(self.0.begin().ctx("beginning a transaction")?))
+    }
+}
+
+/// What [`open`] hands the catalog.
+pub(crate) struct Opened {
+    pub(crate) db: PgDb,
+    pub(crate) queries: crate::QueryRunner,
+    /// The URL without its password.
+    pub(crate) location: String,
+    pub(crate) settings: crate::Settings,
+}
+
+/// Connects to the database at `url`, creates or upgrades the catalog's schema there,
+/// and opens the connections for user queries.
+pub(crate) fn open(url: &str, config: &crate::CatalogConfig) -> crate::Result<Opened> {
+    use crate::CatalogError;
+    let location = redact_url(url);
+    let mut pg: Config = url
+        .parse()
+        .map_err(|e: ::postgres::Error| CatalogError::InvalidUrl {
+            url: location.clone(),
+            reason: e.to_string(),
+        })?;
+    if pg.get_connect_timeout().is_none() {
+        pg.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let unreachable = |e: DbError| match e {
+        DbError::Postgres(source) => CatalogError::Unreachable {
+            location: location.clone(),
+            source,
+        },
+        other => super::db_error("connecting to the catalog database", other),
+    };
+    let conn = PgConn::connect(pg.clone(), SESSION_SETUP).map_err(unreachable)?;
+    let settings = upgrade(&conn, &location, config)?;
+    let queries = crate::QueryRunner::postgres(pg, config.query_timeout).map_err(unreachable)?;
+    Ok(Opened {
+        db: PgDb(conn),
+        queries,
+        location,
+        settings,
+    })
+}
+
+/// Creates or upgrades the schema, one node at a time: under an advisory lock that
+/// every opener takes first, in one transaction (PostgreSQL's DDL is transactional),
+/// so nodes that start together apply each migration exactly once, and a failure
+/// leaves nothing behind.
+fn upgrade(
+    conn: &PgConn,
+    location: &str,
+    config: &crate::CatalogConfig,
+) -> crate::Result<crate::Settings> {
+    use super::DbContext;
+    use crate::CatalogError;
+    use crate::migrate::{POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION};
+    conn.batch(&format!(
+        "BEGIN; SET LOCAL lock_timeout = '60s'; SELECT pg_advisory_xact_lock({MIGRATE_LOCK_KEY});
+         CREATE SCHEMA IF NOT EXISTS airlock;
+         CREATE TABLE IF NOT EXISTS airlock.schema_migrations (
+             version    bigint PRIMARY KEY,
+             name       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )"
+    ))
+    .ctx("upgrading the catalog")?;
+    conn.in_txn.set(true);
+    let result = (|| {
+        let version = conn
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .ctx("upgrading the catalog")?
+            .int(0)?;
+        if version > POSTGRES_SCHEMA_VERSION {
+            return Err(CatalogError::NewerVersion {
+                path: location.into(),
+                found: version,
+                supported: POSTGRES_SCHEMA_VERSION,
+            });
+        }
+        for m in POSTGRES_MIGRATIONS.iter().filter(|m| m.version > version) {
+            conn.batch(m.sql).ctx("applying a catalog migration")?;
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                super::args![m.version, m.name],
+            )
+            .ctx("applying a catalog migration")?;
+        }
+        let created = version == 0;
+        crate::catalog::initialize(conn, created, created, config)
+    })();
+    conn.in_txn.set(false);
+    match result {
+        Ok(settings) => {
+            conn.batch("COMMIT").ctx("upgrading the catalog")?;
+            Ok(settings)
+        }
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
