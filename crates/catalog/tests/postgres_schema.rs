@@ -88,11 +88,17 @@ fn success(what: &str, out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `sql` run by psql in one transaction (`-1`), stopping at the first error.
+/// `sql` run by psql as the server's superuser in one transaction (`-1`), stopping at
+/// the first error.
 fn psql_script(server: &Server, sql: &str) -> Output {
+    psql_script_as(server, "postgres", sql)
+}
+
+/// [`psql_script`] as database user `user`.
+fn psql_script_as(server: &Server, user: &str, sql: &str) -> Output {
     let mut child = server
         .psql_command()
-        .args(["-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", "-"])
+        .args(["-U", user, "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -107,19 +113,27 @@ fn psql_script(server: &Server, sql: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A new server with a new PostgreSQL catalog, migrated as the runner does: schema
-/// `airlock` created first, then each file in one transaction with `search_path` set.
+/// A new server with a new PostgreSQL catalog, migrated by its superuser.
 fn migrated_server() -> Server {
     let server = Server::start();
+    migrate_as(&server, "postgres");
+    server
+}
+
+/// Migrates as the runner does, as database user `user`: schema `airlock` created
+/// first, then each file in one transaction with `search_path` set.
+fn migrate_as(server: &Server, user: &str) {
     success(
         "CREATE SCHEMA airlock",
-        server.psql(&[], "CREATE SCHEMA airlock"),
+        server.psql(&["-U", user], "CREATE SCHEMA airlock"),
     );
     for migration in MIGRATIONS {
         let script = format!("SET search_path = airlock;\n{migration}");
-        success("applying a migration", psql_script(&server, &script));
+        success(
+            "applying a migration",
+            psql_script_as(server, user, &script),
+        );
     }
-    server
 }
 
 /// The rows of `sql` as psql prints them (text), NULL as `None`.
@@ -164,7 +178,12 @@ fn pg_column(server: &Server, sql: &str) -> Vec<String> {
 
 /// The error psql reports for `sql`, which must fail.
 fn pg_error(server: &Server, sql: &str) -> String {
-    let out = server.psql(&[], sql);
+    pg_error_as(server, "postgres", sql)
+}
+
+/// [`pg_error`] as database user `user`.
+fn pg_error_as(server: &Server, user: &str, sql: &str) -> String {
+    let out = server.psql(&["-U", user], sql);
     assert!(!out.status.success(), "{sql} succeeded");
     String::from_utf8(out.stderr).unwrap()
 }
@@ -756,4 +775,57 @@ fn views_show_what_sqlite_views_show() {
         ),
         ["0"]
     );
+}
+
+/// The least a database user needs to create the catalog: CREATE on the database (for
+/// the schemas), no superuser. A user that may only read the views (USAGE on the two
+/// view schemas, SELECT on their views) reads every relation through them and nothing
+/// of the storage schema.
+#[test]
+fn a_plain_owner_migrates_and_a_select_only_user_sees_only_the_views() {
+    let server = Server::start();
+    success(
+        "creating the users",
+        server.psql(
+            &[],
+            "CREATE ROLE airlock_owner LOGIN;
+             GRANT CREATE ON DATABASE postgres TO airlock_owner;
+             CREATE ROLE airlock_reader LOGIN",
+        ),
+    );
+    migrate_as(&server, "airlock_owner");
+    assert_eq!(
+        pg_column(
+            &server,
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class
+             WHERE relnamespace IN ('airlock'::regnamespace, 'mz_catalog'::regnamespace,
+                                    'mz_internal'::regnamespace)"
+        ),
+        ["airlock_owner"]
+    );
+    success(
+        "granting the views",
+        psql_script_as(
+            &server,
+            "airlock_owner",
+            "GRANT USAGE ON SCHEMA mz_catalog, mz_internal TO airlock_reader;
+             GRANT SELECT ON ALL TABLES IN SCHEMA mz_catalog, mz_internal TO airlock_reader;",
+        ),
+    );
+    for relation in RELATIONS {
+        let sql = format!("SELECT * FROM {}.{}", relation.schema, relation.name);
+        success(&sql, server.psql(&["-U", "airlock_reader"], &sql));
+    }
+    for sql in [
+        "SELECT * FROM airlock.settings",
+        "SELECT * FROM airlock.secret_ciphertexts",
+        "SELECT nextval('airlock.id_sequence')",
+        "SELECT * FROM airlock.scope_privileges",
+    ] {
+        let error = pg_error_as(&server, "airlock_reader", sql);
+        assert!(
+            error.contains("permission denied for schema airlock"),
+            "{sql}: {error}"
+        );
+    }
 }
