@@ -21,10 +21,8 @@ use airlock_core::{ColumnType, ConnectionId, SecretString};
 use airlock_testkit::postgres::{PORT, Server};
 use common::*;
 
-/// The PostgreSQL migrations, in order (the runner's list).
-const MIGRATIONS: [&str; 1] = [include_str!(
-    "../../../migrations/postgres/0001_catalog.sql"
-)];
+/// The directory of the PostgreSQL migrations.
+const MIGRATIONS_DIR: &str = "migrations/postgres";
 
 const GOLDEN: &str = "testdata/catalog/postgres_schema.sql";
 
@@ -113,6 +111,29 @@ fn psql_script_as(server: &Server, user: &str, sql: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The PostgreSQL migrations in the order they apply: every `NNNN_name.sql` of
+/// [`MIGRATIONS_DIR`], numbered 0001, 0002, ... without a gap.
+fn migrations() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(repo_path(MIGRATIONS_DIR))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no migrations in {MIGRATIONS_DIR}");
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let number = format!("{:04}_", i + 1);
+            assert!(
+                name.starts_with(&number) && name.ends_with(".sql"),
+                "{MIGRATIONS_DIR}/{name}: expected {number}<name>.sql"
+            );
+            fs::read_to_string(repo_path(&format!("{MIGRATIONS_DIR}/{name}"))).unwrap()
+        })
+        .collect()
+}
+
 /// A new server with a new PostgreSQL catalog, migrated by its superuser.
 fn migrated_server() -> Server {
     let server = Server::start();
@@ -127,7 +148,7 @@ fn migrate_as(server: &Server, user: &str) {
         "CREATE SCHEMA airlock",
         server.psql(&["-U", user], "CREATE SCHEMA airlock"),
     );
-    for migration in MIGRATIONS {
+    for migration in migrations() {
         let script = format!("SET search_path = airlock;\n{migration}");
         success(
             "applying a migration",
