@@ -217,6 +217,7 @@ impl<'c> Txn<'c> {
     /// should see.
     fn insert_object(&self, id: ObjectId, kind: ObjectKind, name: &str) -> Result<()> {
         let raw = sql_id(id)?;
+        self.check_name_free(name)?;
         let inserted = self.tx.execute(
             "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4)",
             args![raw, kind.as_str(), name, &self.now],
@@ -224,6 +225,20 @@ impl<'c> Txn<'c> {
         match inserted {
             Ok(_) => self.own_new_object(raw),
             Err(e) => Err(self.constraint_error(e, id, name)),
+        }
+    }
+
+    /// Refuses a name another object holds, before the write: on PostgreSQL a failed
+    /// statement aborts the whole transaction, so the clash must be found by a read.
+    /// (Under the catalog's write lock no other writer can take the name meanwhile;
+    /// the UNIQUE constraint stays the last word.)
+    fn check_name_free(&self, name: &str) -> Result<()> {
+        match read::object_by_name(self.tx.sql(), name)? {
+            Some(existing) => Err(CatalogError::AlreadyExists {
+                kind: existing.kind,
+                name: name.to_owned(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -319,6 +334,7 @@ impl<'c> Txn<'c> {
     fn rename(&mut self, id: ObjectId, kind: ObjectKind, new_name: &str) -> Result<()> {
         read::expect_kind(self.tx.sql(), id, kind)?;
         let raw = sql_id(id)?;
+        self.check_name_free(new_name)?;
         let renamed = self.tx.execute(
             "UPDATE objects SET name = ?2 WHERE id = ?1",
             args![raw, new_name],

@@ -34,5 +34,6 @@ fn main() {
         ],
         move || AwsSetup::Config(Box::new(offline.clone())),
         Vec::new(),
+        slt_db::Backend::Sqlite,
     );
 }

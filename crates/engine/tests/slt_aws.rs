@@ -135,6 +135,7 @@ fn main() {
         &["../../testdata/slt/aws"],
         move || AwsSetup::Config(Box::new(config.clone())),
         vars,
+        slt_db::Backend::Sqlite,
     );
 }
 

@@ -86,6 +86,48 @@ impl Server {
         self.dir.path()
     }
 
+    /// A `postgres://` URL of database `dbname` on this server, as user `postgres`, over
+    /// the Unix socket (the directory percent-encoded as the host).
+    pub fn url(&self, dbname: &str) -> String {
+        let dir = self
+            .dir
+            .path()
+            .to_string_lossy()
+            .replace('%', "%25")
+            .replace('/', "%2F");
+        format!("postgres://postgres@{dir}:{PORT}/{dbname}")
+    }
+
+    /// Creates database `dbname` (a fresh catalog per test) and returns its URL.
+    pub fn create_database(&self, dbname: &str) -> String {
+        let out = self.psql(&[], &format!("CREATE DATABASE \"{dbname}\""));
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE {dbname}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.url(dbname)
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`), for tests of a catalog whose server
+    /// goes away.
+    pub fn stop(&self) {
+        run(self
+            .as_server_user("pg_ctl")
+            .args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(self.data_dir()));
+    }
+
+    /// Starts the stopped server again.
+    pub fn restart(&self) {
+        run(self
+            .as_server_user("pg_ctl")
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(self.dir.path().join("server.log")));
+    }
+
     /// The cluster's data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")

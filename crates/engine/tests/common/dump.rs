@@ -32,3 +32,31 @@ pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
         })
         .collect()
 }
+
+/// Every row of every table of a PostgreSQL catalog's storage schema, as text, table by
+/// table (each row in PostgreSQL's text form of a record).
+#[allow(dead_code)]
+pub fn dump_postgres(url: &str) -> Vec<(String, Vec<String>)> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'airlock' ORDER BY tablename",
+            &[],
+        )
+        .expect("list tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tables
+        .into_iter()
+        .map(|table| {
+            let rows = client
+                .query(
+                    &format!("SELECT t::text FROM airlock.\"{table}\" AS t ORDER BY 1"),
+                    &[],
+                )
+                .expect("select");
+            (table, rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        })
+        .collect()
+}

@@ -15,9 +15,11 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use airlock_engine::catalog::CatalogConfig;
+use airlock_engine::catalog::{CatalogConfig, SecretBackend, SecretKey};
 use airlock_engine::core::{Diagnostic, Rows};
 use airlock_engine::{AwsSetup, Engine, EngineConfig, Response, Session};
 use sqllogictest::harness::{Arguments, Failed, Trial};
@@ -26,10 +28,32 @@ use sqllogictest::{DBOutput, DefaultColumnType, Runner};
 /// The external-ID prefix of every test catalog.
 pub const PREFIX: &str = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
 
+/// Where each test file's catalog lives (each harness binary uses one of them).
+#[allow(dead_code)]
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on this PostgreSQL server.
+    Postgres(Arc<airlock_testkit::postgres::Server>),
+}
+
+/// Names each file's PostgreSQL database.
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+enum Store {
+    File {
+        path: PathBuf,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+    },
+}
+
 pub struct AirlockDb {
     session: Session,
-    path: PathBuf,
-    _dir: tempfile::TempDir,
+    store: Store,
 }
 
 #[derive(Debug)]
@@ -54,27 +78,52 @@ impl fmt::Display for SltError {
 impl std::error::Error for SltError {}
 
 impl AirlockDb {
-    pub fn new(aws: AwsSetup) -> AirlockDb {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("catalog.db");
+    pub fn new(aws: AwsSetup, backend: &Backend) -> AirlockDb {
+        let store = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                Store::File {
+                    path: dir.path().join("catalog.db"),
+                    _dir: dir,
+                }
+            }
+            Backend::Postgres(server) => {
+                let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+                Store::Postgres {
+                    url: server.create_database(&format!("slt_{n}")),
+                }
+            }
+        };
         let config = EngineConfig {
             catalog: CatalogConfig {
                 external_id_prefix: Some(PREFIX.parse().expect("uuid")),
+                // A PostgreSQL catalog takes its key from the host (or the
+                // environment); a file catalog makes its own key file.
+                secrets: match &store {
+                    Store::File { .. } => SecretBackend::Embedded,
+                    Store::Postgres { .. } => SecretBackend::EmbeddedWithKey(SecretKey::generate()),
+                },
                 ..CatalogConfig::default()
             },
             aws,
             ..EngineConfig::default()
         };
-        let engine = Engine::open(&path, config).expect("open catalog");
+        let location = match &store {
+            Store::File { path, .. } => path.clone(),
+            Store::Postgres { url } => PathBuf::from(url),
+        };
+        let engine = Engine::open(&location, config).expect("open catalog");
         AirlockDb {
             session: engine.session(),
-            path,
-            _dir: dir,
+            store,
         }
     }
 
     fn dump(&self) -> Vec<(String, Vec<String>)> {
-        crate::dump::dump(&self.path)
+        match &self.store {
+            Store::File { path, .. } => crate::dump::dump(path),
+            Store::Postgres { url } => crate::dump::dump_postgres(url),
+        }
     }
 }
 
@@ -189,14 +238,27 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Runs (or, with `AIRLOCK_REWRITE=1`, rewrites) one file.
-fn run_file(path: &Path, aws: AwsSetup, vars: &[(String, String)]) -> Result<(), Failed> {
+fn run_file(
+    path: &Path,
+    aws: AwsSetup,
+    vars: &[(String, String)],
+    backend: &Backend,
+) -> Result<(), Failed> {
+    let for_db = backend.clone();
     let mut runner = Runner::new(move || {
         let aws = aws.clone();
-        async move { Ok(AirlockDb::new(aws)) }
+        let backend = for_db.clone();
+        async move { Ok(AirlockDb::new(aws, &backend)) }
     });
     for (key, value) in vars {
         runner.set_var(key.clone(), value.clone());
     }
+    // `onlyif postgres` / `skipif postgres`: where PostgreSQL itself answers a catalog
+    // query differently (its jsonb output, its own function errors).
+    runner.add_label(match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres(_) => "postgres",
+    });
     if std::env::var_os("AIRLOCK_REWRITE").is_some() {
         block_on(runner.update_test_file(
             path,
@@ -221,6 +283,7 @@ pub fn main(
     dirs: &[&str],
     aws: impl Fn() -> AwsSetup + Send + Sync + 'static,
     vars: Vec<(String, String)>,
+    backend: Backend,
 ) {
     let aws = std::sync::Arc::new(aws);
     let vars = std::sync::Arc::new(vars);
@@ -243,9 +306,14 @@ pub fn main(
                 .file_stem()
                 .map(|s| format!("{prefix}{}", s.to_string_lossy()))
                 .unwrap_or_default();
-            let (aws, vars) = (aws.clone(), vars.clone());
-            tests.push(Trial::test(name, move || run_file(&path, aws(), &vars)));
+            let (aws, vars, backend) = (aws.clone(), vars.clone(), backend.clone());
+            tests.push(Trial::test(name, move || {
+                run_file(&path, aws(), &vars, &backend)
+            }));
         }
     }
-    sqllogictest::harness::run(&Arguments::from_args(), tests).exit();
+    let conclusion = sqllogictest::harness::run(&Arguments::from_args(), tests);
+    // The server (if any) stops and its directory goes before the process exits.
+    drop(backend);
+    conclusion.exit();
 }
