@@ -221,10 +221,7 @@ impl CatalogError {
         use postgres::error::SqlState as Pg;
         match source.code() {
             Some(code) if *code == Pg::LOCK_NOT_AVAILABLE => CatalogError::Busy,
-            Some(code) if code.code().starts_with("08") || code.code().starts_with("57P") => {
-                CatalogError::ConnectionLost { context, source }
-            }
-            None if source.is_closed() || source.as_db_error().is_none() => {
+            _ if crate::backend::postgres::is_connection_error(&source) => {
                 CatalogError::ConnectionLost { context, source }
             }
             _ => CatalogError::Postgres { context, source },

@@ -197,6 +197,15 @@ pub(crate) fn placeholders(sql: &str) -> String {
     out
 }
 
+/// Whether the error means the connection is gone (closed, or the server shutting it
+/// down), rather than that a statement failed on it.
+pub(crate) fn is_connection_error(e: &::postgres::Error) -> bool {
+    match e.code() {
+        Some(code) => code.code().starts_with("08") || code.code().starts_with("57P"),
+        None => e.is_closed() || e.as_db_error().is_none(),
+    }
+}
+
 /// Maps a client error to the constraint kinds callers recognise.
 fn classify(e: ::postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error()
@@ -300,12 +309,25 @@ impl PgConn {
         self.with_client(|c| c.batch_execute(sql))
     }
 
+    /// Starts a transaction with `sql`. A connection that broke while it sat idle (the
+    /// server restarted, a proxy dropped it) is only found out by using it; since
+    /// nothing has run yet, the start is tried once more on a new connection.
+    pub(crate) fn start(&self, sql: &str) -> DbResult<()> {
+        match self.batch(sql) {
+            Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
+                *self.client.borrow_mut() = None;
+                self.batch(sql)
+            }
+            other => other,
+        }
+    }
+
     /// Begins the catalog's write transaction: the write lock first, waited for at
     /// most [`crate::BUSY_TIMEOUT`].
     pub(crate) fn begin(&self) -> DbResult<PgTxn<'_>> {
         self.ensure()?;
         let timeout = crate::BUSY_TIMEOUT.as_millis();
-        self.batch(&format!(
+        self.start(&format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {timeout}; \
              SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY}); SET LOCAL lock_timeout = 0"
         ))

@@ -84,7 +84,7 @@ impl PgQueries {
     pub(crate) fn query(&self, sql: &str, cancel: Option<&Arc<AtomicBool>>) -> Result<QueryResult> {
         self.with(|conn| {
             let timeout = self.timeout.as_millis().max(1);
-            conn.batch(&format!(
+            conn.start(&format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
                  SET LOCAL statement_timeout = {timeout}"
             ))

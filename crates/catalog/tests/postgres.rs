@@ -1,0 +1,326 @@
+//! The PostgreSQL backend against a real PostgreSQL 15 (a throwaway server on a Unix
+//! socket, see `airlock_testkit::postgres`): many nodes on one catalog, secrets that
+//! reach the database only encrypted, a newer schema refused, and a server that goes
+//! away mid-stream. The catalog's semantics themselves are proven by the same
+//! sqllogictest files as SQLite's (`cargo test -p airlock-engine --test slt_postgres`).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use airlock_catalog::{Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind};
+use airlock_core::aws::StringOrSecret;
+use airlock_core::{SecretString, SqlError, SqlState};
+use airlock_testkit::postgres::Server;
+use common::*;
+
+fn open_pg(url: &str) -> Catalog {
+    Catalog::open(url, config()).unwrap()
+}
+
+/// `psql -At -c sql` on database `db`.
+fn psql(server: &Server, db: &str, sql: &str) -> String {
+    let out = server
+        .psql_command()
+        .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn secret_values_reach_postgres_only_encrypted() {
+    let server = Server::start();
+    let url = server.create_database("secrets");
+    let canary = "wJalrXUtnFEMI-K7MDENG-canary-5f1c";
+    let mut catalog = open_pg(&url);
+    let mut txn = catalog.begin().unwrap();
+    let secret = txn.create_secret("s", &SecretString::new(canary)).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        catalog.read_secret(secret.id).unwrap().expose_secret(),
+        canary
+    );
+
+    // Not in any row, nor in a dump of the whole database.
+    let dump = server
+        .as_server_user("pg_dump")
+        .args(["-h"])
+        .arg(server.socket_dir())
+        .args([
+            "-p",
+            airlock_testkit::postgres::PORT,
+            "-U",
+            "postgres",
+            "-d",
+            "secrets",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.contains("secret_ciphertexts"),
+        "the dump has the table"
+    );
+    assert!(
+        !dump.contains(canary),
+        "a plaintext secret value in pg_dump"
+    );
+    assert!(!dump.contains(&"42".repeat(32)), "the key in pg_dump");
+
+    // Another node with the key reads it; one without the key cannot.
+    let other = open_pg(&url);
+    assert_eq!(
+        other.read_secret(secret.id).unwrap().expose_secret(),
+        canary
+    );
+    let keyless = Catalog::open(&url, airlock_catalog::CatalogConfig::default()).unwrap();
+    let err = keyless.read_secret(secret.id).unwrap_err();
+    assert!(
+        matches!(err, CatalogError::MissingSecretKey { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn nodes_that_start_together_migrate_once_and_share_one_id_sequence() {
+    let server = Server::start();
+    let url = server.create_database("nodes");
+    let ids: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|node| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    let mut catalog = open_pg(&url);
+                    (0..50)
+                        .map(|i| {
+                            let mut txn = catalog.begin().unwrap();
+                            let s = txn
+                                .create_secret(&format!("s{node}_{i}"), &SecretString::new("v"))
+                                .unwrap();
+                            txn.commit().unwrap();
+                            s.id.0
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let all: BTreeSet<u64> = ids.iter().flatten().copied().collect();
+    assert_eq!(all.len(), 200, "no id was handed out twice");
+    assert_eq!(
+        psql(
+            &server,
+            "nodes",
+            "SELECT count(*) FROM airlock.schema_migrations"
+        ),
+        "1\n",
+        "the schema was created once"
+    );
+    assert_eq!(
+        psql(
+            &server,
+            "nodes",
+            "SELECT count(*) FROM mz_catalog.mz_secrets"
+        ),
+        "200\n"
+    );
+    // One bootstrap role and one settings row, whoever came first.
+    assert_eq!(
+        psql(
+            &server,
+            "nodes",
+            "SELECT count(*) FROM airlock.roles WHERE id LIKE 'u%'"
+        ),
+        "1\n"
+    );
+}
+
+#[test]
+fn cascading_drops_race_connections_that_use_the_secrets() {
+    let server = Server::start();
+    let url = server.create_database("cascade");
+    let mut setup = open_pg(&url);
+    let mut txn = setup.begin().unwrap();
+    let secrets: Vec<_> = (0..4)
+        .map(|i| {
+            txn.create_secret(&format!("k{i}"), &SecretString::new("v"))
+                .unwrap()
+        })
+        .collect();
+    txn.commit().unwrap();
+    let names: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
+
+    std::thread::scope(|scope| {
+        for node in 0..8 {
+            let (url, names) = (url.clone(), names.clone());
+            scope.spawn(move || {
+                let mut catalog = open_pg(&url);
+                for i in 0..20 {
+                    let mut txn = catalog.begin().unwrap();
+                    let Some(secret) = txn
+                        .secret_by_name(&names[(node + i) % names.len()])
+                        .unwrap()
+                    else {
+                        continue;
+                    };
+                    let aws =
+                        credentials(StringOrSecret::Inline("AKIA".to_owned()), secret.id, None);
+                    let name = format!("c{node}_{i}");
+                    let sql = format!("CREATE CONNECTION {name} TO AWS (...)");
+                    txn.create_connection(&NewConnection {
+                        name: &name,
+                        aws: &aws,
+                        create_sql: &sql,
+                        redacted_create_sql: &sql,
+                    })
+                    .unwrap();
+                    txn.commit().unwrap();
+                }
+            });
+        }
+        let url = url.clone();
+        scope.spawn(move || {
+            let mut catalog = open_pg(&url);
+            for secret in &secrets {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let mut txn = catalog.begin().unwrap();
+                txn.drop_secrets(&[secret.id], DropBehavior::Cascade)
+                    .unwrap();
+                txn.commit().unwrap();
+            }
+        });
+    });
+    // Every secret is gone, and with it every connection that used one: no connection
+    // names a dropped secret, and no dependency row dangles.
+    assert_eq!(
+        psql(
+            &server,
+            "cascade",
+            "SELECT count(*) FROM mz_catalog.mz_secrets"
+        ),
+        "0\n"
+    );
+    assert_eq!(
+        psql(
+            &server,
+            "cascade",
+            "SELECT count(*) FROM mz_catalog.mz_connections"
+        ),
+        "0\n"
+    );
+    assert_eq!(
+        psql(
+            &server,
+            "cascade",
+            "SELECT count(*) FROM airlock.object_dependencies"
+        ),
+        "0\n"
+    );
+}
+
+#[test]
+fn a_catalog_written_by_a_newer_version_is_refused_untouched() {
+    let server = Server::start();
+    let url = server.create_database("newer");
+    drop(open_pg(&url));
+    psql(
+        &server,
+        "newer",
+        "INSERT INTO airlock.schema_migrations (version, name) VALUES (99, 'future.sql')",
+    );
+    let before = psql(&server, "newer", "SELECT count(*) FROM airlock.roles");
+    let err = Catalog::open(&url, config()).unwrap_err();
+    assert!(
+        matches!(err, CatalogError::NewerVersion { found: 99, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), SqlState::ObjectNotInPrerequisiteState);
+    assert_eq!(
+        psql(&server, "newer", "SELECT count(*) FROM airlock.roles"),
+        before
+    );
+}
+
+#[test]
+fn a_server_restart_fails_the_statement_and_the_next_one_reconnects() {
+    let server = Server::start();
+    let url = server.create_database("restart");
+    let mut catalog = open_pg(&url);
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("before", &SecretString::new("v"))
+        .unwrap();
+    txn.commit().unwrap();
+
+    server.stop();
+    let err = match catalog.begin() {
+        Err(e) => e,
+        Ok(mut txn) => match txn.create_secret("during", &SecretString::new("v")) {
+            Err(e) => e,
+            Ok(_) => txn.commit().unwrap_err(),
+        },
+    };
+    assert!(
+        matches!(
+            err.code(),
+            SqlState::ConnectionFailure | SqlState::AdminShutdown
+        ),
+        "{err:?}: {}",
+        err.code()
+    );
+    assert!(err.to_string().contains("catalog database"), "{err}");
+    server.restart();
+
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("after", &SecretString::new("v")).unwrap();
+    txn.commit().unwrap();
+    let names: Vec<String> = catalog
+        .secrets()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["before", "after"],
+        "nothing half-written, nothing lost"
+    );
+    let rows = catalog
+        .query("SELECT name FROM mz_catalog.mz_secrets ORDER BY name")
+        .unwrap();
+    assert_eq!(rows.rows.len(), 2);
+    assert_eq!(
+        catalog.object_by_name("before").unwrap().map(|o| o.kind),
+        Some(ObjectKind::Secret)
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_connection_error_and_a_bad_url_a_parameter_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().to_string_lossy().replace('/', "%2F");
+    let err = Catalog::open(format!("postgres://u:hunter2@{socket}:5432/x"), config()).unwrap_err();
+    assert_eq!(err.code(), SqlState::ConnectionFailure, "{err:?}");
+    assert!(err.to_string().contains("could not connect"), "{err}");
+    assert!(
+        !err.to_string().contains("hunter2"),
+        "a password in a message: {err}"
+    );
+    let err = Catalog::open("postgres://u:hunter2@host:notaport/x", config()).unwrap_err();
+    assert_eq!(err.code(), SqlState::InvalidParameterValue, "{err:?}");
+    assert!(
+        !err.to_string().contains("hunter2"),
+        "a password in a message: {err}"
+    );
+}
