@@ -482,6 +482,15 @@ impl Catalog {
     }
 }
 
+/// How to show where a catalog is (`--catalog`'s value) to a user: a PostgreSQL URL
+/// without its password, a path as it is.
+pub fn display_location(location: &Path) -> String {
+    match location.to_str() {
+        Some(url) if backend::postgres::is_url(url) => backend::postgres::redact_url(url),
+        _ => location.display().to_string(),
+    }
+}
+
 /// A namespace's database and schema are names: 1 to 255 bytes, not `.` or `..`.
 fn check_namespace(namespace: Option<&Namespace>) -> Result<()> {
     let Some(namespace) = namespace else {

@@ -38,7 +38,9 @@ mod time;
 mod txn;
 
 pub use busy::BUSY_TIMEOUT;
-pub use catalog::{Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY};
+pub use catalog::{
+    Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY, display_location,
+};
 pub use error::{CatalogError, Result};
 pub use migrate::{
     APPLICATION_ID, MIGRATIONS, Migration, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION,

@@ -99,7 +99,10 @@ where
     if io::stdin().is_terminal() && io::stdout().is_terminal() {
         let label = match &options.server {
             Some(target) => format!("server {}:{}", target.host, target.port),
-            None => format!("catalog {}", options.catalog.display()),
+            None => format!(
+                "catalog {}",
+                airlock_engine::catalog::display_location(&options.catalog)
+            ),
         };
         return repl::run(&mut runner, &label);
     }
@@ -218,7 +221,7 @@ pub fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
     let (engine, role) = open_engine(options, ForeignStatements::Reject)?;
     Ok(Box::new(Local::new(
         engine.session_for(role),
-        options.catalog.display().to_string(),
+        airlock_engine::catalog::display_location(&options.catalog),
     )))
 }
 

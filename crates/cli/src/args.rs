@@ -70,7 +70,9 @@ struct Cli {
     #[arg(short = 'W', long = "password")]
     password: bool,
 
-    /// Catalog file to open or create (`:memory:` for a throwaway catalog)
+    /// Catalog file to open or create (`:memory:` for a throwaway catalog), or a
+    /// postgres://user@host/dbname URL of a PostgreSQL catalog shared by many nodes
+    /// (its secret key from AIRLOCK_SECRET_KEY)
     #[arg(long, value_name = "PATH", env = "AIRLOCK_CATALOG", default_value = DEFAULT_CATALOG)]
     catalog: PathBuf,
 

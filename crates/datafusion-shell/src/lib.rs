@@ -65,7 +65,7 @@ fn open(options: &Options) -> Result<Box<dyn Backend>, u8> {
         catalog_session,
         runtime,
         cancel: Arc::new(Notify::new()),
-        catalog: options.catalog.display().to_string(),
+        catalog: airlock_datafusion::airlock_engine::catalog::display_location(&options.catalog),
     }))
 }
 

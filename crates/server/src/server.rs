@@ -163,7 +163,7 @@ impl Server {
         let engine = Engine::open(&config.catalog, engine_config).map_err(|d| {
             format!(
                 "cannot open catalog {}: {}",
-                config.catalog.display(),
+                airlock_engine::catalog::display_location(&config.catalog),
                 d.message
             )
         })?;
