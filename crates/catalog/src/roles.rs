@@ -321,15 +321,10 @@ impl Txn<'_> {
         self.owner = role;
     }
 
-    /// Gives a just-inserted object its owner and the owner its privileges.
+    /// Gives the owner of a just-inserted object (inserted with its owner) the owner's
+    /// privileges.
     pub(crate) fn own_new_object(&self, raw_id: i64) -> Result<()> {
         let owner = self.owner.as_str();
-        self.tx
-            .execute(
-                "UPDATE objects SET owner_id = ?2 WHERE id = ?1",
-                args![raw_id, owner],
-            )
-            .ctx("setting an owner")?;
         self.tx
             .execute(
                 "INSERT INTO object_privileges (object_id, grantee, grantor, privileges)

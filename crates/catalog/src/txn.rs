@@ -217,12 +217,20 @@ impl<'c> Txn<'c> {
     /// should see.
     fn insert_object(&self, id: ObjectId, kind: ObjectKind, name: &str) -> Result<()> {
         let raw = sql_id(id)?;
-        self.check_name_free(name)?;
+        // A taken name inserts nothing (rather than failing, which on PostgreSQL would
+        // abort the whole transaction): then it is looked up to say who holds it.
         let inserted = self.tx.execute(
-            "INSERT INTO objects (id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-            args![raw, kind.as_str(), name, &self.now],
+            "INSERT INTO objects (id, kind, name, created_at, owner_id) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO NOTHING",
+            args![raw, kind.as_str(), name, &self.now, self.owner.as_str()],
         );
         match inserted {
+            Ok(0) => {
+                self.check_name_free(name)?;
+                Err(CatalogError::Corrupted(format!(
+                    "the object name {name:?} clashed with no object"
+                )))
+            }
             Ok(_) => self.own_new_object(raw),
             Err(e) => Err(self.constraint_error(e, id, name)),
         }

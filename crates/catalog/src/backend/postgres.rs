@@ -229,7 +229,7 @@ pub(crate) struct PgConn {
     /// Whether a transaction is open on it (a [`PgTxn`] is alive).
     in_txn: Cell<bool>,
     /// The settings every new session gets.
-    setup: &'static str,
+    setup: String,
 }
 
 impl fmt::Debug for PgConn {
@@ -246,7 +246,7 @@ pub(crate) const SESSION_SETUP: &str = "SET search_path TO airlock; SET TimeZone
 
 impl PgConn {
     /// Connects now, so that a catalog that cannot be reached fails at open.
-    pub(crate) fn connect(config: Config, setup: &'static str) -> DbResult<PgConn> {
+    pub(crate) fn connect(config: Config, setup: String) -> DbResult<PgConn> {
         let conn = PgConn {
             config,
             client: RefCell::new(None),
@@ -276,7 +276,7 @@ impl PgConn {
         self.statements.borrow_mut().clear();
         let mut client = self.config.connect(NoTls).map_err(DbError::Postgres)?;
         client
-            .batch_execute(self.setup)
+            .batch_execute(&self.setup)
             .map_err(DbError::Postgres)?;
         *self.client.borrow_mut() = Some(client);
         Ok(())
@@ -361,6 +361,18 @@ impl PgConn {
                 _ => None,
             })
             .collect())
+    }
+
+    /// [`PgConn::simple_rows`] for a batch that starts a transaction: tried once more
+    /// on a new connection if the old one died idle (see [`PgConn::start`]).
+    pub(crate) fn start_rows(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
+        match self.simple_rows(sql) {
+            Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
+                *self.client.borrow_mut() = None;
+                self.simple_rows(sql)
+            }
+            other => other,
+        }
     }
 
     /// Whether the connection is gone (a statement on it would fail).
@@ -517,7 +529,7 @@ pub(crate) fn open(url: &str, config: &crate::CatalogConfig) -> crate::Result<Op
         },
         other => super::db_error("connecting to the catalog database", other),
     };
-    let conn = PgConn::connect(pg.clone(), SESSION_SETUP).map_err(unreachable)?;
+    let conn = PgConn::connect(pg.clone(), SESSION_SETUP.to_owned()).map_err(unreachable)?;
     let settings = upgrade(&conn, &location, config)?;
     let queries = crate::QueryRunner::postgres(pg, config.query_timeout).map_err(unreachable)?;
     Ok(Opened {

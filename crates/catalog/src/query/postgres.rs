@@ -2,14 +2,16 @@
 //! semantics, on connections of their own.
 //!
 //! The engine has checked the statement first (one plain query naming only the
-//! catalog relations and allowed functions). Here each query runs in a `READ ONLY`
-//! transaction (the session's default too), under `statement_timeout`, with
-//! `search_path` set to the two schemas of views so that the storage schema `airlock`
-//! is never found by an unqualified name. Rows are fetched through a cursor, a batch
-//! at a time, so that a result past [`super::MAX_RESULT_BYTES`] stops at the cap
-//! instead of filling memory.
+//! catalog relations, schema-qualified, and allowed functions). Here each query runs in
+//! a `READ ONLY` transaction (the session's default too), under `statement_timeout`,
+//! with `search_path` set to the two schemas of views so that the storage schema
+//! `airlock` is never found by an unqualified name. Rows are fetched through a cursor,
+//! a batch at a time, so that a result past [`super::MAX_RESULT_BYTES`] stops at the
+//! cap instead of filling memory.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,10 +24,17 @@ use crate::backend::postgres::PgConn;
 use crate::backend::{DbContext, DbError, DbResult};
 use crate::error::{CatalogError, Result};
 
-/// The session of a query connection.
-const QUERY_SETUP: &str = "SET search_path TO mz_catalog, mz_internal; SET TimeZone TO 'UTC'; \
-     SET DateStyle TO 'ISO, MDY'; SET IntervalStyle TO 'postgres'; \
-     SET default_transaction_read_only TO on; SET application_name TO 'airlock query'";
+/// The session of a query connection: the views' schemas only, UTC, ISO dates,
+/// read-only transactions, and the query timeout.
+fn query_setup(timeout: Duration) -> String {
+    format!(
+        "SET search_path TO mz_catalog, mz_internal; SET TimeZone TO 'UTC'; \
+         SET DateStyle TO 'ISO, MDY'; SET IntervalStyle TO 'postgres'; \
+         SET default_transaction_read_only TO on; SET application_name TO 'airlock query'; \
+         SET statement_timeout TO {}",
+        timeout.as_millis().max(1)
+    )
+}
 
 /// Rows fetched per round trip.
 const FETCH_ROWS: usize = 1000;
@@ -36,35 +45,61 @@ const CANCEL_POLL: Duration = Duration::from_millis(10);
 /// Idle query connections kept open.
 const MAX_IDLE: usize = 8;
 
+/// How many queries' result columns are remembered.
+const DESCRIBED: usize = 256;
+
 #[derive(Debug)]
 pub(crate) struct PgQueries {
     config: Config,
     timeout: Duration,
     idle: Mutex<Vec<PgConn>>,
+    /// The result columns of queries already described, by text: a query run again
+    /// (a dashboard, a poll) skips the round trip that asks for them. The views'
+    /// columns only change with a migration, which no open catalog runs.
+    described: Mutex<HashMap<String, Vec<(String, Type)>>>,
 }
 
 impl PgQueries {
     pub(crate) fn open(config: Config, timeout: Duration) -> DbResult<PgQueries> {
-        let first = PgConn::connect(config.clone(), QUERY_SETUP)?;
+        let first = PgConn::connect(config.clone(), query_setup(timeout))?;
         Ok(PgQueries {
             config,
             timeout,
             idle: Mutex::new(vec![first]),
+            described: Mutex::new(HashMap::new()),
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&PgConn) -> Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl Fn(&PgConn) -> Result<T>) -> Result<T> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => PgConn::connect(self.config.clone(), QUERY_SETUP)
-                .ctx("connecting for a catalog query")?,
+        let connect = || {
+            PgConn::connect(self.config.clone(), query_setup(self.timeout))
+                .ctx("connecting for a catalog query")
         };
-        let result = f(&conn);
+        let (conn, result) = match idle {
+            Some(conn) => {
+                let result = f(&conn);
+                // A pooled connection that died while idle (a server restart) is only
+                // found out by using it: a read-only query is run again on a new one.
+                let lost = matches!(result, Err(CatalogError::ConnectionLost { .. }));
+                if lost || (result.is_err() && conn.is_broken()) {
+                    let fresh = connect()?;
+                    let result = f(&fresh);
+                    (fresh, result)
+                } else {
+                    (conn, result)
+                }
+            }
+            None => {
+                let conn = connect()?;
+                let result = f(&conn);
+                (conn, result)
+            }
+        };
         if !conn.is_broken() {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             if idle.len() < MAX_IDLE {
@@ -76,70 +111,109 @@ impl PgQueries {
 
     pub(crate) fn describe(&self, sql: &str) -> Result<Vec<QueryColumn>> {
         self.with(|conn| {
-            let columns = conn.describe(sql).map_err(|e| user_error(e, false))?;
+            let columns = self.columns(conn, sql).map_err(|e| user_error(e, false))?;
             Ok(query_columns(columns))
         })
     }
 
+    fn columns(&self, conn: &PgConn, sql: &str) -> DbResult<Vec<(String, Type)>> {
+        let known = self
+            .described
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sql)
+            .cloned();
+        if let Some(columns) = known {
+            return Ok(columns);
+        }
+        let columns = conn.describe(sql)?;
+        let mut described = self
+            .described
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if described.len() >= DESCRIBED {
+            described.clear();
+        }
+        described.insert(sql.to_owned(), columns.clone());
+        Ok(columns)
+    }
+
     pub(crate) fn query(&self, sql: &str, cancel: Option<&Arc<AtomicBool>>) -> Result<QueryResult> {
         self.with(|conn| {
-            let timeout = self.timeout.as_millis().max(1);
-            conn.start(&format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 SET LOCAL statement_timeout = {timeout}"
-            ))
-            .ctx("beginning a catalog query")?;
-            let done = AtomicBool::new(false);
             let result = std::thread::scope(|scope| {
+                // The watcher wakes every CANCEL_POLL to look at the flag, and at once
+                // when the query ends (its sender is dropped).
+                let (finished, wait) = std::sync::mpsc::channel::<()>();
                 if let (Some(flag), Some(token)) = (cancel, conn.cancel_token()) {
-                    let done = &done;
                     scope.spawn(move || {
-                        while !done.load(Ordering::SeqCst) {
+                        while let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(CANCEL_POLL) {
                             if flag.load(Ordering::SeqCst) {
                                 let _ = token.cancel_query(postgres::NoTls);
                                 return;
                             }
-                            std::thread::sleep(CANCEL_POLL);
                         }
                     });
                 }
-                let result = run(conn, sql);
-                done.store(true, Ordering::SeqCst);
+                let result = self.run(conn, sql);
+                drop(finished);
                 result
             });
-            let _ = conn.batch("ROLLBACK");
+            if result.is_err() {
+                let _ = conn.batch("ROLLBACK");
+            }
             let cancelled = cancel.is_some_and(|c| c.load(Ordering::SeqCst));
             result.map_err(|e| user_error(e, cancelled))
         })
     }
+
+    /// One round trip for a result of fewer than [`FETCH_ROWS`] rows: begin, declare the
+    /// cursor, fetch, roll back, in one batch. A larger result is read again through
+    /// the cursor a batch at a time, checking the byte cap as it grows.
+    fn run(&self, conn: &PgConn, sql: &str) -> DbResult<QueryResult> {
+        let columns = query_columns(self.columns(conn, sql)?);
+        if columns.len() > usize::try_from(MAX_COLUMNS).unwrap_or(usize::MAX) {
+            return Err(DbError::TooBig("catalog query result has too many columns"));
+        }
+        const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+        let declare = format!("DECLARE airlock_query NO SCROLL CURSOR FOR {sql}");
+        let fetch = format!("FETCH {FETCH_ROWS} FROM airlock_query");
+        let first = conn.start_rows(&format!("{BEGIN}; {declare}; {fetch}; ROLLBACK"))?;
+        if first.len() < FETCH_ROWS {
+            check_bytes(&first, 0)?;
+            return Ok(QueryResult {
+                columns,
+                rows: first,
+            });
+        }
+        conn.batch(&format!("{BEGIN}; {declare}"))?;
+        let mut rows = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            let batch = conn.simple_rows(&fetch)?;
+            let fetched = batch.len();
+            bytes = check_bytes(&batch, bytes)?;
+            rows.extend(batch);
+            if fetched < FETCH_ROWS {
+                break;
+            }
+        }
+        conn.batch("ROLLBACK")?;
+        Ok(QueryResult { columns, rows })
+    }
 }
 
-fn run(conn: &PgConn, sql: &str) -> DbResult<QueryResult> {
-    let columns = query_columns(conn.describe(sql)?);
-    if columns.len() > usize::try_from(MAX_COLUMNS).unwrap_or(usize::MAX) {
-        return Err(DbError::TooBig("catalog query result has too many columns"));
-    }
-    conn.batch(&format!("DECLARE airlock_query NO SCROLL CURSOR FOR {sql}"))?;
-    let mut rows = Vec::new();
-    let mut bytes = 0usize;
-    loop {
-        let batch = conn.simple_rows(&format!("FETCH {FETCH_ROWS} FROM airlock_query"))?;
-        let fetched = batch.len();
-        for row in batch {
-            bytes += row
-                .iter()
-                .map(|v| v.as_ref().map_or(0, String::len) + 8)
-                .sum::<usize>();
-            if bytes > MAX_RESULT_BYTES {
-                return Err(DbError::TooBig("catalog query result is too large"));
-            }
-            rows.push(row);
-        }
-        if fetched < FETCH_ROWS {
-            break;
+/// Adds the text of `rows` to `bytes`, failing past [`MAX_RESULT_BYTES`].
+fn check_bytes(rows: &[Vec<Option<String>>], mut bytes: usize) -> DbResult<usize> {
+    for row in rows {
+        bytes += row
+            .iter()
+            .map(|v| v.as_ref().map_or(0, String::len) + 8)
+            .sum::<usize>();
+        if bytes > MAX_RESULT_BYTES {
+            return Err(DbError::TooBig("catalog query result is too large"));
         }
     }
-    Ok(QueryResult { columns, rows })
+    Ok(bytes)
 }
 
 fn query_columns(columns: Vec<(String, Type)>) -> Vec<QueryColumn> {
@@ -176,6 +250,9 @@ fn user_error(e: DbError, cancelled: bool) -> CatalogError {
             code: SqlState::ProgramLimitExceeded,
             message: format!("{what} (at most {} MiB)", MAX_RESULT_BYTES >> 20),
         },
+        DbError::Postgres(pg) if crate::backend::postgres::is_connection_error(&pg) => {
+            CatalogError::postgres("running a catalog query", pg)
+        }
         DbError::Postgres(pg) => match pg.as_db_error() {
             Some(db) if db.code().code() == "57014" => {
                 if cancelled {
