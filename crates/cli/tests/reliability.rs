@@ -3,6 +3,9 @@
 //!   spread-out points, again and again; after each kill the catalog opens, its rows
 //!   are consistent, ids never repeat, and every acknowledged statement is there;
 //! - concurrency: four processes run 500 DDL statements each on one file;
+//! - the same crash and concurrency tests on a PostgreSQL catalog (a throwaway server,
+//!   `airlock_testkit::postgres`): four nodes sharing one database, SIGKILLs of a node
+//!   mid-stream, and the server itself restarted mid-stream;
 //! - files: a new catalog and its key are mode 0600; a damaged catalog is refused
 //!   (exit 2) and left byte for byte as it was.
 //!
@@ -38,6 +41,10 @@ impl XorShift {
     }
 }
 
+/// The secret key every node of a PostgreSQL catalog is given (its key never is in the
+/// database).
+const PG_KEY: &str = "6b6579206f6620746865207465737420706f737467726573206361746c6f6721";
+
 fn airlock(catalog: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_airlock"));
     command
@@ -47,6 +54,9 @@ fn airlock(catalog: &Path) -> Command {
         .env_remove("AIRLOCK_AWS_PRINCIPAL")
         .env_remove("AIRLOCK_SECRET_KEY")
         .env("AIRLOCK_HISTORY", "");
+    if catalog.to_string_lossy().starts_with("postgres://") {
+        command.env("AIRLOCK_SECRET_KEY", PG_KEY);
+    }
     command
 }
 
@@ -286,10 +296,27 @@ fn stream_and_kill(catalog: &Path, r: usize, after: Duration) -> (Vec<String>, S
 
 #[test]
 fn sigkill_at_random_points_loses_nothing_acknowledged() {
-    const KILLS: usize = 60;
-    let started = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
-    let catalog = dir.path().join("crash.db");
+    sigkill_loses_nothing_acknowledged(&dir.path().join("crash.db"), 60, None);
+}
+
+#[test]
+fn sigkill_of_nodes_and_a_server_restart_lose_nothing_acknowledged_on_postgres() {
+    let server = airlock_testkit::postgres::Server::start();
+    let url = server.create_database("crash");
+    sigkill_loses_nothing_acknowledged(Path::new(&url), 50, Some(&server));
+}
+
+/// `kills` runs of streamed DDL, each SIGKILLed at a spread-out point, each followed by
+/// a full check of the catalog. With `server`, the PostgreSQL server is also restarted
+/// in the middle of one run (a node streaming while its database goes away).
+fn sigkill_loses_nothing_acknowledged(
+    catalog: &Path,
+    kills: usize,
+    server: Option<&airlock_testkit::postgres::Server>,
+) {
+    let started = Instant::now();
+    let catalog = catalog.to_owned();
     let out = run(airlock(&catalog).args(["--aws-principal", PRINCIPAL, "-c", "SELECT 1"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
 
@@ -303,15 +330,37 @@ fn sigkill_at_random_points_loses_nothing_acknowledged() {
     // connection name → region an acknowledged ALTER set, while nothing later may change it
     let mut altered: HashMap<String, bool> = HashMap::new();
     let mut acknowledged_total = 0;
-    for r in 0..KILLS {
+    let restart_at = kills / 2;
+    for r in 0..kills {
         // 5–200 ms of streaming, spread by the generator; a few kills come very early
         // (before the catalog is even open) and a few late.
         let after = Duration::from_millis(5 + rng.below(196));
-        let (lines, err) = stream_and_kill(&catalog, r, after);
-        assert!(
-            !err.contains("ERROR") && !err.contains("panicked"),
-            "run {r}: {err}"
-        );
+        let restarting = server.filter(|_| r == restart_at);
+        let (lines, err) = match restarting {
+            Some(server) => stream_and_restart(&catalog, r, server),
+            None => stream_and_kill(&catalog, r, after),
+        };
+        if restarting.is_some() {
+            eprintln!(
+                "run {r} (server restarted): {} acknowledged, then: {err}",
+                lines.len()
+            );
+            // The statement running when the server went away fails with a connection
+            // error and nothing else does; the node then stops (ON_ERROR_STOP).
+            assert!(!err.contains("panicked"), "run {r}: {err}");
+            assert!(
+                err.is_empty()
+                    || err.contains("57P01")
+                    || err.contains("08006")
+                    || err.contains("catalog database"),
+                "run {r}: {err}"
+            );
+        } else {
+            assert!(
+                !err.contains("ERROR") && !err.contains("panicked"),
+                "run {r}: {err}"
+            );
+        }
         let in_flight = lines.len();
         for (n, line) in lines.iter().enumerate() {
             let (sql, tag) = crash_statement(r, n);
@@ -380,13 +429,72 @@ fn sigkill_at_random_points_loses_nothing_acknowledged() {
         }
     }
     eprintln!(
-        "{KILLS} kills, {acknowledged_total} statements acknowledged, max id u{max_id}, {:?}",
+        "{kills} kills, {acknowledged_total} statements acknowledged, max id u{max_id}, {:?}",
         started.elapsed()
     );
     assert!(
-        acknowledged_total > KILLS,
+        acknowledged_total > kills,
         "too few statements ran to mean anything"
     );
+}
+
+/// Streams run `r`'s statements into a node (under ON_ERROR_STOP) and restarts the
+/// PostgreSQL server under it after some have been acknowledged. Returns the tags it
+/// printed and its standard error.
+fn stream_and_restart(
+    catalog: &Path,
+    r: usize,
+    server: &airlock_testkit::postgres::Server,
+) -> (Vec<String>, String) {
+    let mut child: Child = airlock(catalog)
+        .args(["-v", "ON_ERROR_STOP=1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start airlock");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = thread::spawn(move || {
+        for n in 0..4_000 {
+            let (sql, _) = crash_statement(r, n);
+            if writeln!(stdin, "{sql}").is_err() {
+                break;
+            }
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    let tags = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let tags = Arc::clone(&tags);
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                tags.lock().unwrap().push(line);
+            }
+        })
+    };
+    let mut stderr = child.stderr.take().expect("stderr");
+    let err_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tags.lock().unwrap().len() < 20 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    server.stop();
+    server.restart();
+    // The node stopped at its failed statement, or (if it was between statements
+    // when the server went) goes on after reconnecting: stop it either way.
+    thread::sleep(Duration::from_millis(200));
+    let _ = child.kill();
+    let _ = child.wait();
+    reader.join().expect("reader");
+    writer.join().expect("writer");
+    let err = err_reader.join().expect("stderr reader");
+    let tags = Arc::try_unwrap(tags).unwrap().into_inner().unwrap();
+    (tags, err)
 }
 
 #[test]
@@ -450,10 +558,22 @@ fn concurrent_script(p: usize) -> String {
 
 #[test]
 fn four_processes_500_statements_each_on_one_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    four_processes_500_statements_each(&dir.path().join("shared.db"), &dir);
+}
+
+#[test]
+fn four_nodes_500_statements_each_on_one_postgres_catalog() {
+    let server = airlock_testkit::postgres::Server::start();
+    let url = server.create_database("shared");
+    let dir = tempfile::tempdir().expect("tempdir");
+    four_processes_500_statements_each(Path::new(&url), &dir);
+}
+
+fn four_processes_500_statements_each(catalog: &Path, dir: &tempfile::TempDir) {
     const PROCESSES: usize = 4;
     let started = Instant::now();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let catalog = dir.path().join("shared.db");
+    let catalog = catalog.to_owned();
     let out = run(airlock(&catalog).args(["--aws-principal", PRINCIPAL, "-c", "SELECT 1"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
 
