@@ -1,6 +1,6 @@
 //! `airlock -h HOST -p PORT -U USER`: the shell as a client of a real `airlock serve`
 //! (this crate's own binary) on a loopback port, compared with the same shell on a local
-//! catalog file.
+//! catalog file — and the shell on a PostgreSQL catalog, compared the same way.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -405,4 +405,38 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
     // The script stopped there, as psql's does: exit 3, nothing after it ran.
     assert!(!stdout.contains("after"), "{stdout}");
     assert_eq!(out.status.code(), Some(3), "{stderr}");
+}
+
+/// The same script on a PostgreSQL catalog (a throwaway server): every result, tag,
+/// notice and error reads as it does on a catalog file, and the secret value is in
+/// neither the output nor the database.
+#[test]
+fn the_shell_on_a_postgres_catalog_prints_what_it_prints_on_a_file() {
+    let pg = airlock_testkit::postgres::Server::start();
+    let url = pg.create_database("shell");
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let script = script();
+    let dir = tempfile::tempdir().unwrap();
+    let file = airlock(dir.path(), &["--catalog", "local.db"], &script, &[]);
+    let on_pg = airlock(
+        dir.path(),
+        &[],
+        &script,
+        &[
+            ("AIRLOCK_CATALOG", url.as_str()),
+            ("AIRLOCK_SECRET_KEY", key),
+        ],
+    );
+    assert_eq!(on_pg.stdout, file.stdout);
+    assert_eq!(on_pg.stderr, file.stderr);
+    assert_eq!(on_pg.status, file.status);
+    assert!(!on_pg.stdout.contains(CANARY) && !on_pg.stderr.contains(CANARY));
+    let dump = pg
+        .psql_command()
+        .args(["-At", "-d", "shell", "-c"])
+        .arg("SELECT string_agg(t::text, ' ') FROM airlock.secret_ciphertexts t")
+        .output()
+        .unwrap();
+    assert!(dump.status.success());
+    assert!(!String::from_utf8_lossy(&dump.stdout).contains(CANARY));
 }
