@@ -58,7 +58,7 @@ pub use roles::{
     USER_ROLE_OID_BASE,
 };
 pub use secrets::{
-    MemorySecretStore, SECRET_KEY_ENV, SecretBackend, SecretBytes, SecretKey, SecretStore,
-    SecretStoreError,
+    MemorySecretStore, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, SecretBackend, SecretBytes, SecretKey,
+    SecretStore, SecretStoreError,
 };
 pub use txn::Txn;

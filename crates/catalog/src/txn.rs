@@ -282,6 +282,11 @@ impl<'c> Txn<'c> {
     /// any bytes; an external store (whose trait holds text) refuses a value that is not
     /// UTF-8 with [`CatalogError::SecretNotUtf8`].
     pub fn create_secret_bytes(&mut self, name: &str, value: &SecretBytes) -> Result<SecretEntry> {
+        // A missing or wrong key fails before an id is drawn (on PostgreSQL a drawn id
+        // is burned even when the statement fails).
+        if let Secrets::Embedded(store) = self.secrets {
+            store.check_key()?;
+        }
         let id = SecretId::from(self.allocate_id()?);
         self.insert_object(id.into(), ObjectKind::Secret, name)?;
         let raw = sql_id(id)?;

@@ -529,3 +529,74 @@ fn external_stores_refuse_binary_values() {
         "text"
     );
 }
+
+/// A PostgreSQL catalog has no file to keep a key beside: its nodes take the key from
+/// `AIRLOCK_SECRET_KEY`, else from the file `AIRLOCK_SECRET_KEY_FILE` names, and never
+/// make one up. Without either, secret values are refused and nothing is written.
+#[test]
+fn a_postgres_catalog_takes_its_key_from_the_environment_or_a_key_file() {
+    let server = airlock_testkit::postgres::Server::start();
+    let url = server.create_database("keys");
+    let dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::generate();
+    let key_file = dir.path().join("node.key");
+    fs::write(&key_file, key.to_hex()).unwrap();
+    let key_file = key_file.to_str().unwrap();
+
+    let out = run_child(
+        "child_worker",
+        &[
+            (CHILD_ENV, "create"),
+            ("AIRLOCK_TEST_PATH", &url),
+            ("AIRLOCK_TEST_VALUE", CANARY),
+        ],
+    );
+    assert_eq!(
+        child_lines(&out),
+        ["err 58030 the secret key of this catalog is missing"],
+        "{out:?}"
+    );
+    let out = run_child(
+        "child_worker",
+        &[
+            (CHILD_ENV, "create"),
+            ("AIRLOCK_TEST_PATH", &url),
+            ("AIRLOCK_TEST_VALUE", CANARY),
+            ("AIRLOCK_SECRET_KEY_FILE", key_file),
+        ],
+    );
+    assert_eq!(child_lines(&out), ["ok u1"], "{out:?}");
+    // Another node with the same key in the environment reads it; a wrong key cannot.
+    let out = run_child(
+        "child_worker",
+        &[
+            (CHILD_ENV, "read"),
+            ("AIRLOCK_TEST_PATH", &url),
+            ("AIRLOCK_SECRET_KEY", &key.to_hex()),
+        ],
+    );
+    assert_eq!(child_lines(&out), [format!("ok {CANARY}")], "{out:?}");
+    let out = run_child(
+        "child_worker",
+        &[
+            (CHILD_ENV, "read"),
+            ("AIRLOCK_TEST_PATH", &url),
+            ("AIRLOCK_SECRET_KEY", &SecretKey::generate().to_hex()),
+        ],
+    );
+    assert_eq!(
+        child_lines(&out),
+        ["err 28000 the secret key does not match this catalog"],
+        "{out:?}"
+    );
+    // No key file was made anywhere, and the database holds neither key nor value.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    let dump = server
+        .psql_command()
+        .args(["-At", "-d", "keys", "-c"])
+        .arg("SELECT string_agg(t::text, ' ') FROM airlock.secret_ciphertexts t")
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(!dump.is_empty() && !dump.contains(CANARY) && !dump.contains(key.to_hex().as_str()));
+}

@@ -17,7 +17,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
 use super::key::{self, SecretKey};
-use super::{SECRET_KEY_ENV, SecretBytes};
+use super::{SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, SecretBytes};
 use crate::backend::{Backend, DbContext, Sql, args};
 use crate::error::{CatalogError, Result};
 use crate::read::sql_id;
@@ -34,8 +34,9 @@ pub(crate) enum KeyChoice {
     Auto { key_file: PathBuf },
     /// An in-memory catalog: a random key that dies with it.
     Ephemeral,
-    /// A catalog many nodes share (PostgreSQL): the environment variable only. No key
-    /// is ever made up here, since the other nodes could not know it.
+    /// A catalog many nodes share (PostgreSQL): `AIRLOCK_SECRET_KEY`, else the key file
+    /// `AIRLOCK_SECRET_KEY_FILE` names. No key is ever made up here, since the other
+    /// nodes could not know it.
     Environment,
 }
 
@@ -76,11 +77,26 @@ impl EmbeddedStore {
             KeyChoice::Ephemeral => (Some(SecretKey::generate()), "a random key".to_owned(), None),
             KeyChoice::Environment => match key_from_env()? {
                 Some(key) => (Some(key), SECRET_KEY_ENV.to_owned(), None),
-                None => {
-                    return Ok(EmbeddedStore {
-                        key: KeyState::Missing { key_file: None },
-                    });
-                }
+                None => match std::env::var_os(SECRET_KEY_FILE_ENV) {
+                    Some(path) if !path.is_empty() => {
+                        let path = PathBuf::from(path);
+                        match key::read_key_file(&path)? {
+                            Some(key) => (Some(key), format!("key file {}", path.display()), None),
+                            None => {
+                                return Ok(EmbeddedStore {
+                                    key: KeyState::Missing {
+                                        key_file: Some(path),
+                                    },
+                                });
+                            }
+                        }
+                    }
+                    _ => {
+                        return Ok(EmbeddedStore {
+                            key: KeyState::Missing { key_file: None },
+                        });
+                    }
+                },
             },
             KeyChoice::Auto { key_file } => match std::env::var(SECRET_KEY_ENV) {
                 Ok(text) if !text.trim().is_empty() => {
@@ -164,6 +180,11 @@ impl EmbeddedStore {
                 KeyState::Wrong { source }
             },
         }
+    }
+
+    /// Fails as a secret operation would if the key is missing or wrong.
+    pub(crate) fn check_key(&self) -> Result<()> {
+        self.cipher().map(|_| ())
     }
 
     fn cipher(&self) -> Result<&XChaCha20Poly1305> {

@@ -67,6 +67,11 @@ impl fmt::Debug for SecretBytes {
 /// digits (32 bytes).
 pub const SECRET_KEY_ENV: &str = "AIRLOCK_SECRET_KEY";
 
+/// The environment variable naming a key file (64 hexadecimal digits) for a catalog
+/// that has no file of its own to put one beside: a PostgreSQL catalog, when
+/// [`SECRET_KEY_ENV`] is not set.
+pub const SECRET_KEY_FILE_ENV: &str = "AIRLOCK_SECRET_KEY_FILE";
+
 /// Where secret values live, for a host that keeps them outside the catalog.
 ///
 /// Implementations must be safe to call from several threads, must never put a value in
