@@ -414,6 +414,16 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
 fn the_shell_on_a_postgres_catalog_prints_what_it_prints_on_a_file() {
     let pg = airlock_testkit::postgres::Server::start();
     let url = pg.create_database("shell");
+    // Every statement Airlock sends, with its bound parameters, goes to the server's
+    // log: the canary must be in none of them.
+    let set = pg.psql_many(
+        &[],
+        &[
+            "ALTER SYSTEM SET log_statement = 'all'".to_owned(),
+            "SELECT pg_reload_conf()".to_owned(),
+        ],
+    );
+    assert!(set.status.success());
     let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     let script = script();
     let dir = tempfile::tempdir().unwrap();
@@ -439,4 +449,14 @@ fn the_shell_on_a_postgres_catalog_prints_what_it_prints_on_a_file() {
         .unwrap();
     assert!(dump.status.success());
     assert!(!String::from_utf8_lossy(&dump.stdout).contains(CANARY));
+    // Nor in the server's log (which logs the failing statements of the script).
+    let log = std::fs::read_to_string(pg.socket_dir().join("server.log")).unwrap();
+    assert!(
+        log.contains("secret_ciphertexts") && log.contains("parameters: $1"),
+        "the log records the statements and their parameters:\n{log}"
+    );
+    assert!(
+        !log.contains(CANARY) && !log.contains(key),
+        "a secret in the server log"
+    );
 }
