@@ -324,3 +324,34 @@ fn an_unreachable_server_is_a_connection_error_and_a_bad_url_a_parameter_error()
         "a password in a message: {err}"
     );
 }
+
+#[test]
+fn a_connection_killed_inside_a_transaction_fails_its_commit_and_keeps_nothing() {
+    let server = Server::start();
+    let url = server.create_database("killed");
+    let mut catalog = open_pg(&url);
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("doomed", &SecretString::new("v")).unwrap();
+    // The writer's backend goes away between the statement and the commit.
+    psql(
+        &server,
+        "killed",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'airlock' AND datname = 'killed'",
+    );
+    let err = txn.commit().unwrap_err();
+    assert!(
+        matches!(err.code(), SqlState::ConnectionFailure | SqlState::AdminShutdown),
+        "{err:?}"
+    );
+    // The commit was not acknowledged and nothing of it is there; the next statement
+    // reconnects.
+    assert_eq!(catalog.secret_by_name("doomed").unwrap(), None);
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("next", &SecretString::new("v")).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        psql(&server, "killed", "SELECT string_agg(name, ',') FROM mz_catalog.mz_secrets"),
+        "next\n"
+    );
+}

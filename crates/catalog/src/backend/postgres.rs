@@ -341,6 +341,12 @@ impl PgConn {
         })
     }
 
+    /// Marks a transaction the caller runs by hand as open (or closed again): while it
+    /// is open, a broken connection is not replaced under it.
+    pub(crate) fn set_in_transaction(&self, open: bool) {
+        self.in_txn.set(open);
+    }
+
     /// The cancel token of the current session, if connected.
     pub(crate) fn cancel_token(&self) -> Option<::postgres::CancelToken> {
         self.client.borrow().as_ref().map(Client::cancel_token)
@@ -463,8 +469,11 @@ impl Sql for PgTxn<'_> {
 impl<'c> WriteTxn<'c> for PgTxn<'c> {
     fn commit(self: Box<Self>) -> DbResult<()> {
         self.done.set(true);
+        // Still marked as in a transaction: if the connection broke, COMMIT must fail
+        // on it, never succeed on a new connection where there is nothing to commit.
+        let committed = self.conn.batch("COMMIT");
         self.conn.in_txn.set(false);
-        self.conn.batch("COMMIT")
+        committed
     }
     fn sql(&self) -> &dyn Sql {
         self.conn
@@ -474,10 +483,10 @@ impl<'c> WriteTxn<'c> for PgTxn<'c> {
 impl Drop for PgTxn<'_> {
     fn drop(&mut self) {
         if !self.done.get() {
-            self.conn.in_txn.set(false);
-            // A broken connection has rolled back already; the next statement
-            // reconnects.
+            // On the transaction's own connection (a broken one has rolled back
+            // already, and the next statement reconnects).
             let _ = self.conn.batch("ROLLBACK");
+            self.conn.in_txn.set(false);
         }
     }
 }
@@ -589,15 +598,16 @@ fn upgrade(
         let created = version == 0;
         crate::catalog::initialize(conn, created, created, config)
     })();
-    conn.in_txn.set(false);
-    match result {
-        Ok(settings) => {
-            conn.batch("COMMIT").ctx("upgrading the catalog")?;
-            Ok(settings)
-        }
+    let finished = match result {
+        Ok(settings) => conn
+            .batch("COMMIT")
+            .ctx("upgrading the catalog")
+            .map(|()| settings),
         Err(e) => {
             let _ = conn.batch("ROLLBACK");
             Err(e)
         }
-    }
+    };
+    conn.in_txn.set(false);
+    finished
 }

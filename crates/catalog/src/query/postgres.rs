@@ -186,18 +186,24 @@ impl PgQueries {
             });
         }
         conn.batch(&format!("{BEGIN}; {declare}"))?;
-        let mut rows = Vec::new();
-        let mut bytes = 0usize;
-        loop {
-            let batch = conn.simple_rows(&fetch)?;
-            let fetched = batch.len();
-            bytes = check_bytes(&batch, bytes)?;
-            rows.extend(batch);
-            if fetched < FETCH_ROWS {
-                break;
+        conn.set_in_transaction(true);
+        let fetched = (|| {
+            let mut rows = Vec::new();
+            let mut bytes = 0usize;
+            loop {
+                let batch = conn.simple_rows(&fetch)?;
+                let fetched = batch.len();
+                bytes = check_bytes(&batch, bytes)?;
+                rows.extend(batch);
+                if fetched < FETCH_ROWS {
+                    return Ok(rows);
+                }
             }
-        }
-        conn.batch("ROLLBACK")?;
+        })();
+        let ended = conn.batch("ROLLBACK");
+        conn.set_in_transaction(false);
+        let rows = fetched?;
+        ended?;
         Ok(QueryResult { columns, rows })
     }
 }
