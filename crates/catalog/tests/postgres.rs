@@ -339,6 +339,9 @@ fn a_connection_killed_inside_a_transaction_fails_its_commit_and_keeps_nothing()
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE application_name = 'airlock' AND datname = 'killed'",
     );
+    // A host that ignores the failed statement and commits anyway must not be told
+    // the transaction committed.
+    assert!(txn.create_secret("after", &SecretString::new("v")).is_err());
     let err = txn.commit().unwrap_err();
     assert!(
         matches!(err.code(), SqlState::ConnectionFailure | SqlState::AdminShutdown),
