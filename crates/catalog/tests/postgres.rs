@@ -331,7 +331,8 @@ fn a_connection_killed_inside_a_transaction_fails_its_commit_and_keeps_nothing()
     let url = server.create_database("killed");
     let mut catalog = open_pg(&url);
     let mut txn = catalog.begin().unwrap();
-    txn.create_secret("doomed", &SecretString::new("v")).unwrap();
+    txn.create_secret("doomed", &SecretString::new("v"))
+        .unwrap();
     // The writer's backend goes away between the statement and the commit.
     psql(
         &server,
@@ -344,7 +345,10 @@ fn a_connection_killed_inside_a_transaction_fails_its_commit_and_keeps_nothing()
     assert!(txn.create_secret("after", &SecretString::new("v")).is_err());
     let err = txn.commit().unwrap_err();
     assert!(
-        matches!(err.code(), SqlState::ConnectionFailure | SqlState::AdminShutdown),
+        matches!(
+            err.code(),
+            SqlState::ConnectionFailure | SqlState::AdminShutdown
+        ),
         "{err:?}"
     );
     // The commit was not acknowledged and nothing of it is there; the next statement
@@ -354,7 +358,30 @@ fn a_connection_killed_inside_a_transaction_fails_its_commit_and_keeps_nothing()
     txn.create_secret("next", &SecretString::new("v")).unwrap();
     txn.commit().unwrap();
     assert_eq!(
-        psql(&server, "killed", "SELECT string_agg(name, ',') FROM mz_catalog.mz_secrets"),
+        psql(
+            &server,
+            "killed",
+            "SELECT string_agg(name, ',') FROM mz_catalog.mz_secrets"
+        ),
         "next\n"
     );
+}
+
+/// Hosts are async (a server, DataFusion): opening, using and dropping a PostgreSQL
+/// catalog on a runtime's own thread works as it does for SQLite, without tokio's
+/// "cannot start a runtime from within a runtime" panic.
+#[tokio::test(flavor = "current_thread")]
+async fn the_catalog_works_from_inside_an_async_runtime() {
+    let server = Server::start();
+    let url = server.create_database("async");
+    let mut catalog = open_pg(&url);
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("from_async", &SecretString::new("v"))
+        .unwrap();
+    txn.commit().unwrap();
+    let rows = catalog
+        .query("SELECT name FROM mz_catalog.mz_secrets")
+        .unwrap();
+    assert_eq!(rows.rows, vec![vec![Some("from_async".to_owned())]]);
+    drop(catalog);
 }

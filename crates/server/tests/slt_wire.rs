@@ -10,17 +10,26 @@
 //! skipped and counted, since the standalone engine refuses them and the server does
 //! not.
 //!
+//! Every file runs twice: on a SQLite catalog file, and (tests named `postgres/…`) on
+//! a fresh database of one throwaway PostgreSQL server — the server on a catalog many
+//! nodes share.
+//!
 //! `cargo test -p airlock-server --test slt_wire [-- FILTER]`
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Names each file's PostgreSQL database.
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
 use std::time::Duration;
 
 use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
-use airlock_engine::catalog::CatalogConfig;
+use airlock_engine::catalog::{CatalogConfig, SecretBackend, SecretKey};
 use airlock_engine::{AwsSetup, EngineConfig};
 use airlock_server::{Auth, Server, ServerConfig};
+use airlock_testkit::postgres::Server as PgServer;
 use sqllogictest::harness::{Arguments, Failed, Trial};
 use sqllogictest::{DBOutput, DefaultColumnType, Record, Runner};
 use tokio::sync::mpsc;
@@ -62,7 +71,7 @@ fn error(e: &tokio_postgres::Error) -> WireError {
     WireError(text, Some(db.code().code().to_owned()))
 }
 
-fn engine_config() -> EngineConfig {
+fn engine_config(postgres: bool) -> EngineConfig {
     let sdk = airlock_testkit::offline_sdk_config();
     let listed = AllowedEndpoints::parse(sdk.endpoint_url().expect("offline endpoint"))
         .expect("a loopback URL");
@@ -72,6 +81,11 @@ fn engine_config() -> EngineConfig {
     EngineConfig {
         catalog: CatalogConfig {
             external_id_prefix: Some(PREFIX.parse().expect("uuid")),
+            secrets: if postgres {
+                SecretBackend::EmbeddedWithKey(SecretKey::generate())
+            } else {
+                SecretBackend::Embedded
+            },
             ..CatalogConfig::default()
         },
         aws: AwsSetup::Config(Box::new(offline)),
@@ -80,13 +94,20 @@ fn engine_config() -> EngineConfig {
 }
 
 impl WireDb {
-    async fn start() -> WireDb {
+    async fn start(postgres: Option<&PgServer>) -> WireDb {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = ServerConfig::new(dir.path().join("catalog.db"));
+        let catalog = match postgres {
+            Some(server) => {
+                let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+                PathBuf::from(server.create_database(&format!("wire_{n}")))
+            }
+            None => dir.path().join("catalog.db"),
+        };
+        let mut config = ServerConfig::new(catalog);
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.auth = Auth::Trust;
         config.log.quiet = true;
-        config.engine = engine_config();
+        config.engine = engine_config(postgres.is_some());
         let server = Server::bind(config).await.unwrap();
         let port = server.local_addr().port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -198,14 +219,18 @@ fn answered_by_server(sql: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn run_file(path: &Path) -> Result<(), Failed> {
+fn run_file(path: &Path, postgres: Option<Arc<PgServer>>) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut runner = Runner::new(|| async { Ok::<_, WireError>(WireDb::start().await) });
+        let mut runner = Runner::new(|| {
+            let postgres = postgres.clone();
+            async move { Ok::<_, WireError>(WireDb::start(postgres.as_deref()).await) }
+        });
+        runner.add_label(if postgres.is_some() { "postgres" } else { "sqlite" });
         let records = sqllogictest::parse_file::<DefaultColumnType>(path)
             .map_err(|e| Failed::from(e.to_string()))?;
         let (mut ran, mut skipped) = (0, 0);
@@ -252,13 +277,20 @@ fn main() {
         assert!(!found.is_empty());
         files.extend(found.into_iter().map(|p| (prefix.to_owned(), p)));
     }
-    let tests = files
-        .into_iter()
-        .map(|(prefix, path)| {
-            let name = format!("{prefix}{}", path.file_stem().unwrap().to_string_lossy());
-            let path = Arc::new(path);
-            Trial::test(name, move || run_file(&path))
-        })
-        .collect();
-    sqllogictest::harness::run(&Arguments::from_args(), tests).exit();
+    let server = Arc::new(PgServer::start());
+    let mut tests = Vec::new();
+    for (prefix, path) in files {
+        let name = format!("{prefix}{}", path.file_stem().unwrap().to_string_lossy());
+        let path = Arc::new(path);
+        let on_file = Arc::clone(&path);
+        tests.push(Trial::test(name.clone(), move || run_file(&on_file, None)));
+        let pg = Arc::clone(&server);
+        tests.push(Trial::test(format!("postgres/{name}"), move || {
+            run_file(&path, Some(Arc::clone(&pg)))
+        }));
+    }
+    let conclusion = sqllogictest::harness::run(&Arguments::from_args(), tests);
+    // The PostgreSQL server stops, and its directory goes, before the process exits.
+    drop(server);
+    conclusion.exit();
 }

@@ -209,6 +209,8 @@ pub(crate) enum DbError {
     NoRow,
     /// A result past a bound of the catalog's.
     TooBig(&'static str),
+    /// The call could not be made at all (no thread to make it on).
+    Unavailable(&'static str),
     Sqlite(rusqlite::Error),
     Postgres(::postgres::Error),
 }
@@ -221,6 +223,10 @@ impl DbError {
         match self {
             DbError::Unique(inner) | DbError::PrimaryKey(inner) => inner.into_catalog(context),
             DbError::NoRow => CatalogError::Corrupted(format!("a row is missing while {context}")),
+            DbError::Unavailable(what) => CatalogError::Io {
+                context: context.to_owned(),
+                source: std::io::Error::other(what),
+            },
             DbError::TooBig(what) => CatalogError::QueryFailed {
                 code: airlock_core::SqlState::ProgramLimitExceeded,
                 message: what.to_owned(),

@@ -172,6 +172,40 @@ impl<'a> FromSql<'a> for Value {
     }
 }
 
+/// Runs `f`, which blocks on the client's own runtime, where that cannot panic. The
+/// synchronous client drives each call with a runtime of its own, which tokio refuses
+/// to start on a thread that already runs one: a host calling the catalog from async
+/// code (a server binding, an engine opened in an `async fn`) would panic. There, `f`
+/// runs on a short-lived thread of its own and this thread waits for it, as it would
+/// for SQLite.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> DbResult<T> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(f());
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("airlock-catalog-pg".to_owned())
+            .spawn_scoped(scope, f)
+            .map_err(|_| DbError::Unavailable("no thread could be started for a catalog call"))?
+            .join()
+            .map_err(|_| DbError::Unavailable("a catalog call failed"))
+    })
+}
+
+/// Drops a client (and the runtime inside it, which tokio refuses to drop on a thread
+/// that runs async code) where that cannot panic.
+fn drop_client(client: Option<Client>) {
+    if client.is_some() {
+        let _ = off_runtime(move || drop(client));
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        drop_client(self.client.get_mut().take());
+    }
+}
+
 /// Rewrites SQLite's numbered placeholders (`?1`) to PostgreSQL's (`$1`), outside
 /// quoted strings and identifiers.
 pub(crate) fn placeholders(sql: &str) -> String {
@@ -274,22 +308,28 @@ impl PgConn {
             return Ok(());
         }
         self.statements.borrow_mut().clear();
-        let mut client = self.config.connect(NoTls).map_err(DbError::Postgres)?;
-        client
-            .batch_execute(&self.setup)
-            .map_err(DbError::Postgres)?;
-        *self.client.borrow_mut() = Some(client);
+        let (config, setup) = (&self.config, self.setup.as_str());
+        // Connected and set up in one call, so that a client whose setup fails is also
+        // dropped off the runtime.
+        let client = off_runtime(|| {
+            let mut client = config.connect(NoTls)?;
+            client.batch_execute(setup)?;
+            Ok(client)
+        })?
+        .map_err(DbError::Postgres)?;
+        let old = self.client.borrow_mut().replace(client);
+        drop_client(old);
         Ok(())
     }
 
-    fn with_client<T>(
+    fn with_client<T: Send>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error>,
+        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error> + Send,
     ) -> DbResult<T> {
         self.ensure()?;
         let mut slot = self.client.borrow_mut();
         let client = slot.as_mut().ok_or(DbError::NoRow)?;
-        f(client).map_err(classify)
+        off_runtime(|| f(client))?.map_err(classify)
     }
 
     fn statement(&self, sql: &str) -> DbResult<Statement> {
@@ -315,7 +355,7 @@ impl PgConn {
     pub(crate) fn start(&self, sql: &str) -> DbResult<()> {
         match self.batch(sql) {
             Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
-                *self.client.borrow_mut() = None;
+                drop_client(self.client.borrow_mut().take());
                 self.batch(sql)
             }
             other => other,
@@ -374,7 +414,7 @@ impl PgConn {
     pub(crate) fn start_rows(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
         match self.simple_rows(sql) {
             Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
-                *self.client.borrow_mut() = None;
+                drop_client(self.client.borrow_mut().take());
                 self.simple_rows(sql)
             }
             other => other,
