@@ -48,6 +48,12 @@ pub struct CatalogConfig {
     /// The first user role (`u1`, a superuser) of a new catalog, also made when an older
     /// catalog gains roles; [`DEFAULT_BOOTSTRAP_ROLE`] when `None`. Ignored otherwise.
     pub bootstrap_role: Option<String>,
+    /// A PostgreSQL catalog only: the database role catalog queries run as (`SET ROLE`
+    /// on their connections), e.g. one with `SELECT` on the `mz_catalog` and
+    /// `mz_internal` views and nothing else — a second wall behind the engine's check
+    /// of every query, as SQLite's authorizer is. `None`: `AIRLOCK_CATALOG_QUERY_ROLE`
+    /// if set, else the connection's own user.
+    pub postgres_query_role: Option<String>,
 }
 
 /// The first user role of a new catalog unless the opener names one: Materialize's
@@ -63,6 +69,7 @@ impl Default for CatalogConfig {
             query_timeout: Duration::from_secs(10),
             namespace: None,
             bootstrap_role: None,
+            postgres_query_role: None,
         }
     }
 }

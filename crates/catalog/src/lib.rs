@@ -37,6 +37,7 @@ mod secrets;
 mod time;
 mod txn;
 
+pub use backend::postgres::QUERY_ROLE_ENV;
 pub use busy::BUSY_TIMEOUT;
 pub use catalog::{
     Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY, display_location,

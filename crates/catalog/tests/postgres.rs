@@ -385,3 +385,82 @@ async fn the_catalog_works_from_inside_an_async_runtime() {
     assert_eq!(rows.rows, vec![vec![Some("from_async".to_owned())]]);
     drop(catalog);
 }
+
+/// Catalog queries on PostgreSQL stop at the query timeout and at a cancel, cannot
+/// write, and — run as a query role with `SELECT` on the views only — cannot read the
+/// storage behind them even when a caller skips the engine's check.
+#[test]
+fn catalog_queries_are_bounded_read_only_and_can_run_as_a_reader_role() {
+    let server = Server::start();
+    let url = server.create_database("queries");
+    let mut catalog = open_pg(&url);
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret("s", &SecretString::new("v")).unwrap();
+    txn.commit().unwrap();
+
+    let quick = Catalog::open(
+        &url,
+        airlock_catalog::CatalogConfig {
+            query_timeout: std::time::Duration::from_millis(200),
+            ..config()
+        },
+    )
+    .unwrap();
+    let err = quick.query("SELECT pg_sleep(5)").unwrap_err();
+    assert!(matches!(err, CatalogError::QueryTimeout), "{err:?}");
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runner = catalog.query_runner();
+    let err = std::thread::scope(|scope| {
+        let cancel = scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let err = runner
+            .query("SELECT pg_sleep(5)", &[], Some(&flag))
+            .unwrap_err();
+        cancel.join().unwrap();
+        err
+    });
+    assert!(matches!(err, CatalogError::QueryCanceled), "{err:?}");
+
+    // Only one statement, and never a write.
+    for sql in [
+        "DELETE FROM airlock.objects",
+        "SELECT 1; DELETE FROM airlock.objects",
+        "WITH d AS (DELETE FROM airlock.objects RETURNING id) SELECT * FROM d",
+    ] {
+        assert!(catalog.query(sql).is_err(), "{sql} ran");
+    }
+    assert_eq!(catalog.secrets().unwrap().len(), 1);
+
+    // The storage is readable by the connection's own user, and not by a reader role.
+    assert!(
+        catalog
+            .query("SELECT count(*) FROM airlock.secret_ciphertexts")
+            .is_ok()
+    );
+    psql(
+        &server,
+        "queries",
+        "CREATE ROLE catalog_reader NOLOGIN; \
+         GRANT catalog_reader TO postgres; \
+         GRANT USAGE ON SCHEMA mz_catalog, mz_internal TO catalog_reader; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA mz_catalog, mz_internal TO catalog_reader",
+    );
+    let walled = Catalog::open(
+        &url,
+        airlock_catalog::CatalogConfig {
+            postgres_query_role: Some("catalog_reader".to_owned()),
+            ..config()
+        },
+    )
+    .unwrap();
+    let rows = walled
+        .query("SELECT name FROM mz_catalog.mz_secrets")
+        .unwrap();
+    assert_eq!(rows.rows, vec![vec![Some("s".to_owned())]]);
+    let err = walled
+        .query("SELECT count(*) FROM airlock.secret_ciphertexts")
+        .unwrap_err();
+    assert_eq!(err.code(), SqlState::InsufficientPrivilege, "{err:?}");
+}

@@ -548,6 +548,10 @@ impl super::Backend for PgDb {
     }
 }
 
+/// The environment variable naming the role catalog queries run as when the opener's
+/// [`crate::CatalogConfig::postgres_query_role`] does not (for the `airlock` binaries).
+pub const QUERY_ROLE_ENV: &str = "AIRLOCK_CATALOG_QUERY_ROLE";
+
 /// What [`open`] hands the catalog.
 pub(crate) struct Opened {
     pub(crate) db: PgDb,
@@ -580,7 +584,19 @@ pub(crate) fn open(url: &str, config: &crate::CatalogConfig) -> crate::Result<Op
     };
     let conn = PgConn::connect(pg.clone(), SESSION_SETUP.to_owned()).map_err(unreachable)?;
     let settings = upgrade(&conn, &location, config)?;
-    let queries = crate::QueryRunner::postgres(pg, config.query_timeout).map_err(unreachable)?;
+    let role = config
+        .postgres_query_role
+        .clone()
+        .or_else(|| std::env::var(QUERY_ROLE_ENV).ok().filter(|r| !r.is_empty()));
+    let queries = crate::QueryRunner::postgres(pg, config.query_timeout, role.as_deref()).map_err(
+        |e| match e {
+            // A role that cannot be set is the operator's mistake, not a network one.
+            DbError::Postgres(source) if source.as_db_error().is_some() => {
+                CatalogError::postgres("setting the catalog query role", source)
+            }
+            other => unreachable(other),
+        },
+    )?;
     Ok(Opened {
         db: PgDb(conn),
         queries,

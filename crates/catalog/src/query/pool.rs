@@ -56,10 +56,11 @@ impl QueryRunner {
     pub(crate) fn postgres(
         config: postgres::Config,
         timeout: Duration,
+        role: Option<&str>,
     ) -> crate::backend::DbResult<QueryRunner> {
         Ok(QueryRunner {
             pool: Arc::new(Runner::Postgres(Box::new(
-                super::postgres::PgQueries::open(config, timeout)?,
+                super::postgres::PgQueries::open(config, timeout, role)?,
             ))),
         })
     }

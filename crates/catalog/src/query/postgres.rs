@@ -25,15 +25,19 @@ use crate::backend::{DbContext, DbError, DbResult};
 use crate::error::{CatalogError, Result};
 
 /// The session of a query connection: the views' schemas only, UTC, ISO dates,
-/// read-only transactions, and the query timeout.
-fn query_setup(timeout: Duration) -> String {
-    format!(
+/// read-only transactions, the query timeout, and the query role if there is one.
+fn query_setup(timeout: Duration, role: Option<&str>) -> String {
+    let mut setup = format!(
         "SET search_path TO mz_catalog, mz_internal; SET TimeZone TO 'UTC'; \
          SET DateStyle TO 'ISO, MDY'; SET IntervalStyle TO 'postgres'; \
          SET default_transaction_read_only TO on; SET application_name TO 'airlock query'; \
          SET statement_timeout TO {}",
         timeout.as_millis().max(1)
-    )
+    );
+    if let Some(role) = role {
+        setup.push_str(&format!("; SET ROLE \"{}\"", role.replace('"', "\"\"")));
+    }
+    setup
 }
 
 /// Rows fetched per round trip.
@@ -51,7 +55,8 @@ const DESCRIBED: usize = 256;
 #[derive(Debug)]
 pub(crate) struct PgQueries {
     config: Config,
-    timeout: Duration,
+    /// Every query connection's session setup ([`query_setup`]).
+    setup: String,
     idle: Mutex<Vec<PgConn>>,
     /// The result columns of queries already described, by text: a query run again
     /// (a dashboard, a poll) skips the round trip that asks for them. The views'
@@ -60,11 +65,16 @@ pub(crate) struct PgQueries {
 }
 
 impl PgQueries {
-    pub(crate) fn open(config: Config, timeout: Duration) -> DbResult<PgQueries> {
-        let first = PgConn::connect(config.clone(), query_setup(timeout))?;
+    pub(crate) fn open(
+        config: Config,
+        timeout: Duration,
+        role: Option<&str>,
+    ) -> DbResult<PgQueries> {
+        let setup = query_setup(timeout, role);
+        let first = PgConn::connect(config.clone(), setup.clone())?;
         Ok(PgQueries {
             config,
-            timeout,
+            setup,
             idle: Mutex::new(vec![first]),
             described: Mutex::new(HashMap::new()),
         })
@@ -77,7 +87,7 @@ impl PgQueries {
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         let connect = || {
-            PgConn::connect(self.config.clone(), query_setup(self.timeout))
+            PgConn::connect(self.config.clone(), self.setup.clone())
                 .ctx("connecting for a catalog query")
         };
         let (conn, result) = match idle {
