@@ -6,10 +6,19 @@
 //! - `static_credentials`: the same query, with the emulator's static keys given to
 //!   DataFusion's `AmazonS3Builder` directly.
 //!
-//! Then it prints the ratio of the two (medians of interleaved runs; the target is
-//! ≤ 1.05) and the number of `AssumeRole` calls Airlock made for 1,000 reads of an object
-//! through the same store (counted on the wire: Airlock's AWS configuration gets an HTTP
-//! client that records every request body).
+//! Neither case may profit from running second (the emulator, the page cache, the
+//! allocator and the CPU's clock are cold at first): both are scanned a few times,
+//! alternating, before anything is measured, and criterion measures them twice, in one
+//! group with the static keys first and in another with the scope first.
+//!
+//! Then it prints the ratio of the two (medians of interleaved runs, each pair in the
+//! other order than the last; the target is ≤ 1.05) and the number of `AssumeRole` calls
+//! Airlock made for 1,000 reads of an object through the same store (counted on the wire:
+//! Airlock's AWS configuration gets an HTTP client that records every request body).
+//!
+//! Run as a test (`cargo test --benches`, or `cargo bench -- --test`: no `--bench`
+//! argument, or `--test` too, as criterion decides) it scans each case once or twice
+//! instead, so that the test stays quick.
 //!
 //! `AIRLOCK_TEST_VENV=/work/main/target/test-venv cargo bench -p airlock-datafusion --bench scan`
 
@@ -133,7 +142,40 @@ async fn scan(ctx: &SessionContext) {
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    times[times.len() / 2]
+    let mid = times.len() / 2;
+    if times.len().is_multiple_of(2) {
+        (times[mid - 1] + times[mid]) / 2
+    } else {
+        times[mid]
+    }
+}
+
+/// Whether criterion measures (`cargo bench`) or runs each benchmark once as a test
+/// (`cargo test --benches`, `cargo bench -- --test`): criterion's own rule.
+fn measuring() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test")
+}
+
+/// One scan of each case, timed, in the order asked for.
+fn scan_pair(
+    runtime: &tokio::runtime::Runtime,
+    airlock_ctx: &SessionContext,
+    static_ctx: &SessionContext,
+    scope_first: bool,
+) -> (Duration, Duration) {
+    let timed = |ctx: &SessionContext| {
+        let start = Instant::now();
+        runtime.block_on(scan(ctx));
+        start.elapsed()
+    };
+    if scope_first {
+        let a = timed(airlock_ctx);
+        (a, timed(static_ctx))
+    } else {
+        let d = timed(static_ctx);
+        (timed(airlock_ctx), d)
+    }
 }
 
 fn main() {
@@ -234,34 +276,55 @@ fn main() {
         size as f64 / (1024.0 * 1024.0)
     );
 
+    let measuring = measuring();
+    // Pairs of scans before and after criterion; each pair runs in the other order than
+    // the one before, so that neither case always runs first.
+    let (warm_up_pairs, interleaved_pairs) = if measuring { (4, 10) } else { (1, 2) };
+
+    // Warm both paths before either is measured: the first scans pay for the emulator's
+    // and the machine's cold start, whichever case runs them.
+    for i in 0..warm_up_pairs {
+        let (a, d) = scan_pair(&runtime, &airlock_ctx, &static_ctx, i % 2 == 1);
+        println!("warm-up {i}: airlock_scope {a:?}, static_credentials {d:?}");
+    }
+
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(15))
         .configure_from_args();
-    let mut group = criterion.benchmark_group("scan_50mb_parquet");
-    group.throughput(criterion::Throughput::Bytes(size as u64));
-    group.bench_function("airlock_scope", |b| {
-        b.iter(|| runtime.block_on(scan(&airlock_ctx)))
-    });
-    group.bench_function("static_credentials", |b| {
-        b.iter(|| runtime.block_on(scan(&static_ctx)))
-    });
-    group.finish();
+    // Twice, in both orders: a case measured second in one group is measured first in
+    // the other, so a drift over the run shows as a difference between the groups.
+    for (group_name, scope_first) in [
+        ("scan_50mb_parquet_static_first", false),
+        ("scan_50mb_parquet_scope_first", true),
+    ] {
+        let mut group = criterion.benchmark_group(group_name);
+        group.throughput(criterion::Throughput::Bytes(size as u64));
+        let mut airlock_scope =
+            |b: &mut criterion::Bencher<'_>| b.iter(|| runtime.block_on(scan(&airlock_ctx)));
+        let mut static_credentials =
+            |b: &mut criterion::Bencher<'_>| b.iter(|| runtime.block_on(scan(&static_ctx)));
+        if scope_first {
+            group.bench_function("airlock_scope", &mut airlock_scope);
+            group.bench_function("static_credentials", &mut static_credentials);
+        } else {
+            group.bench_function("static_credentials", &mut static_credentials);
+            group.bench_function("airlock_scope", &mut airlock_scope);
+        }
+        group.finish();
+    }
 
     // Interleaved, so that the emulator's and the machine's drift hits both alike.
     let (mut through_airlock, mut direct) = (Vec::new(), Vec::new());
-    for _ in 0..9 {
-        let start = Instant::now();
-        runtime.block_on(scan(&airlock_ctx));
-        through_airlock.push(start.elapsed());
-        let start = Instant::now();
-        runtime.block_on(scan(&static_ctx));
-        direct.push(start.elapsed());
+    for i in 0..interleaved_pairs {
+        let (a, d) = scan_pair(&runtime, &airlock_ctx, &static_ctx, i % 2 == 0);
+        through_airlock.push(a);
+        direct.push(d);
     }
     let (a, d) = (median(through_airlock), median(direct));
     println!(
-        "interleaved medians (9 runs each): airlock_scope {a:?}, static_credentials {d:?}, ratio {:.3} (target <= 1.05)",
+        "interleaved medians ({interleaved_pairs} runs each, alternating which runs first): airlock_scope {a:?}, static_credentials {d:?}, ratio {:.3} (target <= 1.05)",
         a.as_secs_f64() / d.as_secs_f64()
     );
 
