@@ -69,16 +69,28 @@ pub(crate) fn plan_aws(
                 | AwsOptionName::StsRegion
                 | AwsOptionName::Scope),
             ) => return Err(PlanError::OptionNeedsString(name).into()),
+            // `USE DEFAULT CREDENTIALS` is a switch; every other option has a value.
+            (OptionValue::String(_) | OptionValue::Secret(_), name) if name.is_flag() => {
+                return Err(PlanError::OptionTakesNoValue(name).into());
+            }
+            (OptionValue::Flag, name) if !name.is_flag() => {
+                return Err(PlanError::OptionNeedsValue(name).into());
+            }
             _ => {}
         }
     }
 
     // Rule 3: every referenced secret exists and is a secret, in option order.
     let mut resolved: BTreeMap<AwsOptionName, StringOrSecret> = BTreeMap::new();
+    let mut use_default_credentials = false;
     for option in options {
         let value = match &option.value {
             OptionValue::String(s) => StringOrSecret::Inline(s.clone()),
             OptionValue::Secret(name) => StringOrSecret::Secret(secrets.resolve_secret(name)?),
+            OptionValue::Flag => {
+                use_default_credentials = true;
+                continue;
+            }
         };
         resolved.insert(option.name, value);
     }
@@ -113,7 +125,15 @@ pub(crate) fn plan_aws(
     if session_duration.is_some() && assume_role.is_none() {
         return Err(PlanError::SessionDurationWithoutArn.into());
     }
+    // `USE DEFAULT CREDENTIALS` is a third shape, exclusive with the other two.
     let auth = match (credentials, assume_role) {
+        (None, None) if use_default_credentials => AwsAuth::DefaultChain,
+        (None, Some(_)) if use_default_credentials => {
+            return Err(PlanError::DefaultCredentialsAndOther(AwsOptionName::AssumeRoleArn).into());
+        }
+        (Some(_), _) if use_default_credentials => {
+            return Err(PlanError::DefaultCredentialsAndOther(AwsOptionName::AccessKeyId).into());
+        }
         (None, None) => return Err(PlanError::NoAuthentication.into()),
         (Some(_), Some(_)) => return Err(PlanError::BothAuthentications.into()),
         (Some(credentials), None) => {
@@ -270,6 +290,10 @@ pub(crate) fn options_of(
                 });
             }
         }
+        AwsAuth::DefaultChain => options.push(AwsOption {
+            name: AwsOptionName::UseDefaultCredentials,
+            value: OptionValue::Flag,
+        }),
     }
     // Printed last, so that a connection without them prints exactly as before.
     let role_duration = aws.assume_role().and_then(|a| a.session_duration);
