@@ -410,6 +410,52 @@ mod tests {
     }
 
     #[test]
+    fn default_credentials_are_a_third_shape_exclusive_with_the_others() {
+        let own = plan("USE DEFAULT CREDENTIALS, REGION 'us-east-1'").unwrap();
+        assert_eq!(own.auth, AwsAuth::DefaultChain);
+        assert!(own.referenced_secrets().is_empty());
+        assert!(notices(&own).is_empty());
+        // Printed as a switch, and planned back the same.
+        let printed = options_of(&own, &mut Fixture).unwrap();
+        assert_eq!(printed[0].name, AwsOptionName::UseDefaultCredentials);
+        assert_eq!(printed[0].value, OptionValue::Flag);
+        assert_eq!(plan_aws(&printed, &mut Fixture).unwrap(), own);
+        assert_eq!(
+            plan(&format!("USE DEFAULT CREDENTIALS, {ARN}")).unwrap_err(),
+            "cannot specify both USE DEFAULT CREDENTIALS and ASSUME ROLE ARN"
+        );
+        assert_eq!(
+            plan(&format!("{KEYS}, USE DEFAULT CREDENTIALS")).unwrap_err(),
+            "cannot specify both USE DEFAULT CREDENTIALS and ACCESS KEY ID"
+        );
+        assert_eq!(
+            plan("USE DEFAULT CREDENTIALS, ASSUME ROLE SESSION NAME 'x1'").unwrap_err(),
+            "must specify ASSUME ROLE ARN with optional ASSUME ROLE SESSION NAME"
+        );
+        // Option lists built in code, not parsed: a switch with a value, a value missing.
+        let with_value = [AwsOption {
+            name: AwsOptionName::UseDefaultCredentials,
+            value: OptionValue::String("true".into()),
+        }];
+        let err = plan_aws(&with_value, &mut Fixture)
+            .unwrap_err()
+            .into_diagnostic();
+        assert_eq!(
+            err.message,
+            "invalid USE DEFAULT CREDENTIALS: takes no value"
+        );
+        let no_value = [AwsOption {
+            name: AwsOptionName::Region,
+            value: OptionValue::Flag,
+        }];
+        let err = plan_aws(&no_value, &mut Fixture)
+            .unwrap_err()
+            .into_diagnostic();
+        assert_eq!(err.message, "invalid REGION: must provide a value");
+        assert_eq!(err.code.code(), "22023");
+    }
+
+    #[test]
     fn values_are_checked_after_the_rules() {
         let err = plan("ASSUME ROLE ARN 'arn:aws:iam::1:role/R'").unwrap_err();
         assert!(
