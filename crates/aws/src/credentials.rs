@@ -88,7 +88,8 @@ pub async fn sdk_config(
     let conn_config = builder.build();
     let provider = match &conn.auth {
         ResolvedAuth::AccessKey(key) => SharedCredentialsProvider::new(key.credentials()),
-        // Airlock's own identity: the default chain's provider itself, which renews.
+        // Airlock's own identity: the default chain's provider itself, behind the lazy
+        // identity cache below; asked once here so that an empty chain fails now.
         ResolvedAuth::DefaultChain => {
             identity::own_credentials(&base)
                 .await

@@ -75,8 +75,8 @@ impl SessionBroker {
                 });
             }
             ResolvedAuth::DefaultChain => {
-                // Airlock's own identity, as the default chain gives it now (the chain's
-                // providers cache and renew their credentials themselves).
+                // Airlock's own identity, as the default chain gives it now, with the
+                // chain's expiry (the caller caches them until they near it).
                 let (_, credentials) = identity::own_credentials(&self.base)
                     .await
                     .map_err(|err| identity_error(IdentityError::OwnIdentity(err)))?;
