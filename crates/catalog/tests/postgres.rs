@@ -20,17 +20,20 @@ fn open_pg(url: &str) -> Catalog {
 
 /// `psql -At -c sql` on database `db`.
 fn psql(server: &Server, db: &str, sql: &str) -> String {
+    psql_try(server, db, sql).unwrap_or_else(|stderr| panic!("{stderr}"))
+}
+
+/// [`psql`], with psql's error output as the error.
+fn psql_try(server: &Server, db: &str, sql: &str) -> Result<String, String> {
     let out = server
         .psql_command()
         .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8(out.stdout).unwrap())
 }
 
 #[test]
@@ -401,16 +404,14 @@ fn a_version_1_catalog_upgrades_with_its_connections() {
         "2|0\n3|0\n"
     );
     // The third shape's CHECK: a default-credentials row has no role.
-    let refused = server
-        .psql_command()
-        .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", "v1", "-c"])
-        .arg("UPDATE airlock.aws_connections SET use_default_credentials = 1 WHERE id = 2")
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
+    let refused = psql_try(
+        &server,
+        "v1",
+        "UPDATE airlock.aws_connections SET use_default_credentials = 1 WHERE id = 2",
+    )
+    .unwrap_err();
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("aws_connections_authentication_check"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
+        refused.contains("aws_connections_authentication_check"),
+        "{refused}"
     );
 }
