@@ -99,15 +99,18 @@ CREATE TABLE airlock.aws_connections (
     assume_role_session_duration bigint,
     sts_endpoint text,
     sts_region text,
+    use_default_credentials bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT aws_connections_authentication_check CHECK (
+CASE
+    WHEN (use_default_credentials = 1) THEN ((assume_role_arn IS NULL) AND (access_key_id IS NULL) AND (access_key_id_secret_id IS NULL) AND (secret_access_key_secret_id IS NULL) AND (session_token IS NULL) AND (session_token_secret_id IS NULL) AND (assume_role_session_name IS NULL) AND (principal IS NULL) AND (external_id IS NULL))
+    WHEN (assume_role_arn IS NULL) THEN ((secret_access_key_secret_id IS NOT NULL) AND ((access_key_id IS NOT NULL) OR (access_key_id_secret_id IS NOT NULL)) AND (assume_role_session_name IS NULL) AND (principal IS NULL) AND (external_id IS NULL))
+    ELSE ((access_key_id IS NULL) AND (access_key_id_secret_id IS NULL) AND (secret_access_key_secret_id IS NULL) AND (session_token IS NULL) AND (session_token_secret_id IS NULL) AND (external_id IS NOT NULL))
+END),
     CONSTRAINT aws_connections_check CHECK (((assume_role_session_duration IS NULL) OR ((assume_role_arn IS NOT NULL) AND ((assume_role_session_duration >= 900) AND (assume_role_session_duration <= 43200))))),
     CONSTRAINT aws_connections_check1 CHECK (((access_key_id IS NULL) OR (access_key_id_secret_id IS NULL))),
     CONSTRAINT aws_connections_check2 CHECK (((session_token IS NULL) OR (session_token_secret_id IS NULL))),
     CONSTRAINT aws_connections_check3 CHECK (((principal IS NULL) = (example_trust_policy IS NULL))),
-    CONSTRAINT aws_connections_check4 CHECK (
-CASE
-    WHEN (assume_role_arn IS NULL) THEN ((secret_access_key_secret_id IS NOT NULL) AND ((access_key_id IS NOT NULL) OR (access_key_id_secret_id IS NOT NULL)) AND (assume_role_session_name IS NULL) AND (principal IS NULL) AND (external_id IS NULL))
-    ELSE ((access_key_id IS NULL) AND (access_key_id_secret_id IS NULL) AND (secret_access_key_secret_id IS NULL) AND (session_token IS NULL) AND (session_token_secret_id IS NULL) AND (external_id IS NOT NULL))
-END)
+    CONSTRAINT aws_connections_use_default_credentials_check CHECK ((use_default_credentials = ANY (ARRAY[(0)::bigint, (1)::bigint])))
 );
 
 --
@@ -256,6 +259,8 @@ CREATE TABLE airlock.settings (
     aws_allowed_endpoints text,
     database_name text DEFAULT 'materialize'::text NOT NULL,
     schema_name text DEFAULT 'public'::text NOT NULL,
+    aws_allow_default_credentials bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT settings_aws_allow_default_credentials_check CHECK ((aws_allow_default_credentials = ANY (ARRAY[(0)::bigint, (1)::bigint]))),
     CONSTRAINT settings_singleton_check CHECK ((singleton = 1))
 );
 

@@ -43,6 +43,9 @@ pub enum ResolvedAuth {
     /// `ASSUME ROLE ARN` and optional `ASSUME ROLE SESSION NAME`, with the external ID
     /// Airlock derived for the connection.
     AssumeRole(AssumeRoleTarget),
+    /// `USE DEFAULT CREDENTIALS`: Airlock's own identity, from the base configuration's
+    /// credentials (the AWS default chain). No role, no external ID.
+    DefaultChain,
 }
 
 /// Static credentials, with the secret parts kept as [`SecretString`].
@@ -121,6 +124,7 @@ impl ResolvedConnection {
                 external_id: external_id.into(),
                 session_duration: role.session_duration,
             }),
+            AwsAuth::DefaultChain => ResolvedAuth::DefaultChain,
             AwsAuth::Credentials(creds) => {
                 let mut text = |value: &StringOrSecret| -> Result<SecretString, E> {
                     match value {

@@ -88,6 +88,18 @@ pub async fn sdk_config(
     let conn_config = builder.build();
     let provider = match &conn.auth {
         ResolvedAuth::AccessKey(key) => SharedCredentialsProvider::new(key.credentials()),
+        // Airlock's own identity: the default chain's provider itself, behind the lazy
+        // identity cache below; asked once here so that an empty chain fails now.
+        ResolvedAuth::DefaultChain => {
+            identity::own_credentials(&base)
+                .await
+                .map_err(|err| CredentialsError {
+                    diagnostic: Diagnostic::from(
+                        identity_failure(identity::IdentityError::OwnIdentity(err)).into_error(),
+                    ),
+                })?
+                .0
+        }
         ResolvedAuth::AssumeRole(target) => {
             let (acting, _) =
                 identity::resolve(&base, principal)

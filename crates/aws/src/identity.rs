@@ -110,16 +110,9 @@ pub(crate) async fn resolve(
             principal: principal.to_owned(),
             reason: e.to_string(),
         })?;
-    let own_provider = base.credentials_provider().ok_or_else(|| {
-        IdentityError::OwnIdentity(CallError::Refused {
-            code: "NoCredentials".to_owned(),
-            message: "no AWS credentials were found in the default chain".to_owned(),
-        })
-    })?;
-    let own_credentials = own_provider
-        .provide_credentials()
+    let (own_provider, own_credentials) = own_credentials(base)
         .await
-        .map_err(|e| IdentityError::OwnIdentity(sts::classify_credentials_error(&e)))?;
+        .map_err(IdentityError::OwnIdentity)?;
     // The principal hop uses the base configuration's endpoint and region: it is
     // Airlock's own business, not the connection's.
     // Airlock's own endpoint is allowed here, and only here (see `crate::endpoints`).
@@ -183,6 +176,24 @@ pub(crate) async fn resolve(
         provider: SharedCredentialsProvider::new(provider),
     };
     Ok((identity, credentials))
+}
+
+/// Airlock's own credentials: the base configuration's provider (the AWS default chain)
+/// and what it gives now. `NoCredentials` when the chain has no provider.
+pub(crate) async fn own_credentials(
+    base: &SdkConfig,
+) -> Result<(SharedCredentialsProvider, Credentials), CallError> {
+    let provider = base
+        .credentials_provider()
+        .ok_or_else(|| CallError::Refused {
+            code: "NoCredentials".to_owned(),
+            message: "no AWS credentials were found in the default chain".to_owned(),
+        })?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| sts::classify_credentials_error(&e))?;
+    Ok((provider, credentials))
 }
 
 /// An acting identity with its current credentials, shared by the validations that run

@@ -16,6 +16,10 @@ pub enum Status {
     /// AWS could not be asked or gave no usable answer (network, timeout, throttling,
     /// 5xx). Never a pass.
     Inconclusive,
+    /// The check does not apply to the connection, and says why (the external-ID checks
+    /// of a connection that has no external ID). Only a check can have it, never a
+    /// whole validation; never a pass either.
+    NotApplicable,
 }
 
 impl Status {
@@ -25,6 +29,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Failed => "failed",
             Status::Inconclusive => "inconclusive",
+            Status::NotApplicable => "not applicable",
         }
     }
 }
@@ -69,8 +74,13 @@ pub enum CheckName {
     AssumeRoleWithOtherEnvironmentPrefix,
     /// A random string not of Airlock's shape.
     AssumeRoleWithRandomExternalId,
-    /// `GetCallerIdentity` with the connection's keys (access-key connections).
+    /// `GetCallerIdentity` with the connection's keys (access-key connections), or with
+    /// Airlock's own credentials (`USE DEFAULT CREDENTIALS`).
     GetCallerIdentity,
+    /// Whether a customer's role requires the connection's external ID: not applicable
+    /// to a `USE DEFAULT CREDENTIALS` connection, which has neither (reported so that
+    /// nobody reads the validation as a confused-deputy check that passed).
+    ExternalId,
 }
 
 impl CheckName {
@@ -94,6 +104,7 @@ impl CheckName {
             }
             CheckName::AssumeRoleWithRandomExternalId => "assume_role_with_random_external_id",
             CheckName::GetCallerIdentity => "get_caller_identity",
+            CheckName::ExternalId => "external_id",
         }
     }
 }
@@ -217,11 +228,15 @@ impl ValidationReport {
 }
 
 /// Failed beats inconclusive beats ok: one wrong answer is a definite failure even if
-/// another probe could not be run.
+/// another probe could not be run. A check that does not apply proves nothing: a
+/// validation passes only when at least one check passed and none failed or was
+/// inconclusive.
 fn overall(checks: &[Check]) -> Status {
     if checks.iter().any(|c| c.status == Status::Failed) {
         Status::Failed
-    } else if checks.is_empty() || checks.iter().any(|c| c.status == Status::Inconclusive) {
+    } else if checks.iter().any(|c| c.status == Status::Inconclusive)
+        || !checks.iter().any(|c| c.status == Status::Ok)
+    {
         Status::Inconclusive
     } else {
         Status::Ok
@@ -326,6 +341,23 @@ mod tests {
             ValidationReport::from_checks(vec![], None).status,
             Status::Inconclusive,
             "no checks prove nothing"
+        );
+        assert_eq!(
+            ValidationReport::from_checks(vec![check(ExternalId, Status::NotApplicable)], None)
+                .status,
+            Status::Inconclusive,
+            "a check that does not apply proves nothing"
+        );
+        assert_eq!(
+            ValidationReport::from_checks(
+                vec![
+                    check(GetCallerIdentity, Status::Ok),
+                    check(ExternalId, Status::NotApplicable)
+                ],
+                None
+            )
+            .status,
+            Status::Ok
         );
     }
 

@@ -91,7 +91,7 @@ pub(crate) fn connection_secrets(conn: &ResolvedConnection) -> Vec<SecretString>
             values.extend(key.session_token.clone());
             values
         }
-        ResolvedAuth::AssumeRole(_) => Vec::new(),
+        ResolvedAuth::AssumeRole(_) | ResolvedAuth::DefaultChain => Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use aws_sdk_sts::config::{IdentityCache, SharedCredentialsProvider};
 use crate::config::AwsConfig;
 use crate::connection::{ResolvedAuth, ResolvedConnection};
 use crate::credentials::CredentialsError;
-use crate::identity::{CachedIdentity, Identities, IdentityError};
+use crate::identity::{self, CachedIdentity, Identities, IdentityError};
 use crate::sts::{self, CallError, Clients, Signed};
 use crate::validate::identity_failure;
 
@@ -70,6 +70,18 @@ impl SessionBroker {
             ResolvedAuth::AccessKey(key) => {
                 return Ok(RoleSession {
                     credentials: key.credentials(),
+                    duration_seconds: None,
+                    chained: false,
+                });
+            }
+            ResolvedAuth::DefaultChain => {
+                // Airlock's own identity, as the default chain gives it now, with the
+                // chain's expiry (the caller caches them until they near it).
+                let (_, credentials) = identity::own_credentials(&self.base)
+                    .await
+                    .map_err(|err| identity_error(IdentityError::OwnIdentity(err)))?;
+                return Ok(RoleSession {
+                    credentials,
                     duration_seconds: None,
                     chained: false,
                 });
@@ -132,7 +144,7 @@ pub struct RoleSession {
 pub fn static_credentials(conn: &ResolvedConnection) -> Option<Credentials> {
     match &conn.auth {
         ResolvedAuth::AccessKey(key) => Some(key.credentials()),
-        ResolvedAuth::AssumeRole(_) => None,
+        ResolvedAuth::AssumeRole(_) | ResolvedAuth::DefaultChain => None,
     }
 }
 

@@ -17,7 +17,7 @@ use aws_sdk_sts::config::Credentials;
 use crate::config::AwsConfig;
 use crate::connection::{AccessKey, AssumeRoleTarget, ResolvedAuth, ResolvedConnection};
 use crate::endpoints::{self, EndpointError, EndpointUse};
-use crate::identity::{CachedIdentity, Identities, IdentityError, is_session_of};
+use crate::identity::{self, CachedIdentity, Identities, IdentityError, is_session_of};
 use crate::probes::{Probe, attacker_probes};
 use crate::report::{Check, CheckName, Status, ValidationReport};
 use crate::scrub;
@@ -99,10 +99,15 @@ impl Validator {
             ResolvedAuth::AssumeRole(target) => {
                 self.validate_assume_role(&client, target, principal).await
             }
+            ResolvedAuth::DefaultChain => validate_default_chain(&client, &self.base).await,
         };
-        // Marked when a check reached the endpoint (the principal hop uses Airlock's own).
+        // Marked when a check reached the endpoint (the principal hop uses Airlock's own;
+        // a check that does not apply reached nothing).
         if matches!(endpoint, EndpointUse::Listed(_))
-            && report.checks.iter().any(|c| c.name != CheckName::Principal)
+            && report
+                .checks
+                .iter()
+                .any(|c| c.name != CheckName::Principal && c.status != Status::NotApplicable)
         {
             report.checks.insert(0, endpoints::listed_endpoint_check());
         }
@@ -591,6 +596,81 @@ pub(crate) fn identity_failure(err: IdentityError) -> ValidationReport {
         );
     }
     report.with_error(code, message, fact, Some(hint))
+}
+
+/// What the `external_id` check of a `USE DEFAULT CREDENTIALS` connection says.
+const NO_EXTERNAL_ID_DETAIL: &str = "not checked: the connection uses Airlock's own identity (USE DEFAULT CREDENTIALS), so there is no customer role and no external ID, and no confused-deputy protection to check";
+
+/// A `USE DEFAULT CREDENTIALS` connection: what can be checked is that Airlock's own
+/// identity (the default chain) works at the connection's STS endpoint —
+/// `GetCallerIdentity` with it. The external-ID checks do not apply and are reported as
+/// such, never as passed.
+async fn validate_default_chain(
+    client: &aws_sdk_sts::Client,
+    base: &SdkConfig,
+) -> ValidationReport {
+    let not_applicable = Check {
+        name: CheckName::ExternalId,
+        status: Status::NotApplicable,
+        detail: NO_EXTERNAL_ID_DETAIL.to_owned(),
+    };
+    let credentials = match identity::own_credentials(base).await {
+        Ok((_, credentials)) => credentials,
+        Err(err) => {
+            let mut report = identity_failure(IdentityError::OwnIdentity(err));
+            report.checks.push(not_applicable);
+            return report;
+        }
+    };
+    let result = sts::caller_identity(&Signed {
+        client,
+        credentials,
+    })
+    .await;
+    let (status, detail) = match &result {
+        Ok(arn) => (
+            Status::Ok,
+            format!(
+                "authenticated as {arn}, Airlock's own identity from the default credential chain"
+            ),
+        ),
+        Err(err @ CallError::Refused { .. }) => (Status::Failed, format!("refused: {err}")),
+        Err(err @ CallError::NoAnswer { .. }) => {
+            (Status::Inconclusive, format!("no answer: {err}"))
+        }
+    };
+    let report = ValidationReport::from_checks(
+        vec![
+            Check {
+                name: CheckName::GetCallerIdentity,
+                status,
+                detail,
+            },
+            not_applicable,
+        ],
+        result.as_ref().ok().cloned(),
+    );
+    match result {
+        Ok(_) => report,
+        Err(err @ CallError::NoAnswer { .. }) => report.with_error(
+            err.code().to_owned(),
+            format!("connection validation is inconclusive: {err}"),
+            Some(NO_ANSWER_DETAIL.to_owned()),
+            Some(NO_ANSWER_HINT.to_owned()),
+        ),
+        Err(err @ CallError::Refused { .. }) => report.with_error(
+            err.code().to_owned(),
+            format!(
+                "AWS rejected Airlock's own credentials (AWS error {})",
+                err.code()
+            ),
+            Some(format!(
+                "The connection uses Airlock's own identity (USE DEFAULT CREDENTIALS), from the AWS default credential chain. AWS STS answered {}.",
+                err.to_string().trim_end_matches('.')
+            )),
+            Some("Check the credentials Airlock runs with (environment, profile, web identity, instance or task role) and the connection's ENDPOINT, STS ENDPOINT and REGION.".to_owned()),
+        ),
+    }
 }
 
 /// An access-key connection: `GetCallerIdentity` with its keys, with a message per

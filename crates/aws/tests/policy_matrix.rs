@@ -29,6 +29,7 @@ fn short(name: CheckName) -> &'static str {
         CheckName::AssumeRoleWithOtherEnvironmentPrefix => "other_environment",
         CheckName::AssumeRoleWithRandomExternalId => "random",
         CheckName::GetCallerIdentity => "get_caller_identity",
+        CheckName::ExternalId => "external_id",
     }
 }
 

@@ -69,16 +69,28 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_scopes.sql",
         sql: include_str!("../../../migrations/0009_scopes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_default_credentials.sql",
+        sql: include_str!("../../../migrations/0010_default_credentials.sql"),
+    },
 ];
 
 /// The PostgreSQL backend's migrations, numbered on their own from 1: the backend
 /// started from SQLite's schema at version 9, in one file, and replays none of
 /// SQLite's history.
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "postgres/0001_catalog.sql",
-    sql: include_str!("../../../migrations/postgres/0001_catalog.sql"),
-}];
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "postgres/0001_catalog.sql",
+        sql: include_str!("../../../migrations/postgres/0001_catalog.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "postgres/0002_default_credentials.sql",
+        sql: include_str!("../../../migrations/postgres/0002_default_credentials.sql"),
+    },
+];
 
 /// The PostgreSQL schema version this build creates and understands.
 pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.len() - 1].version;

@@ -79,6 +79,9 @@ pub struct Settings {
     /// `aws_allowed_endpoints`: the catalog's list of endpoint prefixes (beyond AWS STS)
     /// that may receive credentials, comma-separated and normalized; `None` when unset.
     pub aws_allowed_endpoints: Option<String>,
+    /// `aws_allow_default_credentials`: whether connections may `USE DEFAULT
+    /// CREDENTIALS` (act as Airlock's own identity). Off unless an operator turns it on.
+    pub aws_allow_default_credentials: bool,
     /// Fixed when the catalog is created.
     pub namespace: Namespace,
 }

@@ -40,7 +40,7 @@ pub(crate) fn settings(conn: &dyn Sql) -> Result<Settings> {
     let row = conn
         .query_opt(
             "SELECT environment_id, external_id_prefix, aws_principal, aws_allowed_endpoints,
-                    database_name, schema_name
+                    database_name, schema_name, aws_allow_default_credentials
              FROM settings WHERE singleton = 1",
             &[],
         )
@@ -54,6 +54,7 @@ pub(crate) fn settings(conn: &dyn Sql) -> Result<Settings> {
         row.text(4)?,
         row.text(5)?,
     );
+    let allow_default_credentials = row.int(6)? != 0;
     let uuid = |what: &str, text: &str| {
         uuid::Uuid::parse_str(text).map_err(|_| corrupted(format!("{what} {text:?} is not a UUID")))
     };
@@ -62,6 +63,7 @@ pub(crate) fn settings(conn: &dyn Sql) -> Result<Settings> {
         external_id_prefix: uuid("external-ID prefix", &prefix)?,
         aws_principal: principal,
         aws_allowed_endpoints: allowed,
+        aws_allow_default_credentials: allow_default_credentials,
         namespace: Namespace { database, schema },
     })
 }
@@ -152,7 +154,8 @@ const CONNECTION_COLUMNS: &str = "
            a.assume_role_arn, a.assume_role_session_name, a.principal, a.external_id,
            a.example_trust_policy, o.comment, a.assume_role_session_duration,
            a.sts_endpoint, a.sts_region,
-           (SELECT s.scope FROM aws_connection_scopes AS s WHERE s.id = o.id)
+           (SELECT s.scope FROM aws_connection_scopes AS s WHERE s.id = o.id),
+           a.use_default_credentials
     FROM objects AS o
     JOIN connections AS c ON c.id = o.id
     LEFT JOIN aws_connections AS a ON a.id = o.id";
@@ -183,6 +186,8 @@ struct RawConnection {
     sts_endpoint: Option<String>,
     sts_region: Option<String>,
     scope: Option<String>,
+    /// `USE DEFAULT CREDENTIALS` (stored 0 or 1).
+    use_default_credentials: bool,
 }
 
 fn raw_connection(r: &Row) -> Result<RawConnection> {
@@ -211,6 +216,7 @@ fn raw_connection(r: &Row) -> Result<RawConnection> {
         sts_endpoint: r.opt_text(21)?,
         sts_region: r.opt_text(22)?,
         scope: r.opt_text(23)?,
+        use_default_credentials: r.opt_int(24)?.is_some_and(|v| v != 0),
     })
 }
 
@@ -223,6 +229,8 @@ fn to_entry(raw: RawConnection) -> Result<ConnectionEntry> {
         return Err(bad("has no AWS options row"));
     }
     let auth = match raw.assume_role_arn {
+        // The schema's CHECK leaves such a row no role, keys or external ID.
+        None if raw.use_default_credentials => AwsAuth::DefaultChain,
         Some(arn) => AwsAuth::AssumeRole(AwsAssumeRole {
             arn,
             session_name: raw.assume_role_session_name,

@@ -580,7 +580,7 @@ impl<'c> Txn<'c> {
                     example_trust_policy: policy,
                 }
             }
-            AwsAuth::Credentials(_) => Derived {
+            AwsAuth::Credentials(_) | AwsAuth::DefaultChain => Derived {
                 external_id: None,
                 principal: None,
                 example_trust_policy: None,
@@ -608,7 +608,9 @@ impl<'c> Txn<'c> {
                 session_name = a.session_name.as_deref();
                 session_duration = a.session_duration;
             }
+            AwsAuth::DefaultChain => {}
         }
+        let default_credentials = i64::from(aws.uses_default_credentials());
         let raw = sql_id(id)?;
         self.tx
             .execute(
@@ -617,8 +619,8 @@ impl<'c> Txn<'c> {
                     secret_access_key_secret_id, session_token, session_token_secret_id,
                     assume_role_arn, assume_role_session_name, principal, external_id,
                     example_trust_policy, assume_role_session_duration, sts_endpoint,
-                    sts_region
-                 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    sts_region, use_default_credentials
+                 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 args![
                     raw,
                     aws.endpoint.as_deref(),
@@ -636,6 +638,7 @@ impl<'c> Txn<'c> {
                     session_duration,
                     aws.sts.endpoint.as_deref(),
                     aws.sts.region.as_deref(),
+                    default_credentials,
                 ],
             )
             .ctx("writing AWS connection options")?;
@@ -716,6 +719,19 @@ impl<'c> Txn<'c> {
                 args![list],
             )
             .ctx("setting aws_allowed_endpoints")?;
+        Ok(())
+    }
+
+    /// `ALTER SYSTEM SET aws_allow_default_credentials`: whether connections may `USE
+    /// DEFAULT CREDENTIALS`. Connections that already do stay; the engine refuses them
+    /// while the setting is off.
+    pub fn set_aws_allow_default_credentials(&mut self, allow: bool) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE settings SET aws_allow_default_credentials = ?1 WHERE singleton = 1",
+                args![i64::from(allow)],
+            )
+            .ctx("setting aws_allow_default_credentials")?;
         Ok(())
     }
 

@@ -20,17 +20,20 @@ fn open_pg(url: &str) -> Catalog {
 
 /// `psql -At -c sql` on database `db`.
 fn psql(server: &Server, db: &str, sql: &str) -> String {
+    psql_try(server, db, sql).unwrap_or_else(|stderr| panic!("{stderr}"))
+}
+
+/// [`psql`], with psql's error output as the error.
+fn psql_try(server: &Server, db: &str, sql: &str) -> Result<String, String> {
     let out = server
         .psql_command()
         .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8(out.stdout).unwrap())
 }
 
 #[test]
@@ -125,8 +128,8 @@ fn nodes_that_start_together_migrate_once_and_share_one_id_sequence() {
             "nodes",
             "SELECT count(*) FROM airlock.schema_migrations"
         ),
-        "1\n",
-        "the schema was created once"
+        format!("{}\n", airlock_catalog::POSTGRES_MIGRATIONS.len()),
+        "each migration ran once"
     );
     assert_eq!(
         psql(
@@ -463,4 +466,92 @@ fn catalog_queries_are_bounded_read_only_and_can_run_as_a_reader_role() {
         .query("SELECT count(*) FROM airlock.secret_ciphertexts")
         .unwrap_err();
     assert_eq!(err.code(), SqlState::InsufficientPrivilege, "{err:?}");
+}
+
+/// A version-1 PostgreSQL catalog with connections of both shapes and a scope upgrades to
+/// migration 2 (USE DEFAULT CREDENTIALS) with its rows kept and the new CHECK holding.
+#[test]
+fn a_version_1_catalog_upgrades_with_its_connections() {
+    let server = Server::start();
+    let url = server.create_database("v1");
+    // What the migration runner does, for migration 1 only.
+    let migration = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../migrations/postgres/0001_catalog.sql");
+    let out = server
+        .psql_command()
+        .args(["-At", "-v", "ON_ERROR_STOP=1", "-d", "v1", "-c"])
+        .arg(
+            "CREATE SCHEMA airlock; CREATE TABLE airlock.schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); SET search_path TO airlock",
+        )
+        .arg("-f")
+        .arg(&migration)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    psql(
+        &server,
+        "v1",
+        "SET search_path TO airlock;
+         INSERT INTO schema_migrations (version, name) VALUES (1, 'postgres/0001_catalog.sql');
+         INSERT INTO settings (singleton, environment_id, external_id_prefix)
+             VALUES (1, 'e5d0a7a6-45e2-4b8e-9b0f-6b1f8a7c2d11', 'eb5cb59b-e2fe-41f3-87ca-d2176a495345');
+         SELECT setval('id_sequence', 3);
+         INSERT INTO objects (id, kind, name, created_at) VALUES
+             (1, 'secret', 'sk', now()), (2, 'connection', 'role_conn', now()),
+             (3, 'connection', 'key_conn', now());
+         INSERT INTO secrets VALUES (1, now());
+         INSERT INTO connections VALUES (2, 'aws', 'CREATE CONNECTION role_conn', 'CREATE CONNECTION role_conn'),
+             (3, 'aws', 'CREATE CONNECTION key_conn', 'CREATE CONNECTION key_conn');
+         INSERT INTO aws_connections (id, assume_role_arn, external_id, assume_role_session_duration)
+             VALUES (2, 'arn:aws:iam::001234567890:role/R', 'mz_eb5cb59b-e2fe-41f3-87ca-d2176a495345_u2', 3600);
+         INSERT INTO aws_connections (id, access_key_id, secret_access_key_secret_id)
+             VALUES (3, 'AKIAIOSFODNN7EXAMPLE', 1);
+         INSERT INTO object_dependencies VALUES (3, 1);
+         INSERT INTO aws_connection_scopes VALUES (2, 's3://lake/raw');",
+    );
+    let catalog = open_pg(&url);
+    let role = catalog.connection_by_name("role_conn").unwrap().unwrap();
+    assert_eq!(
+        role.aws.assume_role().map(|a| a.session_duration),
+        Some(Some(3600))
+    );
+    assert_eq!(
+        role.aws.scope.as_ref().map(|s| s.as_str()),
+        Some("s3://lake/raw")
+    );
+    let keys = catalog.connection_by_name("key_conn").unwrap().unwrap();
+    assert!(keys.aws.assume_role().is_none() && !keys.aws.uses_default_credentials());
+    assert!(!catalog.settings().unwrap().aws_allow_default_credentials);
+    drop(catalog);
+    assert_eq!(
+        psql(
+            &server,
+            "v1",
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM airlock.schema_migrations"
+        ),
+        "1,2\n"
+    );
+    assert_eq!(
+        psql(
+            &server,
+            "v1",
+            "SELECT id, use_default_credentials FROM airlock.aws_connections ORDER BY id"
+        ),
+        "2|0\n3|0\n"
+    );
+    // The third shape's CHECK: a default-credentials row has no role.
+    let refused = psql_try(
+        &server,
+        "v1",
+        "UPDATE airlock.aws_connections SET use_default_credentials = 1 WHERE id = 2",
+    )
+    .unwrap_err();
+    assert!(
+        refused.contains("aws_connections_authentication_check"),
+        "{refused}"
+    );
 }

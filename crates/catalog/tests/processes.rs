@@ -263,7 +263,7 @@ fn assert_consistent(catalog: &Catalog, path: &std::path::Path) {
                     c.name
                 );
             }
-            AwsAuth::Credentials(_) => assert_eq!(c.external_id, None),
+            AwsAuth::Credentials(_) | AwsAuth::DefaultChain => assert_eq!(c.external_id, None),
         }
     }
     for s in catalog.secrets().unwrap() {

@@ -353,3 +353,149 @@ fn the_namespace_is_chosen_at_creation() {
         );
     }
 }
+
+/// Migration 10 rebuilds `aws_connections` (SQLite cannot change a CHECK in place). A
+/// version-9 catalog holding every shape of connection, a scope per connection, a secret
+/// dependency, a validation and a health row comes out with every row kept — the scopes
+/// too, which `DROP TABLE aws_connections` would have cascaded to — its foreign keys and
+/// CHECKs working, and room for the new shape.
+#[test]
+fn a_version_9_catalog_keeps_its_connections_through_the_rebuild() {
+    const PREFIX: &str = "eb5cb59b-e2fe-41f3-87ca-d2176a495345";
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in MIGRATIONS.iter().take_while(|m| m.version <= 9) {
+            tx.execute_batch(m.sql).unwrap();
+            tx.pragma_update(None, "user_version", m.version).unwrap();
+        }
+        tx.execute_batch(&format!(
+            "INSERT INTO settings (singleton, environment_id, external_id_prefix) VALUES (1, 'e5d0a7a6-45e2-4b8e-9b0f-6b1f8a7c2d11', '{PREFIX}');
+             UPDATE id_sequence SET next_id = 4;
+             INSERT INTO objects (id, kind, name, created_at) VALUES
+                 (1, 'secret', 'sk', '2024-01-01 00:00:00+00'),
+                 (2, 'connection', 'role_conn', '2024-01-01 00:00:00+00'),
+                 (3, 'connection', 'key_conn', '2024-01-01 00:00:00+00');
+             INSERT INTO secrets VALUES (1, '2024-01-01 00:00:00+00');
+             INSERT INTO connections VALUES
+                 (2, 'aws', 'CREATE CONNECTION role_conn ...', 'CREATE CONNECTION role_conn ...'),
+                 (3, 'aws', 'CREATE CONNECTION key_conn ...', 'CREATE CONNECTION key_conn ...');
+             INSERT INTO aws_connections (id, region, assume_role_arn, assume_role_session_name,
+                     external_id, assume_role_session_duration, sts_endpoint, sts_region)
+                 VALUES (2, 'us-east-1', 'arn:aws:iam::001234567890:role/R', 'airlock',
+                     'mz_{PREFIX}_u2', 7200, 'https://sts.us-east-1.amazonaws.com/', 'us-east-1');
+             INSERT INTO aws_connections (id, endpoint, access_key_id, secret_access_key_secret_id)
+                 VALUES (3, 'http://127.0.0.1:4566/', 'AKIAIOSFODNN7EXAMPLE', 1);
+             INSERT INTO object_dependencies VALUES (3, 1);
+             INSERT INTO aws_connection_scopes VALUES (2, 's3://lake/raw'), (3, 's3://other');
+             INSERT INTO aws_connection_validations (connection_id, validated_at, status)
+                 VALUES (2, '2024-01-02 00:00:00+00', 'ok');
+             INSERT INTO aws_connection_credentials (connection_id, session_duration, chained)
+                 VALUES (2, 7200, 0);"
+        ))
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    // Every table but the rebuilt one and the settings (which gain a column) as it was.
+    let unchanged = |dump: &str| -> String {
+        dump.split("== ")
+            .filter(|t| !t.starts_with("aws_connections\n") && !t.starts_with("settings\n"))
+            .collect()
+    };
+    let before = dump_rows(&path);
+    assert!(
+        before.contains("== aws_connection_scopes\nInteger(2) | Text(")
+            && before.contains("\nInteger(3) | Text("),
+        "{before}"
+    );
+
+    let catalog = open(&path);
+    assert_eq!(unchanged(&dump_rows(&path)), unchanged(&before));
+    let role = catalog.connection_by_name("role_conn").unwrap().unwrap();
+    let Some(assume) = role.aws.assume_role() else {
+        panic!("{role:?}")
+    };
+    assert_eq!(assume.arn, "arn:aws:iam::001234567890:role/R");
+    assert_eq!(assume.session_name.as_deref(), Some("airlock"));
+    assert_eq!(assume.session_duration, Some(7200));
+    assert_eq!(
+        role.aws.sts.endpoint.as_deref(),
+        Some("https://sts.us-east-1.amazonaws.com/")
+    );
+    assert_eq!(
+        role.external_id.as_deref(),
+        Some(&*format!("mz_{PREFIX}_u2"))
+    );
+    assert_eq!(
+        role.aws.scope.as_ref().map(|s| s.as_str()),
+        Some("s3://lake/raw")
+    );
+    let keys = catalog.connection_by_name("key_conn").unwrap().unwrap();
+    assert!(
+        matches!(keys.aws.auth, airlock_core::aws::AwsAuth::Credentials(_)),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.aws.scope.as_ref().map(|s| s.as_str()),
+        Some("s3://other")
+    );
+    assert!(!catalog.settings().unwrap().aws_allow_default_credentials);
+    drop(catalog);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "foreign_keys", true).unwrap();
+    let check = |pragma: &str| -> Vec<String> {
+        conn.prepare(pragma)
+            .unwrap()
+            .query_map([], |r| r.get::<_, rusqlite::types::Value>(0))
+            .unwrap()
+            .map(|v| format!("{:?}", v.unwrap()))
+            .collect()
+    };
+    assert_eq!(check("PRAGMA integrity_check"), ["Text(\"ok\")"]);
+    assert!(check("PRAGMA foreign_key_check").is_empty());
+    assert!(
+        check("SELECT name FROM temp.sqlite_schema").is_empty(),
+        "nothing left behind"
+    );
+    // The rebuilt table's constraints hold: a default-credentials row has no role.
+    assert!(
+        conn.execute(
+            "UPDATE aws_connections SET use_default_credentials = 1 WHERE id = 2",
+            []
+        )
+        .is_err()
+    );
+    assert!(
+        conn.execute(
+            "UPDATE aws_connections SET use_default_credentials = 2 WHERE id = 3",
+            []
+        )
+        .is_err()
+    );
+    // The scopes' foreign key points at the new table: a scope needs its connection, and
+    // goes with it.
+    assert!(
+        conn.execute(
+            "INSERT INTO aws_connection_scopes VALUES (99, 's3://x')",
+            []
+        )
+        .is_err()
+    );
+    conn.execute("DELETE FROM objects WHERE id = 2", [])
+        .unwrap();
+    let scopes: i64 = conn
+        .query_row("SELECT count(*) FROM aws_connection_scopes", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(scopes, 1, "the dropped connection's scope went with it");
+    // The secret a connection depends on is still protected.
+    assert!(
+        conn.execute("DELETE FROM objects WHERE id = 1", [])
+            .is_err()
+    );
+}

@@ -62,7 +62,9 @@ pub fn list_connections(
     let rows = query(
         session,
         "SELECT c.name AS \"Name\", c.type AS \"Type\", \
-           CASE WHEN a.assume_role_arn IS NOT NULL THEN 'assume role' ELSE 'access key' END \
+           CASE WHEN a.assume_role_arn IS NOT NULL THEN 'assume role' \
+             WHEN a.secret_access_key_secret_id IS NOT NULL THEN 'access key' \
+             ELSE 'default credentials' END \
              AS \"Authentication\", \
            a.region AS \"Region\" \
          FROM mz_connections c JOIN mz_aws_connections a ON a.id = c.id ORDER BY 1",
@@ -141,6 +143,8 @@ fn describe_connection(
         .try_into()
         .map_err(|_| internal("connection row shape"))?;
 
+    // Neither a role nor keys: the connection acts as Airlock's own identity.
+    let default_credentials = assume_role_arn.is_none() && secret_access_key_secret.is_none();
     let secret_ref = |name: Option<String>| name.map(|n| format!("SECRET {n}"));
     let mut props = Properties::default();
     props.push("Id", id.clone());
@@ -155,6 +159,10 @@ fn describe_connection(
         session_token.or(secret_ref(session_token_secret)),
     );
     let assumes_role = assume_role_arn.is_some();
+    props.push(
+        "USE DEFAULT CREDENTIALS",
+        default_credentials.then(|| "yes (Airlock's own identity)".to_owned()),
+    );
     props.push("ASSUME ROLE ARN", assume_role_arn);
     props.push("ASSUME ROLE SESSION NAME", session_name);
     props.push("ENDPOINT", endpoint.filter(|e| !e.is_empty()));

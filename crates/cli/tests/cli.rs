@@ -441,6 +441,43 @@ fn describe_a_secret_and_list_secrets() {
 }
 
 #[test]
+fn describe_names_default_credentials_as_such() {
+    let dir = fixture_dir();
+    let run = airlock_in(
+        dir.path(),
+        &[
+            "--catalog",
+            ":memory:",
+            "-q",
+            "-c",
+            "ALTER SYSTEM SET aws_allow_default_credentials = true",
+            "-c",
+            "CREATE CONNECTION own TO AWS (USE DEFAULT CREDENTIALS, REGION = 'us-east-1')",
+            "-A",
+            "-c",
+            "\\dc",
+            "-c",
+            "\\d own",
+        ],
+        None,
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // Neither a role nor keys: never listed as "access key".
+    assert!(
+        run.stdout
+            .contains("own|aws|default credentials|us-east-1\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("USE DEFAULT CREDENTIALS|yes (Airlock's own identity)\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn describe_without_principal_says_how_to_set_it() {
     let dir = fixture_dir();
     let run = airlock_in(

@@ -73,11 +73,16 @@ pub struct AwsSts {
     pub region: Option<String>,
 }
 
-/// How the connection authenticates: the two shapes are exclusive.
+/// How the connection authenticates: the three shapes are exclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwsAuth {
     Credentials(AwsCredentials),
     AssumeRole(AwsAssumeRole),
+    /// `USE DEFAULT CREDENTIALS`: the connection acts as Airlock's own identity, from
+    /// the AWS SDK's default credential chain. No customer role and no external ID, so
+    /// no confused-deputy protection: allowed only while the operator enables
+    /// `aws_allow_default_credentials`.
+    DefaultChain,
 }
 
 /// Static credentials: `ACCESS KEY ID`, `SECRET ACCESS KEY`, optional `SESSION TOKEN`.
@@ -114,10 +119,15 @@ impl AwsConnection {
         ids
     }
 
+    /// Whether the connection acts as Airlock's own identity (`USE DEFAULT CREDENTIALS`).
+    pub fn uses_default_credentials(&self) -> bool {
+        matches!(self.auth, AwsAuth::DefaultChain)
+    }
+
     pub fn assume_role(&self) -> Option<&AwsAssumeRole> {
         match &self.auth {
             AwsAuth::AssumeRole(a) => Some(a),
-            AwsAuth::Credentials(_) => None,
+            AwsAuth::Credentials(_) | AwsAuth::DefaultChain => None,
         }
     }
 }

@@ -165,6 +165,7 @@ impl Registry {
                 target.external_id.hash(&mut h);
                 target.session_duration.hash(&mut h);
             }
+            ResolvedAuth::DefaultChain => 2u8.hash(&mut h),
             ResolvedAuth::AccessKey(key) => {
                 1u8.hash(&mut h);
                 key.access_key_id.hash(&mut h);
@@ -416,7 +417,12 @@ impl CredentialsHandle {
         if now_seen.is_none() || now_seen != state.seen {
             let engine = self.engine.clone();
             let id = self.shared.id;
-            match off_runtime(move || engine.snapshot(id)).await? {
+            // A connection that may not be used now (`aws_allow_default_credentials`
+            // turned off) keeps nothing: its session is dropped with the refusal.
+            let snapshot = off_runtime(move || engine.snapshot(id))
+                .await
+                .inspect_err(|_| state.session = None)?;
+            match snapshot {
                 None => {
                     state.gone = true;
                     state.current = None;

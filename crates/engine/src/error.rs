@@ -27,6 +27,25 @@ pub enum PlanError {
     NoAuthentication,
     #[error("cannot specify both ACCESS KEY ID and ASSUME ROLE ARN")]
     BothAuthentications,
+    /// `USE DEFAULT CREDENTIALS` with the option named (`ASSUME ROLE ARN` or `ACCESS KEY
+    /// ID`).
+    #[error("cannot specify both USE DEFAULT CREDENTIALS and {0}")]
+    DefaultCredentialsAndOther(AwsOptionName),
+    /// A switch (`USE DEFAULT CREDENTIALS`) given a value, which a statement built in
+    /// code rather than parsed could do.
+    #[error("invalid {0}: takes no value")]
+    OptionTakesNoValue(AwsOptionName),
+    /// An option that takes a value given none.
+    #[error("invalid {0}: must provide a value")]
+    OptionNeedsValue(AwsOptionName),
+    /// `USE DEFAULT CREDENTIALS` while `aws_allow_default_credentials` is off: at
+    /// `CREATE`/`ALTER CONNECTION` (`None`), or when the named connection is validated or
+    /// used.
+    #[error("{}", match .0 {
+        None => "USE DEFAULT CREDENTIALS is disabled".to_owned(),
+        Some(name) => format!("connection \"{name}\" uses USE DEFAULT CREDENTIALS, which is disabled"),
+    })]
+    DefaultCredentialsDisabled(Option<String>),
 
     // ---- value checks -------------------------------------------------------------------
     #[error("invalid {option} {value:?}: {reason}")]
@@ -167,6 +186,9 @@ impl SqlError for PlanError {
             | SessionDurationWithoutArn
             | NoAuthentication
             | BothAuthentications
+            | DefaultCredentialsAndOther(_)
+            | OptionTakesNoValue(_)
+            | OptionNeedsValue(_)
             | InvalidOptionValue { .. }
             | InvalidParameterValue { .. } => SqlState::InvalidParameterValue,
             NameTooLong => SqlState::NameTooLong,
@@ -177,6 +199,9 @@ impl SqlError for PlanError {
             UnknownColumn(_) => SqlState::UndefinedColumn,
             UnknownFunction(_) => SqlState::UndefinedFunction,
             UnsupportedQuery(_) | Unsupported(_) => SqlState::FeatureNotSupported,
+            // A feature the operator turned off, as Materialize's disabled features: no
+            // GRANT can allow it, only `ALTER SYSTEM`.
+            DefaultCredentialsDisabled(_) => SqlState::FeatureNotSupported,
         }
     }
 
@@ -186,6 +211,10 @@ impl SqlError for PlanError {
             InvalidParameterValue { reason, .. } => Some(capitalize(reason)),
             UnknownDatabase(_) | UnknownSchema(_) => Some(
                 "Airlock has one namespace of secrets and connections: qualified names must name its database and schema."
+                    .to_owned(),
+            ),
+            DefaultCredentialsDisabled(_) => Some(
+                "A connection with USE DEFAULT CREDENTIALS acts as Airlock's own AWS identity, which the operator allows only with the setting aws_allow_default_credentials (off)."
                     .to_owned(),
             ),
             UnknownRelation(_) => Some(format!(
@@ -217,6 +246,15 @@ impl SqlError for PlanError {
             ),
             BothAuthentications => Some(
                 "A connection either assumes a role or uses access keys: remove one of them.".to_owned(),
+            ),
+            DefaultCredentialsAndOther(other) => Some(format!(
+                "A connection with USE DEFAULT CREDENTIALS acts as Airlock's own identity and takes no {other}: remove one of them."
+            )),
+            OptionTakesNoValue(option) => Some(format!("Write {option} alone.")),
+            OptionNeedsValue(option) => Some(format!("Write {option} = '...'.")),
+            DefaultCredentialsDisabled(_) => Some(
+                "A superuser can allow it with ALTER SYSTEM SET aws_allow_default_credentials = true. Prefer ASSUME ROLE ARN, which keeps the external-ID protection."
+                    .to_owned(),
             ),
             SessionDurationWithoutArn => Some(
                 "ASSUME ROLE SESSION DURATION sets how long a role session lasts; access keys have no session. Remove it, or use ASSUME ROLE ARN.".to_owned(),

@@ -156,7 +156,11 @@ impl Executor<'_> {
                     status: match report.status {
                         Status::Ok => ValidationStatus::Ok,
                         Status::Failed => ValidationStatus::Failed,
-                        Status::Inconclusive => ValidationStatus::Inconclusive,
+                        // Only a check can be "not applicable", never a whole run; if
+                        // one were, it proved nothing.
+                        Status::Inconclusive | Status::NotApplicable => {
+                            ValidationStatus::Inconclusive
+                        }
                     },
                     caller_arn: report.caller_arn.clone(),
                     error_code: report.error_code.clone(),
@@ -197,6 +201,12 @@ impl Executor<'_> {
         id: ConnectionId,
         name: &str,
     ) -> Result<ResolvedConnection> {
+        // The operator's gate is checked at every use, not only at CREATE: turning it off
+        // stops the connections that already act as Airlock's own identity.
+        if aws.uses_default_credentials() && !self.catalog.settings()?.aws_allow_default_credentials
+        {
+            return Err(PlanError::DefaultCredentialsDisabled(Some(name.to_owned())).into());
+        }
         let mut resolved =
             ResolvedConnection::resolve(aws, self.catalog.external_id(id), |secret| {
                 self.catalog.read_secret(secret)
@@ -317,6 +327,7 @@ impl Executor<'_> {
         check_name(&name)?;
         let mut txn = self.catalog.begin()?;
         let aws = plan_aws(&c.options, &mut TxnSecrets::new(&txn))?;
+        check_default_credentials_allowed(&txn, &aws)?;
         if let Some(existing) = txn.object_by_name(name.as_str())? {
             if c.if_not_exists {
                 self.notices.push(already_exists_skipping(&existing));
@@ -419,6 +430,7 @@ impl Executor<'_> {
         }));
         options.sort_by_key(|o| AwsOptionName::ALL.iter().position(|n| *n == o.name));
         let aws = plan_aws(&options, &mut TxnSecrets::new(&txn))?;
+        check_default_credentials_allowed(&txn, &aws)?;
         if a.validate == Some(true) && !validated {
             let principal = txn.settings()?.aws_principal;
             drop(txn);
@@ -705,6 +717,14 @@ impl Executor<'_> {
             SystemVariable::AwsAllowedEndpoints => {
                 Some(self.allowed.union(&self.catalog_allowed()?).to_setting())
             }
+            SystemVariable::AwsAllowDefaultCredentials => Some(
+                if settings.aws_allow_default_credentials {
+                    "on"
+                } else {
+                    "off"
+                }
+                .to_owned(),
+            ),
         };
         Ok(Response::Rows(Rows {
             columns: vec![Column::new(variable.as_str(), ColumnType::Text)],
@@ -716,6 +736,9 @@ impl Executor<'_> {
         match SystemVariable::from_name(a.name.as_str()) {
             Some(SystemVariable::AwsPrincipal) => {}
             Some(SystemVariable::AwsAllowedEndpoints) => return self.set_allowed_endpoints(a),
+            Some(SystemVariable::AwsAllowDefaultCredentials) => {
+                return self.set_allow_default_credentials(a);
+            }
             Some(SystemVariable::AwsExternalIdPrefix) => {
                 return Err(PlanError::ReadOnlyParameter(a.name.into_string()).into());
             }
@@ -769,6 +792,75 @@ impl Executor<'_> {
         txn.commit()?;
         Ok(Response::command("ALTER SYSTEM"))
     }
+}
+
+impl Executor<'_> {
+    /// `ALTER SYSTEM SET aws_allow_default_credentials = true | false` (PostgreSQL's
+    /// boolean spellings); `DEFAULT` and `RESET` turn it off. Turning it on answers with
+    /// a NOTICE of what it gives up; turning it off, with one naming how many existing
+    /// connections are refused from now on.
+    fn set_allow_default_credentials(&mut self, a: ast::AlterSystem) -> Result<Response> {
+        let allow = match &a.value {
+            None => false,
+            Some(value) => parse_bool(value).ok_or_else(|| PlanError::InvalidParameterValue {
+                name: a.name.as_str().to_owned(),
+                value: value.clone(),
+                reason: "expected a boolean: true or false (on, off, yes, no, 1, 0)".to_owned(),
+            })?,
+        };
+        let mut txn = self.catalog.begin()?;
+        let was = txn.settings()?.aws_allow_default_credentials;
+        txn.set_aws_allow_default_credentials(allow)?;
+        txn.commit()?;
+        if allow {
+            self.notices.push(default_credentials_notice());
+        } else if was {
+            let using = self
+                .catalog
+                .connections()?
+                .iter()
+                .filter(|c| c.aws.uses_default_credentials())
+                .count();
+            if using > 0 {
+                self.notices.push(
+                    Diagnostic::notice(format!(
+                        "{using} connection{} with USE DEFAULT CREDENTIALS {} refused from now on",
+                        if using == 1 { "" } else { "s" },
+                        if using == 1 { "is" } else { "are" },
+                    ))
+                    .with_detail("Connections that use it stay in the catalog, but VALIDATE CONNECTION and credentials for them fail until aws_allow_default_credentials is turned on again.")
+                    .with_hint("Move them to ASSUME ROLE ARN (ALTER CONNECTION name SET (ASSUME ROLE ARN = '...'), RESET (USE DEFAULT CREDENTIALS)), or drop them."),
+                );
+            }
+        }
+        Ok(Response::command("ALTER SYSTEM"))
+    }
+}
+
+/// What enabling `aws_allow_default_credentials` gives up.
+fn default_credentials_notice() -> Diagnostic {
+    Diagnostic::notice(
+        "connections may now act as Airlock's own AWS identity (USE DEFAULT CREDENTIALS)",
+    )
+    .with_detail("Such a connection uses the credentials Airlock itself runs with (its instance profile, task role, web identity or environment), so anyone who may create a connection can use all of Airlock's AWS permissions. It assumes no customer role and sends no external ID, so it has none of the confused-deputy protection of ASSUME ROLE ARN connections, and VALIDATE CONNECTION cannot check one.")
+    .with_hint("Give Airlock's own identity only the permissions every connection creator may have, and prefer ASSUME ROLE ARN. ALTER SYSTEM RESET aws_allow_default_credentials turns this off again: existing connections that use it are then refused.")
+}
+
+/// PostgreSQL's spellings of a boolean setting.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Some(true),
+        "false" | "off" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `USE DEFAULT CREDENTIALS` only while the operator allows it.
+fn check_default_credentials_allowed(txn: &Txn<'_>, aws: &AwsConnection) -> Result<()> {
+    if aws.uses_default_credentials() && !txn.settings()?.aws_allow_default_credentials {
+        return Err(PlanError::DefaultCredentialsDisabled(None).into());
+    }
+    Ok(())
 }
 
 /// Resolves secret names inside a transaction.

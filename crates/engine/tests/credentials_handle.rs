@@ -954,3 +954,196 @@ fn session_names_carry_the_connection_and_the_user() {
         "{err:?}"
     );
 }
+
+// ---- issue 18: USE DEFAULT CREDENTIALS ---------------------------------------------------
+
+/// `AssumeRole` calls of any role so far.
+fn assume_roles(host: &Host) -> usize {
+    host.wire
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|body| body.contains("Action=AssumeRole&"))
+        .count()
+}
+
+#[test]
+fn default_credentials_act_as_airlock_itself_only_while_allowed() {
+    // Airlock's own identity (its default chain) is an IAM user with a key.
+    let (host, user, secret) = user_host();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    let create = format!(
+        "CREATE CONNECTION own TO AWS (USE DEFAULT CREDENTIALS, ENDPOINT = '{}')",
+        kit::shared().endpoint
+    );
+    let refused = session.execute(&create).remove(0).unwrap_err();
+    assert_eq!(refused.code, SqlState::FeatureNotSupported, "{refused:?}");
+    assert_eq!(refused.message, "USE DEFAULT CREDENTIALS is disabled");
+    assert!(
+        refused
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("ALTER SYSTEM SET aws_allow_default_credentials = true")),
+        "{refused:?}"
+    );
+    assert!(engine.credentials("own").is_err(), "nothing was created");
+
+    run(
+        &mut session,
+        "ALTER SYSTEM SET aws_allow_default_credentials = true",
+    );
+    run(&mut session, &create);
+
+    // The handle hands out the default chain's credentials: no role is assumed.
+    let handle = engine.credentials("own").unwrap();
+    let credentials = host.credentials(&handle).unwrap();
+    assert_eq!(credentials.secret_access_key(), secret);
+    assert_eq!(host.caller(&handle), user);
+    assert_eq!(
+        assume_roles(&host),
+        0,
+        "no AssumeRole for the default chain"
+    );
+
+    // VALIDATE checks what can be checked (who the chain is, at the connection's
+    // endpoint) and says that the confused-deputy checks do not apply: never "ok".
+    let rows = query(&mut session, "VALIDATE CONNECTION own");
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        rows,
+        [
+            vec![
+                s("endpoint"),
+                s("ok"),
+                s(
+                    "not AWS STS: these checks went to an endpoint listed in aws_allowed_endpoints, not to AWS"
+                ),
+            ],
+            vec![
+                s("get_caller_identity"),
+                s("ok"),
+                s(&format!(
+                    "authenticated as {user}, Airlock's own identity from the default credential chain"
+                )),
+            ],
+            vec![
+                s("external_id"),
+                s("not applicable"),
+                s(
+                    "not checked: the connection uses Airlock's own identity (USE DEFAULT CREDENTIALS), so there is no customer role and no external ID, and no confused-deputy protection to check"
+                ),
+            ],
+        ]
+    );
+    assert!(
+        !rows.iter().any(|r| r[0]
+            .as_deref()
+            .is_some_and(|c| c.starts_with("assume_role"))),
+        "no external-ID probe is reported"
+    );
+    assert_eq!(
+        query(
+            &mut session,
+            "SELECT status, caller_arn FROM mz_internal.mz_aws_connection_validations"
+        ),
+        [vec![s("ok"), Some(user.clone())]]
+    );
+    assert_eq!(assume_roles(&host), 0, "VALIDATE assumed no role either");
+
+    // Turned off again: the connection stays, but every use is refused — the handle
+    // already made, a new handle, VALIDATE, an SDK configuration, and another process.
+    run(
+        &mut session,
+        "ALTER SYSTEM RESET aws_allow_default_credentials",
+    );
+    let err = host.credentials(&handle).unwrap_err();
+    assert_eq!(err.code, SqlState::FeatureNotSupported, "{err:?}");
+    assert_eq!(
+        err.message,
+        "connection \"own\" uses USE DEFAULT CREDENTIALS, which is disabled"
+    );
+    assert_eq!(
+        engine.credentials("own").unwrap_err().code,
+        SqlState::FeatureNotSupported
+    );
+    let err = session
+        .execute("VALIDATE CONNECTION own")
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.code, SqlState::FeatureNotSupported);
+    assert_eq!(
+        session.aws_sdk_config("own").unwrap_err().code,
+        SqlState::FeatureNotSupported
+    );
+    let other = host.engine(false);
+    assert_eq!(
+        other.credentials("own").unwrap_err().code,
+        SqlState::FeatureNotSupported
+    );
+    assert_eq!(
+        query(&mut session, "SELECT name FROM mz_connections"),
+        [vec![s("own")]],
+        "the connection stays in the catalog"
+    );
+
+    // On again, the same handle works again.
+    run(
+        &mut session,
+        "ALTER SYSTEM SET aws_allow_default_credentials = on",
+    );
+    assert_eq!(
+        host.credentials(&handle).unwrap().secret_access_key(),
+        secret
+    );
+}
+
+#[test]
+fn validating_default_credentials_without_any_fails_and_says_why() {
+    let mut host = Host::new();
+    // A default chain that finds nothing.
+    let mut builder = host.base.to_builder();
+    builder.set_credentials_provider(None);
+    host.base = builder.build();
+    let engine = host.engine(false);
+    let mut session = engine.session();
+    run(
+        &mut session,
+        "ALTER SYSTEM SET aws_allow_default_credentials = true",
+    );
+    run(
+        &mut session,
+        &format!(
+            "CREATE CONNECTION own TO AWS (USE DEFAULT CREDENTIALS, ENDPOINT = '{}')",
+            kit::shared().endpoint
+        ),
+    );
+    let err = session
+        .execute("VALIDATE CONNECTION own")
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.code, SqlState::SystemError, "{err:?}");
+    assert_eq!(
+        err.message,
+        "cannot validate: Airlock has no AWS identity of its own"
+    );
+    let detail = err.detail.unwrap_or_default();
+    assert!(detail.contains("principal: failed"), "{detail}");
+    assert!(detail.contains("external_id: not applicable"), "{detail}");
+    assert!(!detail.contains(": ok"), "nothing passed: {detail}");
+    assert!(
+        !detail.contains("endpoint:"),
+        "no call reached it: {detail}"
+    );
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        query(
+            &mut session,
+            "SELECT status, error_code FROM mz_internal.mz_aws_connection_validations"
+        ),
+        [vec![s("failed"), s("NoCredentials")]]
+    );
+    let handle = engine.credentials("own").unwrap();
+    assert!(host.credentials(&handle).is_err());
+}

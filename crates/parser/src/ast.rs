@@ -288,11 +288,14 @@ pub enum AwsOptionName {
     /// `SCOPE 's3://bucket[/prefix]'`: which URLs the connection serves (one per
     /// connection).
     Scope,
+    /// `USE DEFAULT CREDENTIALS`, written without a value ([`OptionValue::Flag`]): the
+    /// connection acts as Airlock's own identity from the AWS default credential chain.
+    UseDefaultCredentials,
 }
 
 impl AwsOptionName {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [AwsOptionName; 11] = [
+    pub const ALL: [AwsOptionName; 12] = [
         AwsOptionName::AccessKeyId,
         AwsOptionName::SecretAccessKey,
         AwsOptionName::SessionToken,
@@ -304,6 +307,7 @@ impl AwsOptionName {
         AwsOptionName::StsEndpoint,
         AwsOptionName::StsRegion,
         AwsOptionName::Scope,
+        AwsOptionName::UseDefaultCredentials,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -319,12 +323,19 @@ impl AwsOptionName {
             AwsOptionName::StsEndpoint => "STS ENDPOINT",
             AwsOptionName::StsRegion => "STS REGION",
             AwsOptionName::Scope => "SCOPE",
+            AwsOptionName::UseDefaultCredentials => "USE DEFAULT CREDENTIALS",
         }
     }
 
     /// The words of the name, for matching against input.
     pub fn words(self) -> impl Iterator<Item = &'static str> {
         self.as_str().split(' ')
+    }
+
+    /// Whether the option is a switch written without a value (`USE DEFAULT
+    /// CREDENTIALS`): its value is always [`OptionValue::Flag`].
+    pub const fn is_flag(self) -> bool {
+        matches!(self, AwsOptionName::UseDefaultCredentials)
     }
 
     /// Whether a literal value of this option is a credential, which the redacted
@@ -350,6 +361,8 @@ impl fmt::Display for AwsOptionName {
 pub enum OptionValue {
     String(String),
     Secret(ItemName),
+    /// No value: the option is a switch ([`AwsOptionName::is_flag`]), on when written.
+    Flag,
 }
 
 impl fmt::Debug for OptionValue {
@@ -359,6 +372,7 @@ impl fmt::Debug for OptionValue {
         match self {
             OptionValue::String(_) => f.write_str("String(<redacted>)"),
             OptionValue::Secret(name) => f.debug_tuple("Secret").field(name).finish(),
+            OptionValue::Flag => f.write_str("Flag"),
         }
     }
 }
@@ -447,13 +461,17 @@ pub enum SystemVariable {
     AwsExternalIdPrefix,
     /// Endpoints beyond AWS STS that may receive credentials; changeable.
     AwsAllowedEndpoints,
+    /// Whether connections may `USE DEFAULT CREDENTIALS` (Airlock's own identity);
+    /// off unless a superuser turns it on.
+    AwsAllowDefaultCredentials,
 }
 
 impl SystemVariable {
-    pub const ALL: [SystemVariable; 3] = [
+    pub const ALL: [SystemVariable; 4] = [
         SystemVariable::AwsPrincipal,
         SystemVariable::AwsExternalIdPrefix,
         SystemVariable::AwsAllowedEndpoints,
+        SystemVariable::AwsAllowDefaultCredentials,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -461,6 +479,7 @@ impl SystemVariable {
             SystemVariable::AwsPrincipal => "aws_principal",
             SystemVariable::AwsExternalIdPrefix => "aws_external_id_prefix",
             SystemVariable::AwsAllowedEndpoints => "aws_allowed_endpoints",
+            SystemVariable::AwsAllowDefaultCredentials => "aws_allow_default_credentials",
         }
     }
 
@@ -477,6 +496,7 @@ impl fmt::Display for SystemVariable {
 
 /// ```text
 /// SHOW aws_principal | aws_external_id_prefix | aws_allowed_endpoints
+///    | aws_allow_default_credentials
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowVariable {

@@ -201,6 +201,9 @@ fn write_if(f: &mut fmt::Formatter<'_>, cond: bool, words: &str) -> fmt::Result 
 }
 
 fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> fmt::Result {
+    if option.value == OptionValue::Flag {
+        return write!(f, "{}", option.name);
+    }
     write!(f, "{} = ", option.name)?;
     match &option.value {
         OptionValue::String(_) if mode == Mode::Redacted && option.name.is_sensitive() => {
@@ -217,6 +220,7 @@ fn write_option(f: &mut fmt::Formatter<'_>, option: &AwsOption, mode: Mode) -> f
         }
         OptionValue::String(s) => write_string(f, s),
         OptionValue::Secret(name) => write!(f, "SECRET {name}"),
+        OptionValue::Flag => Ok(()),
     }
 }
 

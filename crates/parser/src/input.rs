@@ -324,6 +324,7 @@ fn push_option<'a>(o: &'a AwsOption, names: &mut Vec<&'a Ident>, values: &mut Ve
     match &o.value {
         OptionValue::String(v) => values.push(v),
         OptionValue::Secret(name) => names.extend(name.parts()),
+        OptionValue::Flag => {}
     }
 }
 

@@ -399,8 +399,16 @@ impl<'a> AirlockParser<'a> {
         if !self.parse_word("TO") && !self.parser.consume_token(&Token::Eq) {
             return self.expected_next("= or TO");
         }
+        // A boolean written bare is its text, as in PostgreSQL's `SET x = on`: `= true`
+        // is `= 'true'` (the planner judges the value). Other values are quoted.
         let value = if self.parse_word("DEFAULT") {
             None
+        } else if let Some(word) = ["true", "false", "on", "off"]
+            .into_iter()
+            .find(|w| self.peek_word_at(0, w))
+        {
+            self.parser.advance_token();
+            Some(word.to_owned())
         } else {
             Some(self.parse_string()?)
         };
@@ -597,9 +605,32 @@ impl<'a> AirlockParser<'a> {
 
     // ---- pieces -----------------------------------------------------------------------
 
-    /// One `name [=] value` of an AWS connection.
+    /// One `name [=] value` of an AWS connection, or a switch written alone (`USE
+    /// DEFAULT CREDENTIALS`), which takes no value.
     fn parse_aws_option(&mut self) -> Result<AwsOption, Failure> {
         let name = self.parse_aws_option_name()?;
+        if name.is_flag() {
+            if !matches!(
+                self.parser.peek_token_ref().token,
+                Token::Comma | Token::RParen
+            ) {
+                let found = self.parser.peek_token();
+                return Err(Failure::Rich(
+                    ParseError::new(
+                        format!(
+                            "Expected: , or ) after {name}, found: {}",
+                            found_text(&found)
+                        ),
+                        Some(self.position_of(&found)),
+                    )
+                    .with_hint(format!("{name} takes no value: write it alone.")),
+                ));
+            }
+            return Ok(AwsOption {
+                name,
+                value: OptionValue::Flag,
+            });
+        }
         let _ = self.parser.consume_token(&Token::Eq);
         let value = self.parse_option_value()?;
         Ok(AwsOption { name, value })

@@ -191,9 +191,17 @@ fn option_value() -> impl Strategy<Value = OptionValue> {
 }
 
 fn aws_option() -> impl Strategy<Value = AwsOption> {
-    (0..AwsOptionName::ALL.len(), option_value()).prop_map(|(i, value)| AwsOption {
-        name: AwsOptionName::ALL[i],
-        value,
+    // A switch (`USE DEFAULT CREDENTIALS`) is written without a value, and only it is.
+    (0..AwsOptionName::ALL.len(), option_value()).prop_map(|(i, value)| {
+        let name = AwsOptionName::ALL[i];
+        AwsOption {
+            name,
+            value: if name.is_flag() {
+                OptionValue::Flag
+            } else {
+                value
+            },
+        }
     })
 }
 

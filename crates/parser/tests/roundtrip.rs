@@ -111,7 +111,8 @@ fn create_connection_every_option() {
         ASSUME ROLE SESSION DURATION = '1 hour', \
         STS ENDPOINT = 'https://sts-fips.us-east-1.amazonaws.com', \
         STS REGION = 'us-east-1', \
-        SCOPE = 's3://lake')";
+        SCOPE = 's3://lake', \
+        USE DEFAULT CREDENTIALS)";
     let Statement::CreateConnection(c) = verified(sql) else {
         panic!()
     };
@@ -143,6 +144,33 @@ fn create_connection_every_option() {
         ),
         "CREATE CONNECTION c TO AWS (ACCESS KEY ID = 'AKIA', SECRET ACCESS KEY = '<REDACTED>', SESSION TOKEN = '<REDACTED>')"
     );
+}
+
+#[test]
+fn use_default_credentials_is_a_switch_without_a_value() {
+    let Statement::CreateConnection(c) = check(
+        "create connection c to aws (use default credentials, region 'us-east-1')",
+        "CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS, REGION = 'us-east-1')",
+    ) else {
+        panic!()
+    };
+    assert_eq!(c.options[0].name, AwsOptionName::UseDefaultCredentials);
+    assert_eq!(c.options[0].value, OptionValue::Flag);
+    verified("CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS)");
+    verified("ALTER CONNECTION c SET (USE DEFAULT CREDENTIALS), RESET (ASSUME ROLE ARN)");
+    verified("ALTER CONNECTION c RESET (USE DEFAULT CREDENTIALS), SET (ASSUME ROLE ARN = 'a')");
+    // Nothing to hide in the redacted form.
+    assert_eq!(
+        redacted("CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS)"),
+        "CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS)"
+    );
+    for bad in [
+        "CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS = true)",
+        "CREATE CONNECTION c TO AWS (USE DEFAULT CREDENTIALS 'yes')",
+        "CREATE CONNECTION c TO AWS (USE DEFAULT)",
+    ] {
+        assert!(airlock_parser::parse_statement(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]
@@ -179,6 +207,10 @@ fn alter_connection() {
     for option in AwsOptionName::ALL {
         verified(&format!("ALTER CONNECTION c RESET ({option})"));
         verified(&format!("ALTER CONNECTION c DROP ({option})"));
+        if option.is_flag() {
+            verified(&format!("ALTER CONNECTION c SET ({option})"));
+            continue;
+        }
         verified(&format!("ALTER CONNECTION c SET ({option} = 'v')"));
         verified(&format!("ALTER CONNECTION c SET ({option} = SECRET s)"));
     }

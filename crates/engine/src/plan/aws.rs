@@ -69,16 +69,28 @@ pub(crate) fn plan_aws(
                 | AwsOptionName::StsRegion
                 | AwsOptionName::Scope),
             ) => return Err(PlanError::OptionNeedsString(name).into()),
+            // `USE DEFAULT CREDENTIALS` is a switch; every other option has a value.
+            (OptionValue::String(_) | OptionValue::Secret(_), name) if name.is_flag() => {
+                return Err(PlanError::OptionTakesNoValue(name).into());
+            }
+            (OptionValue::Flag, name) if !name.is_flag() => {
+                return Err(PlanError::OptionNeedsValue(name).into());
+            }
             _ => {}
         }
     }
 
     // Rule 3: every referenced secret exists and is a secret, in option order.
     let mut resolved: BTreeMap<AwsOptionName, StringOrSecret> = BTreeMap::new();
+    let mut use_default_credentials = false;
     for option in options {
         let value = match &option.value {
             OptionValue::String(s) => StringOrSecret::Inline(s.clone()),
             OptionValue::Secret(name) => StringOrSecret::Secret(secrets.resolve_secret(name)?),
+            OptionValue::Flag => {
+                use_default_credentials = true;
+                continue;
+            }
         };
         resolved.insert(option.name, value);
     }
@@ -113,7 +125,15 @@ pub(crate) fn plan_aws(
     if session_duration.is_some() && assume_role.is_none() {
         return Err(PlanError::SessionDurationWithoutArn.into());
     }
+    // `USE DEFAULT CREDENTIALS` is a third shape, exclusive with the other two.
     let auth = match (credentials, assume_role) {
+        (None, None) if use_default_credentials => AwsAuth::DefaultChain,
+        (None, Some(_)) if use_default_credentials => {
+            return Err(PlanError::DefaultCredentialsAndOther(AwsOptionName::AssumeRoleArn).into());
+        }
+        (Some(_), _) if use_default_credentials => {
+            return Err(PlanError::DefaultCredentialsAndOther(AwsOptionName::AccessKeyId).into());
+        }
         (None, None) => return Err(PlanError::NoAuthentication.into()),
         (Some(_), Some(_)) => return Err(PlanError::BothAuthentications.into()),
         (Some(credentials), None) => {
@@ -270,6 +290,10 @@ pub(crate) fn options_of(
                 });
             }
         }
+        AwsAuth::DefaultChain => options.push(AwsOption {
+            name: AwsOptionName::UseDefaultCredentials,
+            value: OptionValue::Flag,
+        }),
     }
     // Printed last, so that a connection without them prints exactly as before.
     let role_duration = aws.assume_role().and_then(|a| a.session_duration);
@@ -383,6 +407,52 @@ mod tests {
             plan("SESSION TOKEN 'x'").unwrap_err(),
             "must specify both ACCESS KEY ID and SECRET ACCESS KEY with optional SESSION TOKEN"
         );
+    }
+
+    #[test]
+    fn default_credentials_are_a_third_shape_exclusive_with_the_others() {
+        let own = plan("USE DEFAULT CREDENTIALS, REGION 'us-east-1'").unwrap();
+        assert_eq!(own.auth, AwsAuth::DefaultChain);
+        assert!(own.referenced_secrets().is_empty());
+        assert!(notices(&own).is_empty());
+        // Printed as a switch, and planned back the same.
+        let printed = options_of(&own, &mut Fixture).unwrap();
+        assert_eq!(printed[0].name, AwsOptionName::UseDefaultCredentials);
+        assert_eq!(printed[0].value, OptionValue::Flag);
+        assert_eq!(plan_aws(&printed, &mut Fixture).unwrap(), own);
+        assert_eq!(
+            plan(&format!("USE DEFAULT CREDENTIALS, {ARN}")).unwrap_err(),
+            "cannot specify both USE DEFAULT CREDENTIALS and ASSUME ROLE ARN"
+        );
+        assert_eq!(
+            plan(&format!("{KEYS}, USE DEFAULT CREDENTIALS")).unwrap_err(),
+            "cannot specify both USE DEFAULT CREDENTIALS and ACCESS KEY ID"
+        );
+        assert_eq!(
+            plan("USE DEFAULT CREDENTIALS, ASSUME ROLE SESSION NAME 'x1'").unwrap_err(),
+            "must specify ASSUME ROLE ARN with optional ASSUME ROLE SESSION NAME"
+        );
+        // Option lists built in code, not parsed: a switch with a value, a value missing.
+        let with_value = [AwsOption {
+            name: AwsOptionName::UseDefaultCredentials,
+            value: OptionValue::String("true".into()),
+        }];
+        let err = plan_aws(&with_value, &mut Fixture)
+            .unwrap_err()
+            .into_diagnostic();
+        assert_eq!(
+            err.message,
+            "invalid USE DEFAULT CREDENTIALS: takes no value"
+        );
+        let no_value = [AwsOption {
+            name: AwsOptionName::Region,
+            value: OptionValue::Flag,
+        }];
+        let err = plan_aws(&no_value, &mut Fixture)
+            .unwrap_err()
+            .into_diagnostic();
+        assert_eq!(err.message, "invalid REGION: must provide a value");
+        assert_eq!(err.code.code(), "22023");
     }
 
     #[test]
