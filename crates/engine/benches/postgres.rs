@@ -9,7 +9,9 @@
 //!   transaction per connection. Target: airlock ≥ 0.7 × plain.
 //! - `design_doc_query_100k/{airlock,direct}`: the design document's JOIN over 100,000
 //!   connections, through the engine (parse, check, run on PostgreSQL) against the same
-//!   query sent straight to PostgreSQL. Target: airlock ≤ 1.2 × direct.
+//!   query sent straight to PostgreSQL. Target: airlock ≤ 1.2 × direct. A third case,
+//!   `catalog_only`, runs the query through the catalog's query path without the engine
+//!   (no parse or check), to show where the difference goes.
 //!
 //! After criterion's groups, a bench run (`cargo bench -p airlock-engine --bench
 //! postgres`) prints both ratios from one interleaved run: 10 rounds of 1,000 creates
@@ -192,6 +194,21 @@ fn main() {
         let mut group = criterion.benchmark_group("design_doc_query_100k");
         group.bench_function("airlock", |b| b.iter(|| airlock_query(&mut session)));
         group.bench_function("direct", |b| b.iter(|| direct_query(&mut client)));
+        // The catalog's own query path without the engine in front: where the cost is.
+        let catalog = airlock_engine::catalog::Catalog::open(
+            &url,
+            CatalogConfig {
+                secrets: SecretBackend::EmbeddedWithKey(SecretKey::generate()),
+                ..CatalogConfig::default()
+            },
+        )
+        .expect("catalog");
+        group.bench_function("catalog_only", |b| {
+            b.iter(|| {
+                let rows = catalog.query(black_box(DIRECT_QUERY)).expect("query");
+                assert_eq!(rows.rows.len(), expect);
+            })
+        });
         group.finish();
     }
     let runs = if benching { 50 } else { 2 };

@@ -136,6 +136,7 @@ impl Engine {
             engine: self.clone(),
             user: None,
             role: Arc::default(),
+            resolved: Arc::default(),
             cancel: CancelHandle::default(),
         }
     }
@@ -197,6 +198,10 @@ pub struct Session {
     /// The role `SET ROLE` chose; the user's own when `None`. Shared by clones, as the
     /// user is (a server answers each query on a clone of the connection's session).
     role: Arc<Mutex<Option<String>>>,
+    /// The role this session last read from the catalog (and made, for a new user): a
+    /// catalog query needs only its name, so it does not read it again (on a PostgreSQL
+    /// catalog that is two round trips under the engine's lock per query).
+    resolved: Arc<Mutex<Option<String>>>,
     cancel: CancelHandle,
 }
 
@@ -244,12 +249,31 @@ impl Session {
     /// yet becomes one, as [`EngineConfig::new_users`] says).
     fn actor(&self) -> Result<privileges::Actor, Diagnostic> {
         let mut catalog = self.engine.lock_catalog();
-        privileges::actor(
+        let actor = privileges::actor(
             &mut catalog,
             &self.current_role(),
             self.chosen_role().is_none(),
             self.engine.inner.new_users,
-        )
+        )?;
+        *self.resolved.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(actor.role.name.clone());
+        Ok(actor)
+    }
+
+    /// The name of the role the session acts as, read from the catalog only if this
+    /// session has not read it since it last changed role.
+    fn resolved_role(&self) -> Result<String, Diagnostic> {
+        let name = self.current_role();
+        let known = self
+            .resolved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+            == Some(name.as_str());
+        if known {
+            return Ok(name);
+        }
+        Ok(self.actor()?.role.name)
     }
 
     /// `SET ROLE` and `RESET ROLE`.
@@ -363,10 +387,11 @@ impl Session {
         if let Statement::SetRole(set) = &statement {
             return self.set_role(set).map(Outcome::Done);
         }
-        let actor = self.actor()?;
         if owner == Owner::Catalog {
-            return self.run_query(statement, &actor).map(Outcome::Done);
+            let role = self.resolved_role()?;
+            return self.run_query(statement, &role).map(Outcome::Done);
         }
+        let actor = self.actor()?;
         let result = self.run_airlock(statement, &actor);
         self.engine.registry().note_write();
         result.map(Outcome::Done)
@@ -378,21 +403,22 @@ impl Session {
     fn run_query(
         &mut self,
         statement: Statement,
-        actor: &privileges::Actor,
+        role: &str,
     ) -> Result<StatementResult, Diagnostic> {
-        let actor = actor.clone();
         let mut statement = statement;
         if let Statement::Sql(sql) = &mut statement {
             let session_user = self.user.clone().unwrap_or_else(|| MZ_SYSTEM.to_owned());
-            privileges::substitute_session_roles(sql, &actor.role.name, &session_user);
+            privileges::substitute_session_roles(sql, role, &session_user);
         }
         let Statement::Sql(sql) = &statement else {
+            let actor = self.actor()?;
             return self.run_airlock(statement, &actor);
         };
         let Some(prepared) =
             crate::query::prepare(sql, crate::query::Target::of(self.engine.query_runner()))
                 .map_err(ExecError::into_diagnostic)?
         else {
+            let actor = self.actor()?;
             return self.run_airlock(statement, &actor);
         };
         let result = self.engine.query_runner().query(

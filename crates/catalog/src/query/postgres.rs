@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -31,7 +30,7 @@ fn query_setup(timeout: Duration, role: Option<&str>) -> String {
         "SET search_path TO mz_catalog, mz_internal; SET TimeZone TO 'UTC'; \
          SET DateStyle TO 'ISO, MDY'; SET IntervalStyle TO 'postgres'; \
          SET default_transaction_read_only TO on; SET application_name TO 'airlock query'; \
-         SET statement_timeout TO {}",
+         SET cursor_tuple_fraction TO 1; SET statement_timeout TO {}",
         timeout.as_millis().max(1)
     );
     if let Some(role) = role {
@@ -58,6 +57,8 @@ pub(crate) struct PgQueries {
     /// Every query connection's session setup ([`query_setup`]).
     setup: String,
     idle: Mutex<Vec<PgConn>>,
+    /// Watches the cancel flags of running queries.
+    cancels: Cancels,
     /// The result columns of queries already described, by text: a query run again
     /// (a dashboard, a poll) skips the round trip that asks for them. The views'
     /// columns only change with a migration, which no open catalog runs.
@@ -76,6 +77,7 @@ impl PgQueries {
             config,
             setup,
             idle: Mutex::new(vec![first]),
+            cancels: Cancels::default(),
             described: Mutex::new(HashMap::new()),
         })
     }
@@ -150,24 +152,14 @@ impl PgQueries {
 
     pub(crate) fn query(&self, sql: &str, cancel: Option<&Arc<AtomicBool>>) -> Result<QueryResult> {
         self.with(|conn| {
-            let result = std::thread::scope(|scope| {
-                // The watcher wakes every CANCEL_POLL to look at the flag, and at once
-                // when the query ends (its sender is dropped).
-                let (finished, wait) = std::sync::mpsc::channel::<()>();
-                if let (Some(flag), Some(token)) = (cancel, conn.cancel_token()) {
-                    scope.spawn(move || {
-                        while let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(CANCEL_POLL) {
-                            if flag.load(Ordering::SeqCst) {
-                                let _ = token.cancel_query(postgres::NoTls);
-                                return;
-                            }
-                        }
-                    });
-                }
-                let result = self.run(conn, sql);
-                drop(finished);
-                result
-            });
+            let watched = match (cancel, conn.cancel_token()) {
+                (Some(flag), Some(token)) => Some(self.cancels.watch(Arc::clone(flag), token)),
+                _ => None,
+            };
+            let result = self.run(conn, sql);
+            if let Some(id) = watched {
+                self.cancels.unwatch(id);
+            }
             if result.is_err() {
                 let _ = conn.batch("ROLLBACK");
             }
@@ -176,9 +168,11 @@ impl PgQueries {
         })
     }
 
-    /// One round trip for a result of fewer than [`FETCH_ROWS`] rows: begin, declare the
-    /// cursor, fetch, roll back, in one batch. A larger result is read again through
-    /// the cursor a batch at a time, checking the byte cap as it grows.
+    /// One round trip for a result of fewer than [`FETCH_ROWS`] rows: declare the cursor
+    /// and fetch, in one batch. A larger result is read again through the cursor, in a
+    /// transaction of its own, a batch at a time, checking the byte cap as it grows.
+    /// `cursor_tuple_fraction` is 1, so a cursor's plan is the plan the query would
+    /// get on its own.
     fn run(&self, conn: &PgConn, sql: &str) -> DbResult<QueryResult> {
         let columns = query_columns(self.columns(conn, sql)?);
         if columns.len() > usize::try_from(MAX_COLUMNS).unwrap_or(usize::MAX) {
@@ -187,7 +181,9 @@ impl PgQueries {
         const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
         let declare = format!("DECLARE airlock_query NO SCROLL CURSOR FOR {sql}");
         let fetch = format!("FETCH {FETCH_ROWS} FROM airlock_query");
-        let first = conn.start_rows(&format!("{BEGIN}; {declare}; {fetch}; ROLLBACK"))?;
+        // Several statements in one simple query run as one implicit transaction
+        // (read-only: the session's default), which the cursor lives and dies in.
+        let first = conn.start_rows(&format!("{declare}; {fetch}"))?;
         if first.len() < FETCH_ROWS {
             check_bytes(&first, 0)?;
             return Ok(QueryResult {
@@ -215,6 +211,106 @@ impl PgQueries {
         let rows = fetched?;
         ended?;
         Ok(QueryResult { columns, rows })
+    }
+}
+
+/// The running queries whose session may cancel them, and one thread (started with the
+/// first, stopped with the runner) that looks at their flags every [`CANCEL_POLL`] and
+/// sends PostgreSQL a cancel request for a set one: a query costs a registration, not
+/// a thread of its own.
+#[derive(Debug, Default)]
+struct Cancels {
+    shared: Arc<Watched>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct Watched {
+    running: Mutex<WatchList>,
+    stop: AtomicBool,
+}
+
+#[derive(Default)]
+struct WatchList {
+    next: u64,
+    queries: Vec<(u64, Arc<AtomicBool>, Option<postgres::CancelToken>)>,
+}
+
+impl std::fmt::Debug for WatchList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchList")
+            .field("running", &self.queries.len())
+            .finish()
+    }
+}
+
+impl Cancels {
+    fn watch(&self, flag: Arc<AtomicBool>, token: postgres::CancelToken) -> u64 {
+        let id = {
+            let mut list = self
+                .shared
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            list.next += 1;
+            let id = list.next;
+            list.queries.push((id, flag, Some(token)));
+            id
+        };
+        let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
+        if thread.is_none() {
+            let shared = Arc::clone(&self.shared);
+            *thread = std::thread::Builder::new()
+                .name("airlock-query-cancel".to_owned())
+                .spawn(move || watch_loop(&shared))
+                .ok();
+        }
+        id
+    }
+
+    fn unwatch(&self, id: u64) {
+        let mut list = self
+            .shared
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        list.queries.retain(|(q, _, _)| *q != id);
+    }
+}
+
+impl Drop for Cancels {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self
+            .thread
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn watch_loop(shared: &Watched) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(CANCEL_POLL);
+        // Each token is taken out once its flag is seen set: one cancel request per
+        // query, sent without holding the list.
+        let fire: Vec<postgres::CancelToken> = {
+            let mut list = shared
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            list.queries
+                .iter_mut()
+                .filter(|(_, flag, _)| flag.load(Ordering::SeqCst))
+                .filter_map(|(_, _, token)| token.take())
+                .collect()
+        };
+        for token in fire {
+            let _ = token.cancel_query(postgres::NoTls);
+        }
     }
 }
 
