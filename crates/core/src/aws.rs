@@ -124,6 +124,14 @@ impl AwsConnection {
         matches!(self.auth, AwsAuth::DefaultChain)
     }
 
+    /// Whether `ASSUME ROLE SESSION NAME` names the session's user (`{user}`): then
+    /// each user acts through sessions of their own.
+    pub fn session_name_names_user(&self) -> bool {
+        self.assume_role()
+            .and_then(|a| a.session_name.as_deref())
+            .is_some_and(|name| name.contains("{user}"))
+    }
+
     pub fn assume_role(&self) -> Option<&AwsAssumeRole> {
         match &self.auth {
             AwsAuth::AssumeRole(a) => Some(a),

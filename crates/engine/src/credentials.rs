@@ -96,7 +96,9 @@ pub(crate) struct Registry {
     /// Whether the file catalog's monitor could not be opened: then every call reads
     /// the connection again.
     blind: bool,
-    handles: Mutex<HashMap<ConnectionId, Arc<Shared>>>,
+    /// By connection, and by user for a connection whose session name names `{user}`
+    /// (each user's sessions are their own, as CloudTrail shows them).
+    handles: Mutex<HashMap<HandleKey, Arc<Shared>>>,
     hasher: std::collections::hash_map::RandomState,
     pub(crate) options: CredentialsOptions,
 }
@@ -180,11 +182,17 @@ impl Registry {
     }
 }
 
+/// A connection, and the user its handle acts for when the session name names `{user}`.
+type HandleKey = (ConnectionId, Option<String>);
+
 /// One connection's handle state, shared by every clone of its handles.
 #[derive(Debug)]
 struct Shared {
     id: ConnectionId,
     name: String,
+    /// The session's user the handle acts for, when the connection's session name
+    /// names `{user}`.
+    user: Option<String>,
     /// Held across the AWS call: concurrent callers wait for one session.
     state: tokio::sync::Mutex<State>,
 }
@@ -266,20 +274,36 @@ impl Engine {
     /// validation failed (55000). Reads the catalog: blocks for as long as a catalog
     /// statement of another session holds it (see [`Engine::credentials_async`]).
     pub fn credentials(&self, name: &str) -> Result<CredentialsHandle, Diagnostic> {
+        self.credentials_as(name, None)
+    }
+
+    /// [`Engine::credentials`] for a session's `user`, which `{user}` in the
+    /// connection's `ASSUME ROLE SESSION NAME` expands to ([`crate::Session::credentials`]).
+    pub(crate) fn credentials_as(
+        &self,
+        name: &str,
+        user: Option<String>,
+    ) -> Result<CredentialsHandle, Diagnostic> {
         let name = fold_name(name)?;
         let registry = self.registry();
         let seen = registry.generation();
-        let (id, snapshot) = {
+        let (id, snapshot, user) = {
             let mut catalog = self.lock_catalog();
             let (id, conn, principal) = Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
-                user: None,
+                user: user.as_deref(),
                 owner: None,
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;
+            // Only a session name that names the user makes a handle per user.
+            let names_user = catalog
+                .connection(id)
+                .map_err(|e| Diagnostic::from_error(&e))?
+                .is_some_and(|entry| entry.aws.session_name_names_user());
+            let user = user.filter(|_| names_user);
             let last_failed = last_validation_failed(&catalog, id)?;
             (
                 id,
@@ -288,6 +312,7 @@ impl Engine {
                     principal,
                     last_failed,
                 },
+                user,
             )
         };
         let current = self.current(&name, snapshot);
@@ -298,11 +323,12 @@ impl Engine {
             .handles
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry(id)
+            .entry((id, user.clone()))
             .or_insert_with(|| {
                 Arc::new(Shared {
                     id,
                     name,
+                    user,
                     state: tokio::sync::Mutex::new(State {
                         seen,
                         current: Some(current),
@@ -349,7 +375,11 @@ impl Engine {
     }
 
     /// Connection `id` as the catalog holds it now; `None` when it is gone.
-    fn snapshot(&self, id: ConnectionId) -> Result<Option<Snapshot>, Diagnostic> {
+    fn snapshot(
+        &self,
+        id: ConnectionId,
+        user: Option<&str>,
+    ) -> Result<Option<Snapshot>, Diagnostic> {
         let mut catalog = self.lock_catalog();
         let diagnostic = |e: airlock_catalog::CatalogError| Diagnostic::from_error(&e);
         let Some(entry) = catalog.connection(id).map_err(diagnostic)? else {
@@ -361,7 +391,7 @@ impl Engine {
             catalog: &mut catalog,
             notices: Vec::new(),
             allowed: self.aws().allowed_endpoints(),
-            user: None,
+            user,
             owner: None,
         }
         .resolve(&entry.aws, id, &entry.name)
@@ -417,9 +447,10 @@ impl CredentialsHandle {
         if now_seen.is_none() || now_seen != state.seen {
             let engine = self.engine.clone();
             let id = self.shared.id;
+            let user = self.shared.user.clone();
             // A connection that may not be used now (`aws_allow_default_credentials`
             // turned off) keeps nothing: its session is dropped with the refusal.
-            let snapshot = off_runtime(move || engine.snapshot(id))
+            let snapshot = off_runtime(move || engine.snapshot(id, user.as_deref()))
                 .await
                 .inspect_err(|_| state.session = None)?;
             match snapshot {
@@ -431,7 +462,7 @@ impl CredentialsHandle {
                         .handles
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .remove(&id);
+                        .remove(&(id, self.shared.user.clone()));
                     return Err(self.gone());
                 }
                 Some(snapshot) => {
@@ -542,7 +573,10 @@ impl CredentialsHandle {
             let state = self.shared.state.try_lock();
             match state.as_ref().ok().and_then(|s| s.current.as_ref()) {
                 Some(current) => current.conn.clone(),
-                None => match self.engine.snapshot(self.shared.id)? {
+                None => match self
+                    .engine
+                    .snapshot(self.shared.id, self.shared.user.as_deref())?
+                {
                     Some(snapshot) => snapshot.conn,
                     None => return Err(self.gone()),
                 },

@@ -307,7 +307,7 @@ impl Session {
             privileges::check_connection_usage(&catalog, &actor, &Ident::new(folded))
                 .map_err(ExecError::into_diagnostic)?;
         }
-        self.engine.credentials(name)
+        self.engine.credentials_as(name, self.user.clone())
     }
 
     /// A handle that cancels this session's script from another thread.

@@ -927,7 +927,18 @@ fn session_names_carry_the_connection_and_the_user() {
         named,
         "the probe's session is named for the connection and the user"
     );
-    // A session without a user, and a credentials handle, have no user to put there.
+    // A session's credentials handle acts for its user: one session per user, named
+    // for them, while the other users' handles keep theirs.
+    run(
+        &mut session,
+        "CREATE ROLE bob; GRANT USAGE ON CONNECTION lake TO bob",
+    );
+    let alice_handle = alice.credentials("lake").unwrap();
+    let bob_handle = engine.session_for("bob").credentials("lake").unwrap();
+    assert!(host.caller(&alice_handle).ends_with("/lake.alice@corp"));
+    assert!(host.caller(&bob_handle).ends_with("/lake.bob"));
+    assert!(host.caller(&alice_handle).ends_with("/lake.alice@corp"));
+    // A session without a user, and an engine's handle, have no user to put there.
     let err = session
         .execute("VALIDATE CONNECTION lake")
         .remove(0)

@@ -328,7 +328,9 @@ impl PgConn {
     ) -> DbResult<T> {
         self.ensure()?;
         let mut slot = self.client.borrow_mut();
-        let client = slot.as_mut().ok_or(DbError::NoRow)?;
+        let client = slot.as_mut().ok_or(DbError::Unavailable(
+            "no connection to the catalog database",
+        ))?;
         off_runtime(|| f(client))?.map_err(classify)
     }
 
