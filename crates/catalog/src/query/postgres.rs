@@ -3,7 +3,8 @@
 //!
 //! The engine has checked the statement first (one plain query naming only the
 //! catalog relations, schema-qualified, and allowed functions). Here each query runs in
-//! a `READ ONLY` transaction (the session's default too), under `statement_timeout`,
+//! a read-only transaction (`default_transaction_read_only` is the session's setting,
+//! so the implicit transaction of a batch is read-only too), under `statement_timeout`,
 //! with `search_path` set to the two schemas of views so that the storage schema
 //! `airlock` is never found by an unqualified name. Rows are fetched through a cursor,
 //! a batch at a time, so that a result past [`super::MAX_RESULT_BYTES`] stops at the
