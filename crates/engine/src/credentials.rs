@@ -289,7 +289,7 @@ impl Engine {
         let seen = registry.generation();
         let (id, snapshot, user) = {
             let mut catalog = self.lock_catalog();
-            let (id, conn, principal) = Executor {
+            let (entry, conn, principal) = Executor {
                 catalog: &mut catalog,
                 notices: Vec::new(),
                 allowed: self.aws().allowed_endpoints(),
@@ -298,12 +298,9 @@ impl Engine {
             }
             .resolve_named(&Ident::new(name.clone()))
             .map_err(ExecError::into_diagnostic)?;
+            let id = entry.id;
             // Only a session name that names the user makes a handle per user.
-            let names_user = catalog
-                .connection(id)
-                .map_err(|e| Diagnostic::from_error(&e))?
-                .is_some_and(|entry| entry.aws.session_name_names_user());
-            let user = user.filter(|_| names_user);
+            let user = user.filter(|_| entry.aws.session_name_names_user());
             let last_failed = last_validation_failed(&catalog, id)?;
             (
                 id,

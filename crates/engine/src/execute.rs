@@ -460,22 +460,20 @@ impl Executor<'_> {
 
     fn validate(&mut self, v: ast::ValidateConnection) -> Result<Flow> {
         let name = self.unqualified(&v.name)?.clone();
-        let (id, resolved, principal) = self.resolve_named(&name)?;
-        Ok(Flow::Validate(resolved, principal, After::Record(id)))
+        let (entry, resolved, principal) = self.resolve_named(&name)?;
+        Ok(Flow::Validate(resolved, principal, After::Record(entry.id)))
     }
 
-    /// Connection `name` ready for AWS, with the principal to act as.
+    /// Connection `name` as the catalog holds it and ready for AWS, with the principal
+    /// to act as.
     pub(crate) fn resolve_named(
         &self,
         name: &Ident,
-    ) -> Result<(ConnectionId, ResolvedConnection, Option<String>)> {
+    ) -> Result<(ConnectionEntry, ResolvedConnection, Option<String>)> {
         let entry = self.connection_named(name)?;
         let principal = self.catalog.settings()?.aws_principal;
-        Ok((
-            entry.id,
-            self.resolve(&entry.aws, entry.id, &entry.name)?,
-            principal,
-        ))
+        let resolved = self.resolve(&entry.aws, entry.id, &entry.name)?;
+        Ok((entry, resolved, principal))
     }
 
     /// Connection `name`, or the error for a missing name or another kind of object.

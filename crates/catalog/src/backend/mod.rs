@@ -168,16 +168,33 @@ pub(crate) trait Sql {
     /// Runs a query; all its rows.
     fn query(&self, sql: &str, args: &[Value]) -> DbResult<Vec<Row>>;
 
+    /// How this database draws ids.
+    fn ids(&self) -> &'static IdStatements;
+
     /// Draws the next object id (`u1`, `u2`, …). On SQLite this is part of the
     /// transaction (a rollback gives the id back); on PostgreSQL it is a sequence,
     /// which never gives one back.
-    fn allocate_object_id(&self) -> DbResult<i64>;
+    fn allocate_object_id(&self) -> DbResult<i64> {
+        self.query_int(self.ids().allocate_object)
+    }
 
     /// The smallest object id not yet drawn.
-    fn next_object_id(&self) -> DbResult<i64>;
+    fn next_object_id(&self) -> DbResult<i64> {
+        self.query_int(self.ids().next_object)
+    }
 
     /// Draws the next user-role id (`u1`, `u2`, … in the roles' own sequence).
-    fn allocate_role_id(&self) -> DbResult<i64>;
+    fn allocate_role_id(&self) -> DbResult<i64> {
+        self.query_int(self.ids().allocate_role)
+    }
+
+    /// The integer a one-value query returns.
+    fn query_int(&self, sql: &str) -> DbResult<i64> {
+        match self.query_one(sql, &[])?.0.first() {
+            Some(Value::Int(i)) => Ok(*i),
+            _ => Err(DbError::NoRow),
+        }
+    }
 
     /// The first row of a query, if any.
     fn query_opt(&self, sql: &str, args: &[Value]) -> DbResult<Option<Row>> {
@@ -188,6 +205,16 @@ pub(crate) trait Sql {
     fn query_one(&self, sql: &str, args: &[Value]) -> DbResult<Row> {
         self.query_opt(sql, args)?.ok_or(DbError::NoRow)
     }
+}
+
+/// The statements that draw ids: the one thing about ids the two databases do
+/// differently (a counter row on SQLite, sequences on PostgreSQL). Each returns one
+/// integer.
+#[derive(Debug)]
+pub(crate) struct IdStatements {
+    pub(crate) allocate_object: &'static str,
+    pub(crate) next_object: &'static str,
+    pub(crate) allocate_role: &'static str,
 }
 
 /// A write transaction of one backend, holding the catalog's write lock.

@@ -30,7 +30,7 @@ use ::postgres::types::{FromSql, IsNull, ToSql, Type};
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::BytesMut;
 
-use super::{DbError, DbResult, Row, Sql, Value, WriteTxn};
+use super::{DbError, DbResult, IdStatements, Row, Sql, Value, WriteTxn};
 
 /// The advisory-lock key of the catalog's write lock ('AIRL').
 pub(crate) const WRITE_LOCK_KEY: i64 = 0x4149_524C;
@@ -355,10 +355,16 @@ impl PgConn {
     /// server restarted, a proxy dropped it) is only found out by using it; since
     /// nothing has run yet, the start is tried once more on a new connection.
     pub(crate) fn start(&self, sql: &str) -> DbResult<()> {
-        match self.batch(sql) {
+        self.retried_if_died_idle(|| self.batch(sql))
+    }
+
+    /// Runs `f`, and once more on a new connection if it failed because the
+    /// connection was gone and no transaction was open on it (nothing ran).
+    fn retried_if_died_idle<T>(&self, f: impl Fn() -> DbResult<T>) -> DbResult<T> {
+        match f() {
             Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
                 drop_client(self.client.borrow_mut().take());
-                self.batch(sql)
+                f()
             }
             other => other,
         }
@@ -414,13 +420,7 @@ impl PgConn {
     /// [`PgConn::simple_rows`] for a batch that starts a transaction: tried once more
     /// on a new connection if the old one died idle (see [`PgConn::start`]).
     pub(crate) fn start_rows(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
-        match self.simple_rows(sql) {
-            Err(DbError::Postgres(e)) if is_connection_error(&e) && !self.in_txn.get() => {
-                drop_client(self.client.borrow_mut().take());
-                self.simple_rows(sql)
-            }
-            other => other,
-        }
+        self.retried_if_died_idle(|| self.simple_rows(sql))
     }
 
     /// Whether the connection is gone (a statement on it would fail).
@@ -464,24 +464,18 @@ impl Sql for PgConn {
             .map_err(DbError::Postgres)
     }
 
-    fn allocate_object_id(&self) -> DbResult<i64> {
-        let row = self.query_one("SELECT nextval('id_sequence')", &[])?;
-        row.int(0).map_err(|_| DbError::NoRow)
-    }
-
-    fn next_object_id(&self) -> DbResult<i64> {
-        let row = self.query_one(
-            "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM id_sequence",
-            &[],
-        )?;
-        row.int(0).map_err(|_| DbError::NoRow)
-    }
-
-    fn allocate_role_id(&self) -> DbResult<i64> {
-        let row = self.query_one("SELECT nextval('role_id_sequence')", &[])?;
-        row.int(0).map_err(|_| DbError::NoRow)
+    fn ids(&self) -> &'static IdStatements {
+        &IDS
     }
 }
+
+/// Sequences: they only move forward, and a rollback does not give an id back.
+const IDS: IdStatements = IdStatements {
+    allocate_object: "SELECT nextval('id_sequence')",
+    next_object: "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END \
+                  FROM id_sequence",
+    allocate_role: "SELECT nextval('role_id_sequence')",
+};
 
 /// A write transaction holding the catalog's advisory lock; rolled back when dropped
 /// without [`WriteTxn::commit`].
@@ -497,14 +491,8 @@ impl Sql for PgTxn<'_> {
     fn query(&self, sql: &str, args: &[Value]) -> DbResult<Vec<Row>> {
         self.conn.query(sql, args)
     }
-    fn allocate_object_id(&self) -> DbResult<i64> {
-        self.conn.allocate_object_id()
-    }
-    fn next_object_id(&self) -> DbResult<i64> {
-        self.conn.next_object_id()
-    }
-    fn allocate_role_id(&self) -> DbResult<i64> {
-        self.conn.allocate_role_id()
+    fn ids(&self) -> &'static IdStatements {
+        &IDS
     }
 }
 

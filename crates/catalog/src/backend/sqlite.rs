@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, Transaction, TransactionBehavior};
 
-use super::{Backend, DbContext, DbError, DbResult, Row, Sql, Value, WriteTxn};
+use super::{Backend, DbContext, DbError, DbResult, IdStatements, Row, Sql, Value, WriteTxn};
 use crate::catalog::CatalogConfig;
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
@@ -45,6 +45,15 @@ fn value_of(v: ValueRef<'_>) -> rusqlite::Result<Value> {
         }
     })
 }
+
+/// One-row counters, updated inside the caller's transaction.
+const IDS: IdStatements = IdStatements {
+    allocate_object: "UPDATE id_sequence SET next_id = next_id + 1 WHERE singleton = 1 \
+                      RETURNING next_id - 1",
+    next_object: "SELECT next_id FROM id_sequence WHERE singleton = 1",
+    allocate_role: "UPDATE role_id_sequence SET next_id = next_id + 1 WHERE singleton = 1 \
+                    RETURNING next_id - 1",
+};
 
 fn classify(e: rusqlite::Error) -> DbError {
     let extended = match &e {
@@ -84,48 +93,8 @@ impl Sql for Connection {
         run().map_err(classify)
     }
 
-    fn allocate_object_id(&self) -> DbResult<i64> {
-        Sql::query_one(
-            self,
-            "UPDATE id_sequence SET next_id = next_id + 1 WHERE singleton = 1 RETURNING next_id - 1",
-            &[],
-        )?
-        .0
-        .first()
-        .and_then(int)
-        .ok_or(DbError::NoRow)
-    }
-
-    fn next_object_id(&self) -> DbResult<i64> {
-        Sql::query_one(
-            self,
-            "SELECT next_id FROM id_sequence WHERE singleton = 1",
-            &[],
-        )?
-        .0
-        .first()
-        .and_then(int)
-        .ok_or(DbError::NoRow)
-    }
-
-    fn allocate_role_id(&self) -> DbResult<i64> {
-        Sql::query_one(
-            self,
-            "UPDATE role_id_sequence SET next_id = next_id + 1 WHERE singleton = 1
-             RETURNING next_id - 1",
-            &[],
-        )?
-        .0
-        .first()
-        .and_then(int)
-        .ok_or(DbError::NoRow)
-    }
-}
-
-fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        _ => None,
+    fn ids(&self) -> &'static IdStatements {
+        &IDS
     }
 }
 
@@ -149,14 +118,8 @@ impl Sql for SqliteTxn<'_> {
     fn query(&self, sql: &str, args: &[Value]) -> DbResult<Vec<Row>> {
         Sql::query(&*self.0, sql, args)
     }
-    fn allocate_object_id(&self) -> DbResult<i64> {
-        self.0.allocate_object_id()
-    }
-    fn next_object_id(&self) -> DbResult<i64> {
-        self.0.next_object_id()
-    }
-    fn allocate_role_id(&self) -> DbResult<i64> {
-        self.0.allocate_role_id()
+    fn ids(&self) -> &'static IdStatements {
+        &IDS
     }
 }
 
