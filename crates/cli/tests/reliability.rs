@@ -243,51 +243,87 @@ fn effects(r: usize, n: usize) -> Vec<(&'static str, String, bool)> {
     }
 }
 
+/// An `airlock` child streaming run `r`'s statements on standard input, with its
+/// tags and standard error collected as they come.
+struct Stream {
+    child: Child,
+    writer: thread::JoinHandle<()>,
+    reader: thread::JoinHandle<()>,
+    err_reader: thread::JoinHandle<String>,
+    tags: Arc<Mutex<Vec<String>>>,
+}
+
+impl Stream {
+    fn start(catalog: &Path, r: usize, args: &[&str]) -> Stream {
+        let mut child: Child = airlock(catalog)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start airlock");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = thread::spawn(move || {
+            // Bounded: the pipe fills up and the write fails once the child is dead.
+            for n in 0..4_000 {
+                let (sql, _) = crash_statement(r, n);
+                if writeln!(stdin, "{sql}").is_err() {
+                    break;
+                }
+            }
+        });
+        let tags = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("stdout");
+        let reader = {
+            let tags = Arc::clone(&tags);
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    tags.lock().unwrap().push(line);
+                }
+            })
+        };
+        let mut stderr = child.stderr.take().expect("stderr");
+        let err_reader = thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+            s
+        });
+        Stream {
+            child,
+            writer,
+            reader,
+            err_reader,
+            tags,
+        }
+    }
+
+    /// How many tags it has printed so far.
+    fn acknowledged(&self) -> usize {
+        self.tags.lock().unwrap().len()
+    }
+
+    /// SIGKILLs it (if it still runs); its exit status, every tag it printed, and its
+    /// standard error.
+    fn kill(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
+        let _ = self.child.kill();
+        let status = self.child.wait().expect("wait");
+        self.reader.join().expect("reader");
+        self.writer.join().expect("writer");
+        let err = self.err_reader.join().expect("stderr reader");
+        let tags = Arc::try_unwrap(self.tags).unwrap().into_inner().unwrap();
+        (status, tags, err)
+    }
+}
+
 /// Streams run `r`'s statements into a fresh `airlock` and kills it after `after`.
 /// Returns the tags it printed (every one of them printed before the kill) and what
 /// it wrote to standard error.
 fn stream_and_kill(catalog: &Path, r: usize, after: Duration) -> (Vec<String>, String) {
-    let mut child: Child = airlock(catalog)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start airlock");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = thread::spawn(move || {
-        // Bounded: the pipe fills up and the write fails once the child is dead.
-        for n in 0..4_000 {
-            let (sql, _) = crash_statement(r, n);
-            if writeln!(stdin, "{sql}").is_err() {
-                break;
-            }
-        }
-    });
-    let tags = Arc::new(Mutex::new(Vec::new()));
-    let stdout = child.stdout.take().expect("stdout");
-    let reader = {
-        let tags = Arc::clone(&tags);
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                tags.lock().unwrap().push(line);
-            }
-        })
-    };
-    let mut stderr = child.stderr.take().expect("stderr");
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let stream = Stream::start(catalog, r, &[]);
     thread::sleep(after);
-    let before_kill = tags.lock().unwrap().len();
-    child.kill().expect("SIGKILL");
-    let status = child.wait().expect("wait");
-    reader.join().expect("reader");
-    writer.join().expect("writer");
-    let err = err_reader.join().expect("stderr reader");
-    let tags = Arc::try_unwrap(tags).unwrap().into_inner().unwrap();
+    let before_kill = stream.acknowledged();
+    let (status, tags, err) = stream.kill();
     assert!(tags.len() >= before_kill);
     // It was killed, unless it finished all 4,000 statements first (it cannot in time).
     assert!(status.code().is_none(), "{status:?}");
@@ -446,41 +482,9 @@ fn stream_and_restart(
     r: usize,
     server: &airlock_testkit::postgres::Server,
 ) -> (Vec<String>, String) {
-    let mut child: Child = airlock(catalog)
-        .args(["-v", "ON_ERROR_STOP=1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start airlock");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = thread::spawn(move || {
-        for n in 0..4_000 {
-            let (sql, _) = crash_statement(r, n);
-            if writeln!(stdin, "{sql}").is_err() {
-                break;
-            }
-        }
-    });
-    let stdout = child.stdout.take().expect("stdout");
-    let tags = Arc::new(Mutex::new(Vec::new()));
-    let reader = {
-        let tags = Arc::clone(&tags);
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                tags.lock().unwrap().push(line);
-            }
-        })
-    };
-    let mut stderr = child.stderr.take().expect("stderr");
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let stream = Stream::start(catalog, r, &["-v", "ON_ERROR_STOP=1"]);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while tags.lock().unwrap().len() < 20 && Instant::now() < deadline {
+    while stream.acknowledged() < 20 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
     server.stop();
@@ -488,12 +492,7 @@ fn stream_and_restart(
     // The node stopped at its failed statement, or (if it was between statements
     // when the server went) goes on after reconnecting: stop it either way.
     thread::sleep(Duration::from_millis(200));
-    let _ = child.kill();
-    let _ = child.wait();
-    reader.join().expect("reader");
-    writer.join().expect("writer");
-    let err = err_reader.join().expect("stderr reader");
-    let tags = Arc::try_unwrap(tags).unwrap().into_inner().unwrap();
+    let (_, tags, err) = stream.kill();
     (tags, err)
 }
 
