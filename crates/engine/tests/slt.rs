@@ -14,26 +14,6 @@ mod dump;
 #[path = "common/slt_db.rs"]
 mod slt_db;
 
-use std::time::Duration;
-
-use airlock_engine::AwsSetup;
-use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
-
 fn main() {
-    let sdk = airlock_testkit::offline_sdk_config();
-    let listed = AllowedEndpoints::parse(sdk.endpoint_url().expect("offline endpoint"))
-        .expect("a loopback URL");
-    let offline = AwsConfig::new(sdk)
-        .with_timeout(Duration::from_secs(1))
-        .with_allowed_endpoints(&listed);
-    slt_db::main(
-        &[
-            "../../testdata/slt",
-            "../../testdata/slt/materialize",
-            "../../testdata/slt/privileges",
-        ],
-        move || AwsSetup::Config(Box::new(offline.clone())),
-        Vec::new(),
-        slt_db::Backend::Sqlite,
-    );
+    slt_db::offline_suite(slt_db::Backend::Sqlite);
 }

@@ -12,27 +12,9 @@ mod dump;
 mod slt_db;
 
 use std::sync::Arc;
-use std::time::Duration;
-
-use airlock_engine::AwsSetup;
-use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
 
 fn main() {
-    let sdk = airlock_testkit::offline_sdk_config();
-    let listed = AllowedEndpoints::parse(sdk.endpoint_url().expect("offline endpoint"))
-        .expect("a loopback URL");
-    let offline = AwsConfig::new(sdk)
-        .with_timeout(Duration::from_secs(1))
-        .with_allowed_endpoints(&listed);
-    let server = Arc::new(airlock_testkit::postgres::Server::start());
-    slt_db::main(
-        &[
-            "../../testdata/slt",
-            "../../testdata/slt/materialize",
-            "../../testdata/slt/privileges",
-        ],
-        move || AwsSetup::Config(Box::new(offline.clone())),
-        Vec::new(),
-        slt_db::Backend::Postgres(server),
-    );
+    slt_db::offline_suite(slt_db::Backend::Postgres(Arc::new(
+        airlock_testkit::postgres::Server::start(),
+    )));
 }

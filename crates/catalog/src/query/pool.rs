@@ -34,7 +34,7 @@ struct Pool {
     target: String,
     uri: bool,
     timeout: Duration,
-    idle: Mutex<Vec<QueryConnection>>,
+    idle: Idle<QueryConnection>,
 }
 
 impl QueryRunner {
@@ -47,7 +47,7 @@ impl QueryRunner {
                 target,
                 uri,
                 timeout,
-                idle: Mutex::new(vec![first]),
+                idle: Idle::new(first),
             })),
         })
     }
@@ -98,20 +98,34 @@ impl QueryRunner {
 
 impl Pool {
     fn with<T>(&self, f: impl FnOnce(&QueryConnection) -> Result<T>) -> Result<T> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match idle {
+        let conn = match self.idle.take() {
             Some(conn) => conn,
             None => QueryConnection::open(&self.target, self.uri, self.timeout)?,
         };
         let result = f(&conn);
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        self.idle.give(conn);
+        result
+    }
+}
+
+/// The idle connections of a pool (SQLite's or PostgreSQL's query connections): taken
+/// for one query, given back after it, at most [`MAX_IDLE`] kept.
+#[derive(Debug)]
+pub(super) struct Idle<C>(Mutex<Vec<C>>);
+
+impl<C> Idle<C> {
+    pub(super) fn new(first: C) -> Idle<C> {
+        Idle(Mutex::new(vec![first]))
+    }
+
+    pub(super) fn take(&self) -> Option<C> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop()
+    }
+
+    pub(super) fn give(&self, conn: C) {
+        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
-        result
     }
 }

@@ -19,6 +19,7 @@ use airlock_core::{ColumnType, SqlState};
 use postgres::Config;
 use postgres::types::Type;
 
+use super::pool::Idle;
 use super::{MAX_COLUMNS, MAX_RESULT_BYTES, QueryColumn, QueryResult};
 use crate::backend::postgres::PgConn;
 use crate::backend::{DbContext, DbError, DbResult};
@@ -46,9 +47,6 @@ const FETCH_ROWS: usize = 1000;
 /// How often a running query looks at its session's cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(10);
 
-/// Idle query connections kept open.
-const MAX_IDLE: usize = 8;
-
 /// How many queries' result columns are remembered.
 const DESCRIBED: usize = 256;
 
@@ -57,7 +55,7 @@ pub(crate) struct PgQueries {
     config: Config,
     /// Every query connection's session setup ([`query_setup`]).
     setup: String,
-    idle: Mutex<Vec<PgConn>>,
+    idle: Idle<PgConn>,
     /// Watches the cancel flags of running queries.
     cancels: Cancels,
     /// The result columns of queries already described, by text: a query run again
@@ -77,18 +75,14 @@ impl PgQueries {
         Ok(PgQueries {
             config,
             setup,
-            idle: Mutex::new(vec![first]),
+            idle: Idle::new(first),
             cancels: Cancels::default(),
             described: Mutex::new(HashMap::new()),
         })
     }
 
     fn with<T>(&self, f: impl Fn(&PgConn) -> Result<T>) -> Result<T> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
+        let idle = self.idle.take();
         let connect = || {
             PgConn::connect(self.config.clone(), self.setup.clone())
                 .ctx("connecting for a catalog query")
@@ -114,10 +108,7 @@ impl PgQueries {
             }
         };
         if !conn.is_broken() {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < MAX_IDLE {
-                idle.push(conn);
-            }
+            self.idle.give(conn);
         }
         result
     }

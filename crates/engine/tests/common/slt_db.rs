@@ -317,3 +317,27 @@ pub fn main(
     drop(backend);
     conclusion.exit();
 }
+
+/// The offline suite (`tests/slt.rs`, `tests/slt_postgres.rs`): every file of
+/// `testdata/slt/`, `materialize/` and `privileges/`, with an AWS client that points at a
+/// closed loopback port listed in `aws_allowed_endpoints`, on `backend`.
+#[allow(dead_code)]
+pub fn offline_suite(backend: Backend) {
+    let sdk = airlock_testkit::offline_sdk_config();
+    let listed =
+        airlock_engine::aws::AllowedEndpoints::parse(sdk.endpoint_url().expect("offline endpoint"))
+            .expect("a loopback URL");
+    let offline = airlock_engine::aws::AwsConfig::new(sdk)
+        .with_timeout(std::time::Duration::from_secs(1))
+        .with_allowed_endpoints(&listed);
+    main(
+        &[
+            "../../testdata/slt",
+            "../../testdata/slt/materialize",
+            "../../testdata/slt/privileges",
+        ],
+        move || AwsSetup::Config(Box::new(offline.clone())),
+        Vec::new(),
+        backend,
+    );
+}
