@@ -459,4 +459,30 @@ fn the_shell_on_a_postgres_catalog_prints_what_it_prints_on_a_file() {
         !log.contains(CANARY) && !log.contains(key),
         "a secret in the server log"
     );
+
+    // A password in the catalog's URL (the test server trusts the socket, so any
+    // password connects) is in no output: not \conninfo, not an error.
+    let with_password = url.replacen("postgres@", "postgres:url-password-7f3a@", 1);
+    let run = airlock(
+        dir.path(),
+        &[
+            "--catalog",
+            &with_password,
+            "-c",
+            "\\conninfo",
+            "-c",
+            "SELECT nope FROM mz_secrets",
+        ],
+        "",
+        &[("AIRLOCK_SECRET_KEY", key)],
+    );
+    assert!(run.stdout.contains("/shell"), "{run:?}");
+    assert!(
+        run.stderr.contains("column \"nope\" does not exist"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stdout.contains("url-password-7f3a") && !run.stderr.contains("url-password-7f3a"),
+        "the URL's password in the shell's output: {run:?}"
+    );
 }
