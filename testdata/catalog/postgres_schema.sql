@@ -25,6 +25,19 @@ CREATE SCHEMA mz_catalog;
 CREATE SCHEMA mz_internal;
 
 --
+-- Name: notify_change(); Type: FUNCTION; Schema: airlock; Owner: -
+--
+
+CREATE FUNCTION airlock.notify_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_catalog.pg_notify('airlock_catalog', '');
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: aws_connection_credentials; Type: TABLE; Schema: airlock; Owner: -
 --
 
@@ -582,6 +595,90 @@ CREATE INDEX objects_by_text_id ON airlock.objects USING btree ((('u'::text || (
 --
 
 CREATE INDEX role_members_by_member ON airlock.role_members USING btree (member, role_id);
+
+--
+-- Name: aws_connection_credentials notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.aws_connection_credentials FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: aws_connection_scopes notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.aws_connection_scopes FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: aws_connection_validations notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.aws_connection_validations FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: aws_connections notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.aws_connections FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: connections notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.connections FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: object_dependencies notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.object_dependencies FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: object_privileges notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.object_privileges FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: objects notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.objects FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: role_members notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.role_members FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: roles notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.roles FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: scope_privileges notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.scope_privileges FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: secret_ciphertexts notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.secret_ciphertexts FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: secrets notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.secrets FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
+
+--
+-- Name: settings notify_change; Type: TRIGGER; Schema: airlock; Owner: -
+--
+
+CREATE TRIGGER notify_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON airlock.settings FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change();
 
 --
 -- Name: aws_connection_credentials aws_connection_credentials_connection_id_fkey; Type: FK CONSTRAINT; Schema: airlock; Owner: -

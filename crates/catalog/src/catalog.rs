@@ -255,6 +255,13 @@ impl Catalog {
         })
     }
 
+    /// A watch whose number moves with every commit to this catalog, by any process or
+    /// node (see [`ChangeWatch`]): for callers that cache what they read from it. Each
+    /// call makes a new one (on PostgreSQL, with a listening connection of its own).
+    pub fn change_watch(&self) -> crate::ChangeWatch {
+        self.db.change_watch()
+    }
+
     pub fn location(&self) -> &Location {
         &self.location
     }

@@ -26,6 +26,7 @@
 mod backend;
 mod busy;
 mod catalog;
+mod changes;
 mod error;
 mod migrate;
 mod model;
@@ -42,6 +43,7 @@ pub use busy::BUSY_TIMEOUT;
 pub use catalog::{
     Catalog, CatalogConfig, DEFAULT_BOOTSTRAP_ROLE, Location, MEMORY, display_location,
 };
+pub use changes::ChangeWatch;
 pub use error::{CatalogError, Result};
 pub use migrate::{
     APPLICATION_ID, MIGRATIONS, Migration, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION,

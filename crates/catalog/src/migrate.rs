@@ -90,6 +90,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         name: "postgres/0002_default_credentials.sql",
         sql: include_str!("../../../migrations/postgres/0002_default_credentials.sql"),
     },
+    Migration {
+        version: 3,
+        name: "postgres/0003_change_notify.sql",
+        sql: include_str!("../../../migrations/postgres/0003_change_notify.sql"),
+    },
 ];
 
 /// The PostgreSQL schema version this build creates and understands.

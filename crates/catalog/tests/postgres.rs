@@ -8,7 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use airlock_catalog::{Catalog, CatalogError, DropBehavior, NewConnection, ObjectKind};
+use airlock_catalog::{
+    Catalog, CatalogError, ChangeWatch, DropBehavior, NewConnection, ObjectKind,
+};
 use airlock_core::aws::StringOrSecret;
 use airlock_core::{SecretString, SqlError, SqlState};
 use airlock_testkit::postgres::Server;
@@ -533,7 +535,15 @@ fn a_version_1_catalog_upgrades_with_its_connections() {
             "v1",
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM airlock.schema_migrations"
         ),
-        "1,2\n"
+        format!(
+            "{}\n",
+            airlock_catalog::POSTGRES_MIGRATIONS
+                .iter()
+                .map(|m| m.version.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        "every migration after version 1 applied, once"
     );
     assert_eq!(
         psql(
@@ -554,4 +564,89 @@ fn a_version_1_catalog_upgrades_with_its_connections() {
         refused.contains("aws_connections_authentication_check"),
         "{refused}"
     );
+}
+
+/// Asks `watch` until its answer is known and other than `than` (at most 20 s: the
+/// notification of a commit takes milliseconds, a reconnection a quarter second).
+fn moved_from(watch: &ChangeWatch, than: Option<u64>) -> u64 {
+    for _ in 0..2000 {
+        if let Some(v) = watch.version()
+            && Some(v) != than
+        {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the change watch stayed at {than:?}");
+}
+
+fn create_secret(catalog: &mut Catalog, name: &str) {
+    let mut txn = catalog.begin().unwrap();
+    txn.create_secret(name, &SecretString::new("v")).unwrap();
+    txn.commit().unwrap();
+}
+
+#[test]
+fn every_commit_of_any_node_moves_the_change_watch_and_nothing_else_does() {
+    let server = Server::start();
+    let url = server.create_database("watch");
+    let a = open_pg(&url);
+    let mut b = open_pg(&url);
+    let watch = a.change_watch();
+    let listening = moved_from(&watch, None);
+
+    // Reads and a rolled-back write send nothing; the one commit after them moves the
+    // number by exactly one (notifications arrive in commit order, so anything the
+    // rollback or the reads had sent would have arrived first).
+    b.secrets().unwrap();
+    b.query("SELECT name FROM mz_catalog.mz_secrets").unwrap();
+    {
+        let mut txn = b.begin().unwrap();
+        txn.create_secret("rolled_back", &SecretString::new("v"))
+            .unwrap();
+        drop(txn);
+    }
+    create_secret(&mut b, "one");
+    let after_one = moved_from(&watch, Some(listening));
+    assert_eq!(after_one, listening + 1);
+
+    // A change made by hand, outside Airlock, is a change too.
+    psql(&server, "watch", "DELETE FROM airlock.secret_ciphertexts");
+    let by_hand = moved_from(&watch, Some(after_one));
+    assert_eq!(by_hand, after_one + 1);
+
+    // The listening connection killed: a commit made while it is gone is not missed —
+    // the number moves when the watch listens again, whatever it heard.
+    let killed = psql(
+        &server,
+        "watch",
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'airlock-watch'",
+    );
+    assert_eq!(killed.trim(), "1");
+    create_secret(&mut b, "while_gone");
+    let again = moved_from(&watch, Some(by_hand));
+    assert!(again > by_hand);
+    // And it hears commits again.
+    let mut settled = again;
+    while let Some(v) = watch.version().filter(|v| *v != settled) {
+        settled = v;
+    }
+    create_secret(&mut b, "after");
+    assert!(moved_from(&watch, Some(settled)) > settled);
+
+    // Dropping the watch ends its connection.
+    drop(watch);
+    let mut left = String::new();
+    for _ in 0..500 {
+        left = psql(
+            &server,
+            "watch",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock-watch'",
+        );
+        if left.trim() == "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(left.trim(), "0", "the watch's connection outlived it");
 }

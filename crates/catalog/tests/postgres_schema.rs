@@ -385,6 +385,39 @@ fn schema_matches_the_golden_dump() {
     );
 }
 
+#[test]
+fn every_storage_table_announces_its_changes() {
+    let server = migrated_server();
+    let tables = pg_column(
+        &server,
+        "SELECT c.relname FROM pg_class AS c
+         JOIN pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'airlock' AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+         ORDER BY c.relname",
+    );
+    let mut expected: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
+    expected.sort();
+    assert_eq!(tables, expected, "the storage tables");
+    // A statement-level trigger for every kind of write, so that a node's change watch
+    // (LISTEN airlock_catalog) hears of every commit, by Airlock or by hand.
+    let without = pg_column(
+        &server,
+        "SELECT c.relname FROM pg_class AS c
+         JOIN pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'airlock' AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+           AND NOT EXISTS (
+               SELECT 1 FROM pg_trigger AS t
+               WHERE t.tgrelid = c.oid AND t.tgname = 'notify_change' AND t.tgenabled = 'O'
+                 AND pg_get_triggerdef(t.oid) LIKE
+                     '%AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE%FOR EACH STATEMENT EXECUTE FUNCTION airlock.notify_change()')
+         ORDER BY c.relname",
+    );
+    assert!(
+        without.is_empty(),
+        "tables that notify no change: {without:?}"
+    );
+}
+
 /// `value` as a PostgreSQL literal of unknown type: what a text-format parameter is.
 fn literal(value: rusqlite::types::ValueRef<'_>) -> String {
     use rusqlite::types::ValueRef;

@@ -10,9 +10,10 @@
 //! credentials handle).
 //!
 //! The scopes are read from the catalog again whenever its generation moved (any
-//! statement of this engine, any commit of another process), so that `DROP CONNECTION`,
-//! `ALTER CONNECTION … SET (SCOPE …)` and a new connection are seen at the next request;
-//! between changes a request costs one `PRAGMA data_version`. A connection's store is
+//! statement of this engine, any commit of another process or node), so that `DROP
+//! CONNECTION`, `ALTER CONNECTION … SET (SCOPE …)` and a new connection are seen at the
+//! next request; between changes a request costs one `PRAGMA data_version` on a SQLite
+//! file and no query on PostgreSQL. A connection's store is
 //! kept while its endpoint and region stay the same; its credentials handle revokes on
 //! its own.
 

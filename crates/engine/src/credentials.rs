@@ -6,9 +6,9 @@
 //! [`CredentialsOptions::refresh_before_expiry`] of expiring (one caller asks; concurrent
 //! callers wait for its answer), and checks the catalog on every call:
 //!
-//! - the catalog's generation — a counter of this engine's own statements plus SQLite's
-//!   `PRAGMA data_version`, which changes whenever another connection (another
-//!   [`Engine`], another process) commits to the file — is read first;
+//! - the catalog's generation — a counter of this engine's own statements plus the
+//!   catalog's [`ChangeWatch`], which moves whenever another connection (another
+//!   [`Engine`], another process, another node) commits — is read first;
 //! - when it moved, the connection is read again by id and its *fingerprint* (role ARN,
 //!   session name, external ID, access key and secret values, endpoint, region,
 //!   `aws_principal`) compared with the cached one: the same, the session stays; any
@@ -32,7 +32,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use airlock_aws::{ResolvedAuth, ResolvedConnection};
-use airlock_catalog::{Catalog, CredentialsEvent, CredentialsHealth, Location, ValidationStatus};
+use airlock_catalog::{
+    Catalog, ChangeWatch, CredentialsEvent, CredentialsHealth, ValidationStatus,
+};
 use airlock_core::{ConnectionId, Diagnostic, SqlState};
 use airlock_parser::ast::Ident;
 use aws_credential_types::Credentials;
@@ -82,20 +84,17 @@ impl Default for CredentialsOptions {
 }
 
 /// The catalog's generation: this engine's statements, and the file's data version.
-type Generation = (u64, i64);
+type Generation = (u64, u64);
 
 /// The engine's credentials state: the handles by connection, and how to tell that the
 /// catalog changed.
 #[derive(Debug)]
 pub(crate) struct Registry {
     writes: AtomicU64,
-    /// A connection of our own to the catalog file, for `PRAGMA data_version` (which
-    /// reports other connections' commits — the engine's own writer's included).
-    /// `None` for an in-memory catalog, where only this engine can write.
-    monitor: Option<Mutex<rusqlite::Connection>>,
-    /// Whether the file catalog's monitor could not be opened: then every call reads
-    /// the connection again.
-    blind: bool,
+    /// Moves with every commit to the catalog by another connection, process or node
+    /// (`PRAGMA data_version` on a SQLite file, `LISTEN` on PostgreSQL); `None` when
+    /// that cannot be known, and every call reads the connection again.
+    watch: ChangeWatch,
     /// By connection, and by user for a connection whose session name names `{user}`
     /// (each user's sessions are their own, as CloudTrail shows them).
     handles: Mutex<HashMap<HandleKey, Arc<Shared>>>,
@@ -104,24 +103,10 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(location: &Location, options: CredentialsOptions) -> Registry {
-        let monitor = match location {
-            // Another node's change to a PostgreSQL catalog is seen by reading the
-            // connection again on every call (`blind`).
-            Location::Memory | Location::Postgres(_) => None,
-            Location::File(path) => rusqlite::Connection::open_with_flags(
-                path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .ok()
-            .map(Mutex::new),
-        };
+    pub(crate) fn new(catalog: &Catalog, options: CredentialsOptions) -> Registry {
         Registry {
             writes: AtomicU64::new(0),
-            blind: matches!(location, Location::Postgres(_))
-                || (matches!(location, Location::File(_)) && monitor.is_none()),
-            monitor,
+            watch: catalog.change_watch(),
             handles: Mutex::new(HashMap::new()),
             hasher: Default::default(),
             options,
@@ -136,18 +121,7 @@ impl Registry {
     /// The current generation; `None` when it cannot be known (treat as changed).
     pub(crate) fn generation(&self) -> Option<Generation> {
         let writes = self.writes.load(Ordering::SeqCst);
-        if self.blind {
-            return None;
-        }
-        let version = match &self.monitor {
-            None => 0,
-            Some(monitor) => monitor
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
-                .ok()?,
-        };
-        Some((writes, version))
+        Some((writes, self.watch.version()?))
     }
 
     fn fingerprint(&self, conn: &ResolvedConnection, principal: Option<&str>) -> u64 {

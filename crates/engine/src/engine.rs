@@ -112,7 +112,7 @@ impl Engine {
     /// An engine over a catalog the host opened itself, with every other setting of
     /// `config` (its `catalog` field is not used).
     pub fn from_catalog(catalog: Catalog, config: EngineConfig) -> Engine {
-        let registry = Registry::new(catalog.location(), config.credentials);
+        let registry = Registry::new(&catalog, config.credentials);
         Engine {
             inner: Arc::new(Inner {
                 queries: catalog.query_runner(),

@@ -27,9 +27,10 @@ impl ScopedConnection {
 }
 
 /// A point in the catalog's history: equal generations mean no statement changed the
-/// catalog in between (this engine's, or another process's on the same file).
+/// catalog in between (this engine's, another process's on the same file, or another
+/// node's on the same PostgreSQL database).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CatalogGeneration(pub(crate) (u64, i64));
+pub struct CatalogGeneration(pub(crate) (u64, u64));
 
 impl Engine {
     /// Every connection that has a `SCOPE`, in name order. Reads the catalog (blocks
@@ -57,7 +58,10 @@ impl Engine {
     }
 
     /// The catalog's current generation; `None` when it cannot be known (then treat
-    /// the catalog as changed). Cheap: no catalog lock, one `PRAGMA data_version`.
+    /// the catalog as changed). Cheap: no catalog lock; one `PRAGMA data_version` on a
+    /// SQLite file, no query at all on PostgreSQL (a listening connection counts the
+    /// commits of every node; another node's commit shows once its notification
+    /// arrives).
     pub fn catalog_generation(&self) -> Option<CatalogGeneration> {
         self.registry().generation().map(CatalogGeneration)
     }

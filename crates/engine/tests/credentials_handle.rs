@@ -21,9 +21,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use airlock_engine::aws::{AllowedEndpoints, AwsConfig};
-use airlock_engine::catalog::CatalogConfig;
+use airlock_engine::catalog::{CatalogConfig, SecretBackend, SecretKey};
 use airlock_engine::core::SqlState;
 use airlock_engine::credentials::fold_name;
+use airlock_engine::scopes::CatalogGeneration;
 use airlock_engine::{
     AwsSetup, Clock, CredentialsHandle, CredentialsOptions, Engine, EngineConfig, Session,
 };
@@ -185,7 +186,19 @@ impl Host {
 
     /// An engine on the test's catalog file: every call opens another "process".
     fn engine(&self, refuse_failed_validation: bool) -> Engine {
-        let config = EngineConfig {
+        Engine::open(&self.path, self.config(refuse_failed_validation)).unwrap()
+    }
+
+    /// An engine on the PostgreSQL catalog at `url` with secret key `key` (hex): every
+    /// call opens another node.
+    fn node(&self, url: &str, key: &str) -> Engine {
+        let mut config = self.config(false);
+        config.catalog.secrets = SecretBackend::EmbeddedWithKey(SecretKey::from_hex(key).unwrap());
+        Engine::open(url, config).unwrap()
+    }
+
+    fn config(&self, refuse_failed_validation: bool) -> EngineConfig {
+        EngineConfig {
             catalog: CatalogConfig {
                 external_id_prefix: Some(PREFIX.parse().unwrap()),
                 ..CatalogConfig::default()
@@ -202,8 +215,7 @@ impl Host {
                 ..CredentialsOptions::default()
             },
             ..EngineConfig::default()
-        };
-        Engine::open(&self.path, config).unwrap()
+        }
     }
 
     fn role(&self, name: &str, external_id: Option<&str>) -> String {
@@ -454,12 +466,11 @@ fn alter_secret_revokes_access_key_credentials() {
     assert!(!format!("{handle:?}").contains("secret-key"));
 }
 
-#[test]
-fn changes_made_by_another_process_revoke_too() {
-    let host = Host::new();
-    let engine = host.engine(false);
+/// Connection `c` (assume role) and `keys` (access keys from secret `k`) on `engine`,
+/// and a handle of each that has been used once; returns `c`'s role ARN too.
+fn two_handles(host: &Host, engine: &Engine) -> (String, CredentialsHandle, CredentialsHandle) {
     let mut session = engine.session();
-    let arn = assume_role_connection(&host, &mut session, "c", 1);
+    let arn = assume_role_connection(host, &mut session, "c", 1);
     run(
         &mut session,
         "CREATE SECRET k AS 'first-secret-key';
@@ -469,35 +480,108 @@ fn changes_made_by_another_process_revoke_too() {
     let key_handle = engine.credentials("keys").unwrap();
     host.credentials(&role_handle).unwrap();
     host.credentials(&key_handle).unwrap();
+    (arn, role_handle, key_handle)
+}
 
-    // Another engine on the same file stands for another process.
+#[test]
+fn changes_made_by_another_process_revoke_too() {
+    let host = Host::new();
+    let engine = host.engine(false);
+    let (arn, role_handle, key_handle) = two_handles(&host, &engine);
+    // Another engine on the same file stands for another process; its commits show in
+    // `PRAGMA data_version` at once.
     let other = host.engine(false);
+    changes_elsewhere_revoke(&host, &other, &arn, [&role_handle, &key_handle], || {});
+}
+
+/// Changes committed through `other` (another process or node) reach the handles of
+/// connections `c` and `keys` ([`two_handles`]): `ALTER SECRET` of the key's secret,
+/// `ALTER CONNECTION`, a new principal, `DROP CONNECTION`. `arrived` waits, after each,
+/// until the handles' engine can know of it.
+fn changes_elsewhere_revoke(
+    host: &Host,
+    other: &Engine,
+    arn: &str,
+    [role_handle, key_handle]: [&CredentialsHandle; 2],
+    arrived: impl Fn(),
+) {
     let mut elsewhere = other.session();
-    run(&mut elsewhere, "ALTER SECRET k AS 'second-secret-key'");
+    let mut change = |sql: &str| {
+        run(&mut elsewhere, sql);
+        arrived();
+    };
+    change("ALTER SECRET k AS 'second-secret-key'");
     assert_eq!(
-        host.credentials(&key_handle).unwrap().secret_access_key(),
+        host.credentials(key_handle).unwrap().secret_access_key(),
         "second-secret-key"
     );
-    run(
-        &mut elsewhere,
-        "ALTER CONNECTION c SET (ASSUME ROLE SESSION NAME = 'moved')",
-    );
-    host.credentials(&role_handle).unwrap();
-    assert_eq!(host.wire.assume_roles_of(&arn), 2);
-    run(
-        &mut elsewhere,
-        &format!(
-            "ALTER SYSTEM SET aws_principal = '{}'",
-            second_principal(&host)
-        ),
-    );
-    host.credentials(&role_handle).unwrap();
-    assert_eq!(host.wire.assume_roles_of(&arn), 3);
-    run(&mut elsewhere, "DROP CONNECTION c");
+    change("ALTER CONNECTION c SET (ASSUME ROLE SESSION NAME = 'moved')");
+    host.credentials(role_handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(arn), 2);
+    change(&format!(
+        "ALTER SYSTEM SET aws_principal = '{}'",
+        second_principal(host)
+    ));
+    host.credentials(role_handle).unwrap();
+    assert_eq!(host.wire.assume_roles_of(arn), 3);
+    change("DROP CONNECTION c");
     assert_eq!(
-        host.credentials(&role_handle).unwrap_err().code,
+        host.credentials(role_handle).unwrap_err().code,
         SqlState::UndefinedObject
     );
+}
+
+/// Asks `engine` until its catalog generation is known and other than `than` (at most
+/// 20 s; another node's commit arrives as a notification within milliseconds).
+fn generation_moved(engine: &Engine, than: Option<CatalogGeneration>) -> CatalogGeneration {
+    for _ in 0..2000 {
+        if let Some(now) = engine.catalog_generation()
+            && Some(now) != than
+        {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the catalog generation stayed at {than:?}");
+}
+
+#[test]
+fn changes_made_by_another_node_on_postgres_revoke_too() {
+    let host = Host::new();
+    let server = airlock_testkit::postgres::Server::start();
+    let url = server.create_database("handles");
+    let key = SecretKey::generate().to_hex();
+    let engine = host.node(&url, &key);
+    let (arn, role_handle, key_handle) = two_handles(&host, &engine);
+
+    // Between changes the generation is known and stays put (the node's watch listens
+    // for commits; no catalog read per call), and the handles reuse what they have. The
+    // handle's own record of its role session is a commit too, whose notification may
+    // still be on its way: so the first window of 200 calls that no commit interrupted
+    // counts. A node that could not know (every call reading the catalog) has none.
+    let mut quiet = None;
+    for _ in 0..10 {
+        let before = generation_moved(&engine, None);
+        for _ in 0..100 {
+            host.credentials(&role_handle).unwrap();
+            host.credentials(&key_handle).unwrap();
+        }
+        if engine.catalog_generation() == Some(before) {
+            quiet = Some(before);
+            break;
+        }
+    }
+    let quiet = quiet.expect("no quiet window: the generation moved without a commit");
+    assert_eq!(host.wire.assume_roles_of(&arn), 1);
+
+    // Another engine on the same database stands for another node: each change it
+    // commits reaches this node's handles once its notification has arrived (the
+    // generation moves; the handles read the catalog again only then).
+    let other = host.node(&url, &key);
+    let seen = std::cell::Cell::new(quiet);
+    changes_elsewhere_revoke(&host, &other, &arn, [&role_handle, &key_handle], || {
+        seen.set(generation_moved(&engine, Some(seen.get())));
+    });
 }
 
 #[test]

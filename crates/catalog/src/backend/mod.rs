@@ -17,6 +17,7 @@ use std::fmt;
 use crate::error::{CatalogError, Result};
 
 pub(crate) mod postgres;
+pub(crate) mod postgres_watch;
 pub(crate) mod sqlite;
 
 /// A value bound to a statement or read from a row.
@@ -294,4 +295,7 @@ pub(crate) trait Backend: Send {
     fn sqlite(&self) -> Option<&rusqlite::Connection> {
         None
     }
+
+    /// A new watch on this catalog's commits (see [`crate::changes`]).
+    fn change_watch(&self) -> crate::ChangeWatch;
 }

@@ -536,6 +536,10 @@ impl super::Backend for PgDb {
         use super::DbContext;
         Ok(Box::new(self.0.begin().ctx("beginning a transaction")?))
     }
+
+    fn change_watch(&self) -> crate::ChangeWatch {
+        super::postgres_watch::start(&self.0.config)
+    }
 }
 
 /// The environment variable naming the role catalog queries run as when the opener's

@@ -4,12 +4,14 @@
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, Transaction, TransactionBehavior};
 
 use super::{Backend, DbContext, DbError, DbResult, IdStatements, Row, Sql, Value, WriteTxn};
 use crate::catalog::CatalogConfig;
+use crate::changes::{ChangeWatch, Watch};
 use crate::error::{CatalogError, Result, SqliteContext};
 use crate::migrate::{self, APPLICATION_ID, SCHEMA_VERSION};
 use crate::model::Settings;
@@ -246,6 +248,40 @@ impl Backend for SqliteDb {
 
     fn sqlite(&self) -> Option<&Connection> {
         Some(&self.conn)
+    }
+
+    fn change_watch(&self) -> ChangeWatch {
+        if !self.file {
+            return ChangeWatch::fixed();
+        }
+        let opened = self.conn.path().filter(|p| !p.is_empty()).and_then(|path| {
+            Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok()
+        });
+        match opened {
+            Some(conn) => ChangeWatch(Box::new(DataVersion(Mutex::new(conn)))),
+            None => ChangeWatch::blind(),
+        }
+    }
+}
+
+/// `PRAGMA data_version` on a connection of the watch's own: it moves whenever another
+/// connection to the file commits, the catalog's own writer included.
+struct DataVersion(Mutex<Connection>);
+
+impl Watch for DataVersion {
+    fn version(&self) -> Option<u64> {
+        let version = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .ok()?;
+        u64::try_from(version).ok()
     }
 }
 
