@@ -13,6 +13,12 @@
 //!   `catalog_only`, runs the query through the catalog's query path without the engine
 //!   (no parse or check), to show where the difference goes.
 //!
+//! - `credentials_handle_call/{postgres,sqlite_file,read_from_catalog}`: a credentials
+//!   handle's call when nothing changed, on PostgreSQL (the node's change watch, no
+//!   query) and on a SQLite file (`PRAGMA data_version`), and one read of the connection
+//!   from PostgreSQL, which is what a call costs after a change (see
+//!   [`credentials_calls`]).
+//!
 //! After criterion's groups, a bench run (`cargo bench -p airlock-engine --bench
 //! postgres`) prints both ratios from one interleaved run: 10 rounds of 1,000 creates
 //! per side (10,000 each) and 50 alternating queries per side, medians.
@@ -226,7 +232,45 @@ fn main() {
         "design_doc_query over {n} connections: {runs} alternating runs per side; median airlock {a:?}, direct {d:?}; airlock = {:.2} x direct (target <= 1.2)",
         a.as_secs_f64() / d.as_secs_f64()
     );
+
+    // ---- A credentials handle's call ----
+    credentials_calls(&mut criterion, &server);
+
     criterion.final_summary();
     drop((session, engine_q, engine_a, client));
     drop(server);
+}
+
+/// `CredentialsHandle::credentials` of an access-key connection (no AWS call: what is
+/// measured is how the handle learns that the catalog has not changed) on a PostgreSQL
+/// catalog — its node's change watch — against the same on a SQLite file, whose watch
+/// is `PRAGMA data_version`. `read_from_catalog` is one read of the connection from
+/// PostgreSQL (`Engine::credentials`, a new handle): what a call costs whenever the
+/// catalog did change, and what every call cost before the watch.
+fn credentials_calls(criterion: &mut Criterion, server: &Server) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let on_file =
+        Engine::open(dir.path().join("catalog.db"), EngineConfig::default()).expect("file");
+    let on_postgres = engine(&server.create_database("handles"));
+    let mut group = criterion.benchmark_group("credentials_handle_call");
+    for (name, engine) in [("postgres", &on_postgres), ("sqlite_file", &on_file)] {
+        for result in engine.session().execute(
+            "CREATE SECRET k AS 'bench-secret-key';
+             CREATE CONNECTION keys TO AWS (ACCESS KEY ID = 'AKIAIOSFODNN7EXAMPLE', SECRET ACCESS KEY = SECRET k)",
+        ) {
+            result.expect("setup");
+        }
+        let handle = engine.credentials("keys").expect("handle");
+        group.bench_function(name, |b| {
+            b.iter(|| runtime.block_on(handle.credentials()).expect("credentials"))
+        });
+    }
+    group.bench_function("read_from_catalog", |b| {
+        b.iter(|| on_postgres.credentials(black_box("keys")).expect("handle"))
+    });
+    group.finish();
 }
