@@ -41,3 +41,9 @@ fi
 if ! command -v sqlite3 >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3
 fi
+
+# The openssl CLI (Debian's package), for the certificates of the TLS tests
+# (crates/testkit/src/tls.rs: the server's `--tls-cert`, the catalog's `sslmode`).
+if ! command -v openssl >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl
+fi

@@ -9,29 +9,7 @@ use common::{TestServer, psql, text};
 
 /// A self-signed certificate and key for `localhost`, made by the openssl CLI.
 fn certificate(dir: &std::path::Path) -> (String, String) {
-    let cert = dir.join("server.crt");
-    let key = dir.join("server.key");
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (cert, key) = airlock_testkit::tls::self_signed(dir, "localhost", "server");
     (
         cert.to_string_lossy().into_owned(),
         key.to_string_lossy().into_owned(),

@@ -11,6 +11,7 @@
 //! in a `static` (which is never dropped) does not outlive the tests.
 pub mod postgres;
 pub mod process;
+pub mod tls;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -128,6 +128,52 @@ impl Server {
             .arg(self.dir.path().join("server.log")));
     }
 
+    /// Serves TLS over TCP too, with certificate `cert` and key `key` (PEM), on a loopback
+    /// address of its own (`127.x.y.z`, port [`PORT`]: another server's or the machine's
+    /// PostgreSQL on 127.0.0.1 cannot collide with it), trusting every loopback client;
+    /// restarts the server and returns the address. The Unix socket stays as it was.
+    pub fn enable_tls(&self, cert: &Path, key: &Path) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let seed = std::process::id()
+            .wrapping_mul(2_654_435_761)
+            .wrapping_add(NEXT.fetch_add(1, Ordering::SeqCst).wrapping_mul(40_503))
+            .wrapping_add(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or_default(),
+            );
+        let [a, b, c, _] = seed.to_le_bytes();
+        let address = format!("127.{}.{}.{}", a.clamp(2, 254), b, c.clamp(1, 254));
+        for (from, name) in [(cert, "tls.crt"), (key, "tls.key")] {
+            let to = self.dir.path().join(name);
+            std::fs::copy(from, &to).expect("copy the TLS files");
+            run(Command::new("chmod").arg("600").arg(&to));
+            if self.as_root {
+                run(Command::new("chown")
+                    .arg(format!("{SERVER_USER}:"))
+                    .arg(&to));
+            }
+        }
+        let data = self.data_dir();
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        write!(
+            conf,
+            "\nlisten_addresses = '{address}'\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+            self.dir.path().join("tls.crt").display(),
+            self.dir.path().join("tls.key").display()
+        )
+        .unwrap();
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        let mut hba = std::fs::read_to_string(data.join("pg_hba.conf")).unwrap();
+        hba.push_str("\nhost all all 127.0.0.0/8 trust\n");
+        std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        self.stop();
+        self.restart();
+        address
+    }
+
     /// The cluster's data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")

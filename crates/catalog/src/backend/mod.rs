@@ -17,6 +17,7 @@ use std::fmt;
 use crate::error::{CatalogError, Result};
 
 pub(crate) mod postgres;
+pub(crate) mod postgres_tls;
 pub(crate) mod postgres_watch;
 pub(crate) mod sqlite;
 

@@ -27,9 +27,10 @@ use std::fmt;
 use std::time::Duration;
 
 use ::postgres::types::{FromSql, IsNull, ToSql, Type};
-use ::postgres::{Client, Config, NoTls, Statement};
+use ::postgres::{Client, Config, Statement};
 use bytes::BytesMut;
 
+use super::postgres_tls::Tls;
 use super::{DbError, DbResult, IdStatements, Row, Sql, Value, WriteTxn};
 
 /// The advisory-lock key of the catalog's write lock ('AIRL').
@@ -254,10 +255,36 @@ fn classify(e: ::postgres::Error) -> DbError {
     DbError::Postgres(e)
 }
 
+/// Where the catalog's database is and how to reach it: the client's settings (the
+/// URL's) and the TLS connector its `sslmode` and `sslrootcert` ask for.
+#[derive(Clone)]
+pub(crate) struct Target {
+    pub(crate) config: Config,
+    pub(crate) tls: Tls,
+}
+
+impl Target {
+    /// A new client, set up with `setup`.
+    pub(crate) fn connect(&self, setup: &str) -> Result<Client, ::postgres::Error> {
+        let mut client = self.config.connect(self.tls.clone())?;
+        if !setup.is_empty() {
+            client.batch_execute(setup)?;
+        }
+        Ok(client)
+    }
+}
+
+impl fmt::Debug for Target {
+    /// Neither the password nor the certificates.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target").finish_non_exhaustive()
+    }
+}
+
 /// One connection to the catalog's database, reconnected on demand, with the
 /// statements it has prepared.
 pub(crate) struct PgConn {
-    config: Config,
+    target: Target,
     client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<String, Statement>>,
     /// Whether a transaction is open on it (a [`PgTxn`] is alive).
@@ -280,9 +307,9 @@ pub(crate) const SESSION_SETUP: &str = "SET search_path TO airlock; SET TimeZone
 
 impl PgConn {
     /// Connects now, so that a catalog that cannot be reached fails at open.
-    pub(crate) fn connect(config: Config, setup: String) -> DbResult<PgConn> {
+    pub(crate) fn connect(target: Target, setup: String) -> DbResult<PgConn> {
         let conn = PgConn {
-            config,
+            target,
             client: RefCell::new(None),
             statements: RefCell::new(HashMap::new()),
             in_txn: Cell::new(false),
@@ -308,15 +335,10 @@ impl PgConn {
             return Ok(());
         }
         self.statements.borrow_mut().clear();
-        let (config, setup) = (&self.config, self.setup.as_str());
+        let (target, setup) = (&self.target, self.setup.as_str());
         // Connected and set up in one call, so that a client whose setup fails is also
         // dropped off the runtime.
-        let client = off_runtime(|| {
-            let mut client = config.connect(NoTls)?;
-            client.batch_execute(setup)?;
-            Ok(client)
-        })?
-        .map_err(DbError::Postgres)?;
+        let client = off_runtime(|| target.connect(setup))?.map_err(DbError::Postgres)?;
         let old = self.client.borrow_mut().replace(client);
         drop_client(old);
         Ok(())
@@ -538,7 +560,7 @@ impl super::Backend for PgDb {
     }
 
     fn change_watch(&self) -> crate::ChangeWatch {
-        super::postgres_watch::start(&self.0.config)
+        super::postgres_watch::start(&self.0.target)
     }
 }
 
@@ -560,15 +582,23 @@ pub(crate) struct Opened {
 pub(crate) fn open(url: &str, config: &crate::CatalogConfig) -> crate::Result<Opened> {
     use crate::CatalogError;
     let location = redact_url(url);
-    let mut pg: Config = url
+    let invalid = |reason: String| CatalogError::InvalidUrl {
+        url: location.clone(),
+        reason,
+    };
+    let tls = super::postgres_tls::settings(url).map_err(invalid)?;
+    let mut pg: Config = tls
+        .url
         .parse()
-        .map_err(|e: ::postgres::Error| CatalogError::InvalidUrl {
-            url: location.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e: ::postgres::Error| invalid(e.to_string()))?;
+    pg.ssl_mode(tls.mode);
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(CONNECT_TIMEOUT);
     }
+    let target = Target {
+        config: pg,
+        tls: tls.tls,
+    };
     let unreachable = |e: DbError| match e {
         DbError::Postgres(source) => CatalogError::Unreachable {
             location: location.clone(),
@@ -576,21 +606,20 @@ pub(crate) fn open(url: &str, config: &crate::CatalogConfig) -> crate::Result<Op
         },
         other => super::db_error("connecting to the catalog database", other),
     };
-    let conn = PgConn::connect(pg.clone(), SESSION_SETUP.to_owned()).map_err(unreachable)?;
+    let conn = PgConn::connect(target.clone(), SESSION_SETUP.to_owned()).map_err(unreachable)?;
     let settings = upgrade(&conn, &location, config)?;
     let role = config
         .postgres_query_role
         .clone()
         .or_else(|| std::env::var(QUERY_ROLE_ENV).ok().filter(|r| !r.is_empty()));
-    let queries = crate::QueryRunner::postgres(pg, config.query_timeout, role.as_deref()).map_err(
-        |e| match e {
+    let queries = crate::QueryRunner::postgres(target, config.query_timeout, role.as_deref())
+        .map_err(|e| match e {
             // A role that cannot be set is the operator's mistake, not a network one.
             DbError::Postgres(source) if source.as_db_error().is_some() => {
                 CatalogError::postgres("setting the catalog query role", source)
             }
             other => unreachable(other),
-        },
-    )?;
+        })?;
     Ok(Opened {
         db: PgDb(conn),
         queries,

@@ -13,10 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ::postgres::fallible_iterator::FallibleIterator;
-use ::postgres::{Config, NoTls};
-
+use super::postgres::Target;
 use crate::changes::{ChangeWatch, Watch};
+use ::postgres::fallible_iterator::FallibleIterator;
 
 /// The channel the catalog's triggers notify.
 pub(crate) const CHANNEL: &str = "airlock_catalog";
@@ -78,11 +77,11 @@ impl Drop for Listener {
     }
 }
 
-/// Starts listening to the catalog at `config`; a watch that never knows when no thread
+/// Starts listening to the catalog at `target`; a watch that never knows when no thread
 /// can be started.
-pub(crate) fn start(config: &Config) -> ChangeWatch {
-    let mut config = config.clone();
-    config.application_name(APPLICATION_NAME);
+pub(crate) fn start(target: &Target) -> ChangeWatch {
+    let mut target = target.clone();
+    target.config.application_name(APPLICATION_NAME);
     let shared = Arc::new(Shared {
         version: AtomicU64::new(0),
         answered: AtomicU64::new(0),
@@ -92,18 +91,18 @@ pub(crate) fn start(config: &Config) -> ChangeWatch {
     let theirs = Arc::clone(&shared);
     let spawned = std::thread::Builder::new()
         .name("airlock-catalog-watch".to_owned())
-        .spawn(move || run(&config, &theirs));
+        .spawn(move || run(&target, &theirs));
     match spawned {
         Ok(_) => ChangeWatch(Box::new(Listener { shared })),
         Err(_) => ChangeWatch::blind(),
     }
 }
 
-fn run(config: &Config, shared: &Shared) {
+fn run(target: &Target, shared: &Shared) {
     while !shared.stopped() {
         // Returns when the connection fails (or never came up): the next attempt is
         // the answer to any error.
-        let _ = listen(config, shared);
+        let _ = listen(target, shared);
         // Unknown until listening again; and moved, so that a caller who read the
         // catalog before the loss reads it again.
         shared.answered.store(0, Ordering::SeqCst);
@@ -117,9 +116,8 @@ fn run(config: &Config, shared: &Shared) {
 }
 
 /// Listens until the connection fails or the watch is dropped.
-fn listen(config: &Config, shared: &Shared) -> Result<(), ::postgres::Error> {
-    let mut client = config.connect(NoTls)?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+fn listen(target: &Target, shared: &Shared) -> Result<(), ::postgres::Error> {
+    let mut client = target.connect(&format!("LISTEN {CHANNEL}"))?;
     // Listening from here on: a commit before this point is covered by the move.
     shared.version.fetch_add(1, Ordering::SeqCst);
     shared.answered.store(shared.now(), Ordering::SeqCst);

@@ -54,13 +54,13 @@ impl QueryRunner {
 
     /// The runner of a PostgreSQL catalog: queries run on PostgreSQL itself.
     pub(crate) fn postgres(
-        config: postgres::Config,
+        target: crate::backend::postgres::Target,
         timeout: Duration,
         role: Option<&str>,
     ) -> crate::backend::DbResult<QueryRunner> {
         Ok(QueryRunner {
             pool: Arc::new(Runner::Postgres(Box::new(
-                super::postgres::PgQueries::open(config, timeout, role)?,
+                super::postgres::PgQueries::open(target, timeout, role)?,
             ))),
         })
     }

@@ -16,12 +16,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use airlock_core::{ColumnType, SqlState};
-use postgres::Config;
 use postgres::types::Type;
 
 use super::pool::Idle;
 use super::{MAX_COLUMNS, MAX_RESULT_BYTES, QueryColumn, QueryResult};
-use crate::backend::postgres::PgConn;
+use crate::backend::postgres::{PgConn, Target};
 use crate::backend::{DbContext, DbError, DbResult};
 use crate::error::{CatalogError, Result};
 
@@ -52,7 +51,7 @@ const DESCRIBED: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct PgQueries {
-    config: Config,
+    target: Target,
     /// Every query connection's session setup ([`query_setup`]).
     setup: String,
     idle: Idle<PgConn>,
@@ -66,14 +65,14 @@ pub(crate) struct PgQueries {
 
 impl PgQueries {
     pub(crate) fn open(
-        config: Config,
+        target: Target,
         timeout: Duration,
         role: Option<&str>,
     ) -> DbResult<PgQueries> {
         let setup = query_setup(timeout, role);
-        let first = PgConn::connect(config.clone(), setup.clone())?;
+        let first = PgConn::connect(target.clone(), setup.clone())?;
         Ok(PgQueries {
-            config,
+            target,
             setup,
             idle: Idle::new(first),
             cancels: Cancels::default(),
@@ -84,7 +83,7 @@ impl PgQueries {
     fn with<T>(&self, f: impl Fn(&PgConn) -> Result<T>) -> Result<T> {
         let idle = self.idle.take();
         let connect = || {
-            PgConn::connect(self.config.clone(), self.setup.clone())
+            PgConn::connect(self.target.clone(), self.setup.clone())
                 .ctx("connecting for a catalog query")
         };
         let (conn, result) = match idle {
