@@ -180,6 +180,8 @@ fn root_store(roots: &Roots) -> Result<RootCertStore, String> {
 }
 
 /// `verify-ca`: the chain must lead to a root, whatever name the certificate is for.
+/// webpki checks the chain first and the name last, so "not valid for this name" means
+/// that the chain was good.
 #[derive(Debug)]
 struct AnyName(Arc<WebPkiServerVerifier>);
 
