@@ -326,21 +326,11 @@ fn main() {
             .build();
         let mut ctx = common::context_with(&dir, AwsConfig::new(base));
         let bucket = common::bucket("bench");
-        let role = kit::unique("BenchReader");
-        ctx.sql(&format!(
-            "ALTER SYSTEM SET aws_principal = '{}';
-             CREATE CONNECTION lake TO AWS (ASSUME ROLE ARN = '{}', ENDPOINT = '{}', REGION = 'us-east-1', SCOPE = 's3://{bucket}')",
-            kit::principal_arn(),
-            kit::role_arn(&role),
-            ms.endpoint
-        ))
-        .await
-        .unwrap();
-        let external_id = common::external_id(&mut ctx, "lake").await;
-        common::role(
-            &role,
-            &external_id,
-            &[&bucket],
+        common::scoped_connection(
+            &mut ctx,
+            "lake",
+            &bucket,
+            "BenchReader",
             &["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
         )
         .await;

@@ -3,7 +3,8 @@
 //! read, `inner` (`s3://bucket/inner`) whose role may read — so that every read tells
 //! which one served it. CSV and Parquet through the inner scope; the outer scope for
 //! everything else, path segments respected; an explicit `aws.connection` wins; ALTER of
-//! a scope and DROP of a connection are seen at the next query; no scope, no read.
+//! a scope and DROP of a connection are seen at the next query; no scope, no read. And on
+//! a PostgreSQL catalog shared by two nodes, one node's DROP stops the other's reads.
 
 mod common;
 
@@ -210,4 +211,83 @@ async fn the_longest_scope_chooses_the_connection() {
         &format!("s3://{nowhere}/trips.csv"),
     )
     .await;
+}
+
+/// On a PostgreSQL catalog shared by two nodes: a scope reads through its connection, and
+/// once the other node's `DROP CONNECTION` has reached this node (its change watch hears
+/// the commit), the next read finds no scope. Between changes the bucket's store is kept
+/// (the catalog's generation is known on PostgreSQL too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_postgres_catalog_another_nodes_drop_stops_the_reads() {
+    use airlock_datafusion::airlock_engine::aws::AwsConfig;
+    use airlock_datafusion::airlock_engine::catalog::{CatalogConfig, SecretBackend, SecretKey};
+
+    let ms = kit::shared();
+    let server = kit::postgres::Server::start();
+    let url = server.create_database("datafusion");
+    let key = SecretKey::generate().to_hex();
+    let catalog = || CatalogConfig {
+        secrets: SecretBackend::EmbeddedWithKey(SecretKey::from_hex(&key).unwrap()),
+        ..CatalogConfig::default()
+    };
+    let base = ms.base_config().await;
+    let mut ctx = common::context_at(&url, AwsConfig::new(base.clone()), catalog());
+    let lake = bucket("pg-scope");
+    common::scoped_connection(&mut ctx, "lake_conn", &lake, "PgScopeReader", READ).await;
+    ctx.engine()
+        .credentials("lake_conn")
+        .unwrap()
+        .s3_store(&lake)
+        .unwrap()
+        .put(&Path::from("trips.csv"), "a,b\n1,x\n2,y\n3,z\n".into())
+        .await
+        .unwrap();
+    let outputs = ctx
+        .sql(&format!(
+            "CREATE EXTERNAL TABLE trips STORED AS CSV LOCATION 's3://{lake}/trips.csv'
+                 OPTIONS ('format.has_header' 'true');
+             SELECT count(*) FROM trips"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(count(&outputs), 3);
+    // The catalog's generation is known here too (the node's change watch listens), so
+    // the bucket's store is kept between changes.
+    let mut known = false;
+    for _ in 0..2000 {
+        known = ctx.engine().catalog_generation().is_some();
+        if known {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(known, "the catalog's generation stayed unknown");
+
+    // Another node drops the connection.
+    let other = common::context_at(&url, AwsConfig::new(base), catalog());
+    for result in other
+        .engine()
+        .session()
+        .execute("DROP CONNECTION lake_conn")
+    {
+        result.unwrap();
+    }
+    let mut refused = None;
+    for _ in 0..2000 {
+        match ctx.sql("SELECT count(*) FROM trips").await {
+            Ok(outputs) => assert_eq!(count(&outputs), 3),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let refused = refused.expect("the other node's DROP never reached this node");
+    assert!(
+        refused.to_string().contains(&format!(
+            "no Airlock connection is bound to s3://{lake}/trips.csv"
+        )),
+        "{refused}"
+    );
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_datafusion::airlock_engine::aws::{AllowedEndpoints, AwsConfig};
+use airlock_datafusion::airlock_engine::catalog::CatalogConfig;
 use airlock_datafusion::airlock_engine::{AwsSetup, EngineConfig};
 use airlock_datafusion::datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use airlock_datafusion::datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -23,10 +24,21 @@ pub async fn context(dir: &tempfile::TempDir) -> AirlockContext {
 /// [`context`] with Airlock's AWS configuration `aws` (one with a counting HTTP client,
 /// say).
 pub fn context_with(dir: &tempfile::TempDir, aws: AwsConfig) -> AirlockContext {
+    context_at(dir.path().join("catalog.db"), aws, CatalogConfig::default())
+}
+
+/// A context on the catalog at `location` (a file, or a PostgreSQL URL, whose key
+/// `catalog` must give), whose AWS calls and S3 reads go to ministack.
+pub fn context_at(
+    location: impl AsRef<std::path::Path>,
+    aws: AwsConfig,
+    catalog: CatalogConfig,
+) -> AirlockContext {
     let ms = kit::shared();
     AirlockContext::open(
-        dir.path().join("catalog.db"),
+        location,
         EngineConfig {
+            catalog,
             aws: AwsSetup::Config(Box::new(aws.with_timeout(Duration::from_secs(5)))),
             aws_allowed_endpoints: AllowedEndpoints::parse(&ms.endpoint).unwrap(),
             ..EngineConfig::default()
@@ -71,6 +83,31 @@ pub async fn role(name: &str, external_id: &str, buckets: &[&str], actions: &[&s
         .await
         .unwrap();
     arn
+}
+
+/// Connection `name`, scoped to `s3://bucket`, acting as a new role (named after `role`)
+/// that trusts Airlock's principal with the connection's external ID and may do
+/// `actions` on the bucket. Sets the principal first.
+pub async fn scoped_connection(
+    ctx: &mut AirlockContext,
+    name: &str,
+    bucket: &str,
+    role_prefix: &str,
+    actions: &[&str],
+) {
+    let ms = kit::shared();
+    let role_name = kit::unique(role_prefix);
+    ctx.sql(&format!(
+        "ALTER SYSTEM SET aws_principal = '{}';
+         CREATE CONNECTION {name} TO AWS (ASSUME ROLE ARN = '{}', ENDPOINT = '{}', REGION = 'us-east-1', SCOPE = 's3://{bucket}')",
+        kit::principal_arn(),
+        kit::role_arn(&role_name),
+        ms.endpoint
+    ))
+    .await
+    .unwrap();
+    let external_id = external_id(ctx, name).await;
+    role(&role_name, &external_id, &[bucket], actions).await;
 }
 
 /// The external ID of connection `name`.
