@@ -83,7 +83,7 @@ impl Default for CredentialsOptions {
     }
 }
 
-/// The catalog's generation: this engine's statements, and the file's data version.
+/// The catalog's generation: this engine's statements, and the change watch's number.
 type Generation = (u64, u64);
 
 /// The engine's credentials state: the handles by connection, and how to tell that the
