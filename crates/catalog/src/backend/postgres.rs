@@ -267,9 +267,7 @@ impl Target {
     /// A new client, set up with `setup`.
     pub(crate) fn connect(&self, setup: &str) -> Result<Client, ::postgres::Error> {
         let mut client = self.config.connect(self.tls.clone())?;
-        if !setup.is_empty() {
-            client.batch_execute(setup)?;
-        }
+        client.batch_execute(setup)?;
         Ok(client)
     }
 }
