@@ -569,15 +569,11 @@ fn a_version_1_catalog_upgrades_with_its_connections() {
 /// Asks `watch` until its answer is known and other than `than` (at most 20 s: the
 /// notification of a commit takes milliseconds, a reconnection a quarter second).
 fn moved_from(watch: &ChangeWatch, than: Option<u64>) -> u64 {
-    for _ in 0..2000 {
-        if let Some(v) = watch.version()
-            && Some(v) != than
-        {
-            return v;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("the change watch stayed at {than:?}");
+    airlock_testkit::eventually(
+        &format!("the change watch to move from {than:?}"),
+        std::time::Duration::from_secs(20),
+        || watch.version().filter(|v| Some(*v) != than),
+    )
 }
 
 fn create_secret(catalog: &mut Catalog, name: &str) {
@@ -636,17 +632,16 @@ fn every_commit_of_any_node_moves_the_change_watch_and_nothing_else_does() {
 
     // Dropping the watch ends its connection.
     drop(watch);
-    let mut left = String::new();
-    for _ in 0..500 {
-        left = psql(
-            &server,
-            "watch",
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock-watch'",
-        );
-        if left.trim() == "0" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(left.trim(), "0", "the watch's connection outlived it");
+    airlock_testkit::eventually(
+        "the watch's connection to end with it",
+        std::time::Duration::from_secs(10),
+        || {
+            let left = psql(
+                &server,
+                "watch",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock-watch'",
+            );
+            (left.trim() == "0").then_some(())
+        },
+    );
 }

@@ -78,12 +78,11 @@ fn sslmode_and_sslrootcert_work_as_in_libpq() {
         encrypted(&server, "airlock"),
         ("1".to_owned(), "1".to_owned())
     );
-    for _ in 0..500 {
-        if encrypted(&server, "airlock-watch").1 == "1" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    airlock_testkit::eventually(
+        "the change watch to connect",
+        std::time::Duration::from_secs(10),
+        || (encrypted(&server, "airlock-watch").1 == "1").then_some(()),
+    );
     assert_eq!(
         encrypted(&server, "airlock-watch"),
         ("1".to_owned(), "1".to_owned())

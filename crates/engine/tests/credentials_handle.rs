@@ -534,15 +534,11 @@ fn changes_elsewhere_revoke(
 /// Asks `engine` until its catalog generation is known and other than `than` (at most
 /// 20 s; another node's commit arrives as a notification within milliseconds).
 fn generation_moved(engine: &Engine, than: Option<CatalogGeneration>) -> CatalogGeneration {
-    for _ in 0..2000 {
-        if let Some(now) = engine.catalog_generation()
-            && Some(now) != than
-        {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the catalog generation stayed at {than:?}");
+    kit::eventually(
+        &format!("the catalog generation to move from {than:?}"),
+        Duration::from_secs(20),
+        || engine.catalog_generation().filter(|now| Some(*now) != than),
+    )
 }
 
 #[test]

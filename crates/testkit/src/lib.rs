@@ -371,6 +371,21 @@ pub fn silent_endpoint() -> SilentEndpoint {
     }
 }
 
+/// Asks `probe` every 10 ms until it answers `Some`, for at most `within`, and returns the
+/// answer: for a change that arrives from another process, node or thread (in
+/// milliseconds; the bound only keeps a broken run from hanging). Panics, saying `what`
+/// was awaited, when it never does.
+pub fn eventually<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "waited {within:?} for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A unique name per test, since tests share one emulator.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
